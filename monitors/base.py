@@ -1,0 +1,124 @@
+"""What every monitor shares: the snapshot type, the error types, and the registry of source kinds.
+
+A monitor is one small class per source kind (modelled on urlwatch's jobs): it declares its config keys,
+fetches raw snapshots (the only network I/O) and parses them into records (pure functions of bytes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+
+class ConfigError(ValueError):
+    """A config file or key is wrong; the message names the key and what would be valid."""
+
+
+class FetchError(RuntimeError):
+    """A fetch failed. `transient` errors (network, timeouts, 5xx, 429) are worth retrying; others are not."""
+
+    def __init__(self, message: str, *, url: str, transient: bool, http_status: int | None = None):
+        super().__init__(message)
+        self.url = url
+        self.transient = transient
+        self.http_status = http_status
+
+
+class ParseError(ValueError):
+    """Bytes that are not what the monitor expects (not a spreadsheet, no header, unsafe XML...)."""
+
+
+def sha256_hex(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Raw bytes of one document of a source, as fetched (or as read from an archive during backfill)."""
+
+    source: str  # the configured source name, e.g. "ice-287g"
+    channel: str  # which document of the source: "page", "participating", "pending"...
+    url: str
+    fetched_at: str  # ISO 8601, UTC
+    body: bytes
+    http_status: int = 200
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    sha256: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            object.__setattr__(self, "sha256", sha256_hex(self.body))
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    name: str
+    help: str
+    required: bool = False
+    default: Any = None
+    type: type = str
+
+
+class Monitor:
+    """Base class: subclasses set `kind`, `fields` and a docstring; config is validated on construction."""
+
+    kind: ClassVar[str] = ""
+    fields: ClassVar[tuple[ConfigField, ...]] = ()
+    common_fields: ClassVar[tuple[ConfigField, ...]] = (
+        ConfigField(
+            "name", "unique name of this source; used in events and on the command line", required=True
+        ),
+        ConfigField("kind", "which monitor reads this source", required=True),
+    )
+
+    def __init__(self, config: dict[str, Any]):
+        self.config = validate_config(type(self), config)
+        self.name: str = self.config["name"]
+
+
+def validate_config(cls: type[Monitor], config: dict[str, Any]) -> dict[str, Any]:
+    """Check keys and types against the declared fields; fill defaults. Errors name the source and key."""
+    declared = {f.name: f for f in (*cls.common_fields, *cls.fields)}
+    where = f"source {config.get('name', '?')!r} (kind {cls.kind})"
+    unknown = sorted(set(config) - set(declared))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(declared))}")
+    result: dict[str, Any] = {}
+    for f in declared.values():
+        if f.name not in config:
+            if f.required:
+                raise ConfigError(f"{where}: missing required key {f.name!r} ({f.help})")
+            result[f.name] = f.default
+            continue
+        value = config[f.name]
+        if not isinstance(value, f.type) or (f.type is int and isinstance(value, bool)):
+            raise ConfigError(f"{where}: key {f.name!r} must be {f.type.__name__}, got {value!r}")
+        result[f.name] = value
+    return result
+
+
+MONITORS: dict[str, type[Monitor]] = {}
+
+
+def register(cls: type[Monitor]) -> type[Monitor]:
+    if not cls.kind or cls.kind in MONITORS:
+        raise ValueError(f"monitor kind {cls.kind!r} is empty or registered twice")
+    MONITORS[cls.kind] = cls
+    return cls
+
+
+def monitor_for(config: dict[str, Any]) -> Monitor:
+    kind = config.get("kind")
+    if kind not in MONITORS:
+        raise ConfigError(
+            f"source {config.get('name', '?')!r}: unknown kind {kind!r}; valid kinds: {', '.join(sorted(MONITORS))}"
+        )
+    return MONITORS[kind](config)

@@ -1,0 +1,191 @@
+"""Polite HTTP GET for monitors: one request per call, conditional headers, a size cap, clear errors.
+
+There are no retries here on purpose: Prefect task retries decide when to try again, using `is_transient`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from monitors.base import FetchError
+
+VERSION = "0.1.0"
+_CHUNK_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    url: str  # as requested
+    final_url: str  # after redirects, with any user:password@ removed
+    status: int  # 200 (or another 2xx) or 304
+    body: bytes | None  # None on 304
+    content_type: str | None
+    etag: str | None  # on 304 without validators in the reply, the ones sent (they still hold)
+    last_modified: str | None
+    elapsed_ms: int
+
+
+def user_agent(contact: str | None) -> str:
+    detail = f"+287(g) change monitor; contact: {contact}" if contact else "+287(g) change monitor"
+    return f"watch287g/{VERSION} ({detail})"
+
+
+def redact_url(url: str) -> str:
+    """The URL without user:password@, so it can go into messages and logs."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: network trouble, timeouts, HTTP 5xx and 429 (used as Prefect's retry condition)."""
+    return isinstance(exc, FetchError) and exc.transient
+
+
+class HttpClient:
+    def __init__(
+        self,
+        contact: str | None = None,
+        timeout: float = 30.0,
+        max_bytes: int = 50_000_000,
+        max_redirects: int = 5,
+    ):
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.session = requests.Session()  # reuses connections across calls
+        self.session.max_redirects = max_redirects
+        self.session.headers["User-Agent"] = user_agent(contact)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+        """GET `url` once. Raises FetchError (see `is_transient`) for anything but 2xx or 304."""
+        shown = redact_url(url)
+        if not _is_http_url(url):
+            raise FetchError(f"invalid URL (need http or https): {shown}", url=shown, transient=False)
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        started = time.monotonic()
+        try:
+            with self.session.get(url, headers=headers, timeout=self.timeout, stream=True) as response:
+                _raise_for_status(response, shown)
+                body = None if response.status_code == 304 else self._read_body(response, shown, started)
+        except FetchError:
+            raise
+        except requests.RequestException as exc:
+            raise _translate(exc, shown, self.timeout) from None
+        return FetchResult(
+            url=url,
+            final_url=redact_url(response.url),
+            status=response.status_code,
+            body=body,
+            content_type=response.headers.get("Content-Type"),
+            etag=response.headers.get("ETag") or (etag if response.status_code == 304 else None),
+            last_modified=response.headers.get("Last-Modified")
+            or (last_modified if response.status_code == 304 else None),
+            elapsed_ms=int((time.monotonic() - started) * 1000),
+        )
+
+    def _read_body(self, response: requests.Response, shown: str, started: float) -> bytes:
+        """Stream the body, stopping as soon as it exceeds the cap or the overall time budget."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise _too_big(shown, self.max_bytes, f"Content-Length says {declared} bytes")
+        chunks: list[bytes] = []
+        received = 0
+        for chunk in response.iter_content(_CHUNK_BYTES):
+            received += len(chunk)
+            if received > self.max_bytes:
+                raise _too_big(shown, self.max_bytes, f"more than {self.max_bytes} bytes arrived")
+            if time.monotonic() - started > self.timeout:
+                # the read timeout is per socket read; a slow trickle must not hold the task for ever
+                raise FetchError(
+                    f"timed out after {self.timeout:g}s reading the body of {shown}",
+                    url=shown,
+                    transient=True,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def _too_big(shown: str, cap: int, why: str) -> FetchError:
+    return FetchError(
+        f"response too large for {shown}: cap is {cap} bytes ({why})", url=shown, transient=False
+    )
+
+
+def _raise_for_status(response: requests.Response, shown: str) -> None:
+    status = response.status_code
+    if 200 <= status < 300 or status == 304:
+        return
+    reason = response.reason or ""
+    if status == 403:
+        message = f"blocked by the server (HTTP 403 {reason}) for {shown}; it may refuse automated clients"
+        raise FetchError(message, url=shown, transient=False, http_status=status)
+    if status == 429 or status >= 500:
+        retry_after = response.headers.get("Retry-After")
+        hint = f"; Retry-After: {retry_after}" if retry_after else ""
+        message = f"server error HTTP {status} {reason} for {shown} (temporary{hint})"
+        raise FetchError(message, url=shown, transient=True, http_status=status)
+    message = f"HTTP {status} {reason} for {shown}"
+    raise FetchError(message, url=shown, transient=False, http_status=status)
+
+
+def _translate(exc: requests.RequestException, shown: str, timeout: float) -> FetchError:
+    """One clear line per failure; the exception text itself is not used since it may echo the URL."""
+    if isinstance(exc, requests.TooManyRedirects):
+        return FetchError(f"too many redirects (redirect loop?) for {shown}", url=shown, transient=False)
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return FetchError(f"invalid URL: {shown}", url=shown, transient=False)
+    if isinstance(exc, requests.exceptions.InvalidSchema | requests.exceptions.InvalidHeader):
+        return FetchError(f"invalid URL or header for {shown}", url=shown, transient=False)
+    if isinstance(exc, requests.Timeout) or _caused_by(exc, TimeoutError):
+        return FetchError(f"timed out after {timeout:g}s fetching {shown}", url=shown, transient=True)
+    return FetchError(f"{_network_reason(exc)} fetching {shown}", url=shown, transient=True)
+
+
+def _network_reason(exc: BaseException) -> str:
+    if _caused_by(exc, ConnectionRefusedError):
+        return "connection refused"
+    if _caused_by(exc, ConnectionResetError) or isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "connection reset"
+    if "NameResolution" in " ".join(type(e).__name__ for e in _chain(exc)):
+        return "DNS lookup failed"
+    return f"network error ({type(exc).__name__})"
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    return any(isinstance(e, kind) for e in _chain(exc))
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps: requests/urllib3 nest causes in args, `.reason` and __context__."""
+    seen: list[BaseException] = []
+    todo: list[object] = [exc]
+    while todo and len(seen) < 20:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        todo.extend([*item.args, getattr(item, "reason", None), item.__cause__, item.__context__])
+    return seen

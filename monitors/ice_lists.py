@@ -1,0 +1,158 @@
+"""ICE's participating / pending spreadsheets -> canonical records (pure; golden-tested on real files).
+
+Columns are found by header name (they move between lists); the MOA link is read from the cell's hyperlink;
+hidden rows are data. Rows that cannot be keyed are reported as warnings, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from monitors.base import ParseError
+from monitors.ice_names import agency_key, clean_text, signed_date, state_code, support_model, unwrap_url
+from monitors.xlsx import Sheet, read_first_sheet
+
+PARSER_VERSION = "ice_lists/1"
+
+# header text (cleaned, upper case) -> field name
+_HEADER_ALIASES = {
+    "STATE": "state", "LAW ENFORCEMENT AGENCY": "agency", "AGENCY": "agency", "TYPE": "type",
+    "AGENCY TYPE": "type", "COUNTY": "county", "SUPPORT TYPE": "model", "SUPPORT MODEL": "model",
+    "MODEL": "model", "SIGNED": "signed", "DATE SIGNED": "signed", "MOA": "moa", "ADDENDUM": "addendum",
+}  # fmt: skip
+REQUIRED_COLUMNS = ("state", "agency", "model")
+AGENCY_TYPES = ("County", "Municipality", "State Agency", "Tribal", "Federal")
+
+# Fields that make up an agreement's content; `row` and `hidden` are layout, not content.
+CONTENT_FIELDS = (
+    "agency",
+    "type",
+    "county",
+    "signed",
+    "signed_text",
+    "moa_url",
+    "moa_pending",
+    "addendum_url",
+)
+
+
+@dataclass(frozen=True)
+class ParsedList:
+    shape: str  # "participating" (has SIGNED) or "pending" (no SIGNED column): what the bytes ARE
+    columns: tuple[str, ...]  # header cells as found
+    records: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)
+    hidden_rows: int = 0
+    parser_version: str = PARSER_VERSION
+
+
+def record_key(state: str, agency: str, model: str) -> str:
+    """Identity of an agreement (or pending request): state, canonical agency name, model."""
+    return f"{state}|{agency_key(agency)}|{model}"
+
+
+def parse_list(data: bytes) -> ParsedList:
+    sheet = read_first_sheet(data)
+    header_index, columns = _find_header(sheet)
+    fields = [_HEADER_ALIASES.get(clean_text(c).upper()) for c in columns]
+    missing = [name for name in REQUIRED_COLUMNS if name not in fields]
+    if missing:
+        raise ParseError(f"expected columns missing: {', '.join(missing)} (header is {list(columns)})")
+    shape = "participating" if "signed" in fields else "pending"
+    present = frozenset(name for name in fields if name)
+    records: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    seen: dict[str, int] = {}
+    for index in range(header_index + 1, len(sheet.rows)):
+        cells = {
+            name: sheet.rows[index][i] for i, name in enumerate(fields) if name and i < len(sheet.rows[index])
+        }
+        if not any(clean_text(v) for v in cells.values()):
+            continue
+        record, problem = _record(
+            cells, _links(sheet, index, fields), index, index in sheet.hidden_rows, present
+        )
+        if problem:
+            warnings.append(f"row {index + 1}: {problem}; row skipped")
+        elif record["key"] in seen:
+            warnings.append(f"row {index + 1}: duplicate of row {seen[record['key']]} ({record['agency']})")
+        else:
+            seen[record["key"]] = index + 1
+            records.append(record)
+    hidden = len(sheet.hidden_rows & set(range(header_index + 1, len(sheet.rows))))
+    return ParsedList(shape, tuple(clean_text(c) for c in columns), records, warnings, hidden)
+
+
+def _find_header(sheet: Sheet) -> tuple[int, list[object]]:
+    """The first row (of the first ten) that names a state and an agency column."""
+    for index, row in enumerate(sheet.rows[:10]):
+        names = {_HEADER_ALIASES.get(clean_text(c).upper()) for c in row}
+        if {"state", "agency"} <= names:
+            return index, list(row)
+    if not sheet.rows:
+        raise ParseError("the spreadsheet is empty")
+    raise ParseError(f"no header row with STATE and LAW ENFORCEMENT AGENCY (first row is {sheet.rows[0]!r})")
+
+
+def _links(sheet: Sheet, row: int, fields: list[str | None]) -> dict[str, str]:
+    return {
+        name: sheet.hyperlinks[(row, col)]
+        for col, name in enumerate(fields)
+        if name in ("moa", "addendum") and (row, col) in sheet.hyperlinks
+    }
+
+
+def _record(
+    cells: dict[str, Any], links: dict[str, str], index: int, hidden: bool, present: frozenset[str]
+) -> tuple[dict[str, Any], str | None]:
+    """A record holds only the fields whose column this list has: a column ICE adds later (COUNTY,
+    ADDENDUM) must not look like a change of every agreement."""
+    agency = clean_text(cells.get("agency"))
+    state = state_code(cells.get("state"))
+    model = support_model(cells.get("model"))
+    if not agency:
+        return {}, "no agency name"
+    if not state:
+        return {}, f"unknown state {clean_text(cells.get('state'))!r}"
+    if not model:
+        return {}, f"unknown support type {clean_text(cells.get('model'))!r}"
+    signed, signed_text = signed_date(cells.get("signed"))
+    moa_text = clean_text(cells.get("moa")).lower()
+    moa_url = unwrap_url(links.get("moa")) or (unwrap_url(moa_text) if moa_text.startswith("http") else None)
+    optional = {
+        "type": agency_type(cells.get("type")),
+        "county": clean_text(cells.get("county")) or None,
+        "signed": signed,
+        "signed_text": signed_text,
+        "moa_url": moa_url,
+        "moa_pending": moa_url is None and "pending" in moa_text,
+        "addendum_url": unwrap_url(links.get("addendum")),
+    }
+    record: dict[str, Any] = {
+        "key": record_key(state, agency, model),
+        "state": state,
+        "agency": agency,
+        "model": model,
+    }
+    record.update((name, value) for name, value in optional.items() if _COLUMN_OF.get(name, name) in present)
+    record.update(row=index + 1, hidden=hidden)
+    return record, None
+
+
+_COLUMN_OF = {"signed_text": "signed", "moa_url": "moa", "moa_pending": "moa", "addendum_url": "addendum"}
+
+
+@lru_cache(maxsize=1024)
+def agency_type(value: object) -> str | None:
+    """TYPE column in a closed vocabulary where it is recognisable ("Muncipality" -> "Municipality")."""
+    text = clean_text(value)
+    if not text or re.fullmatch(r"#?N/?A", text, flags=re.IGNORECASE):
+        return None
+    if text.lower() in ("state", "municipal"):
+        return {"state": "State Agency", "municipal": "Municipality"}[text.lower()]
+    close = difflib.get_close_matches(text.title(), AGENCY_TYPES, n=1, cutoff=0.8)
+    return close[0] if close else text

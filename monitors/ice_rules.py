@@ -1,0 +1,282 @@
+"""Domain rules: what a new ICE list means, given the records in force. Pure: no I/O, no clock.
+
+- A list is first checked for plausibility; an implausible one is quarantined (no agreement events).
+- Records are matched by key, then leftovers by rename rules (monitors/ice_match.py).
+- Absence is a state before it is an event: `missing` at the first absent list; `agreement.terminated`
+  (or `pending.withdrawn`) only after `Rules.absent_lists` consecutive valid lists AND `Rules.absent_days`
+  days. In the real 2025 lists agreements vanished for up to 4 lists / 5 days and came back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from monitors.ice_lists import CONTENT_FIELDS, ParsedList
+from monitors.ice_match import distinctive, match_renames
+
+AGREEMENT, PENDING = "agreement", "pending"
+IN_FORCE = {AGREEMENT: ("active", "missing"), PENDING: ("pending", "missing")}
+
+
+@dataclass(frozen=True)
+class Rules:
+    absent_lists: int = 3  # consecutive valid lists an agreement must be absent from...
+    absent_days: float = 10.0  # ...and for how long, before it is terminated / withdrawn
+    mass_removal_share: float = 0.2  # a participating list losing more than this share is quarantined
+    mass_removal_min: int = 10  # ...when that is also more than this many agreements
+    bad_rows_share: float = 0.1  # more unreadable rows than this share: quarantined
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """One agreement or pending request as we know it now (the `records` table)."""
+
+    id: str
+    kind: str  # AGREEMENT or PENDING
+    key: str
+    record: dict[str, Any]
+    status: str  # agreement: active|missing|terminated; pending: pending|missing|withdrawn|converted
+    first_seen: str
+    last_seen: str
+    missing_lists: int = 0
+    missing_since: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    source: str
+    detected_at: str
+    baseline: bool  # first valid list of this kind for this source: events are marked, never alerted
+    rules: Rules = field(default_factory=Rules)
+    previous_list_at: str | None = None  # when the previous valid list of this kind was seen
+
+
+@dataclass
+class Outcome:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    updated: list[Tracked] = field(default_factory=list)  # new or changed tracked records (last write wins)
+    quarantine: str | None = None
+
+
+def plausibility(list_kind: str, parsed: ParsedList, rules: Rules) -> str | None:
+    """Why this list must not be believed, or None."""
+    if parsed.shape != list_kind:
+        return f"wrong list: the {list_kind} link serves a {parsed.shape}-shaped list (columns {list(parsed.columns)})"
+    if not parsed.records:
+        return "empty list: no agreements in the spreadsheet"
+    bad_rows = sum("skipped" in w for w in parsed.warnings)
+    if bad_rows > rules.bad_rows_share * (len(parsed.records) + bad_rows):
+        return f"{bad_rows} of {len(parsed.records) + bad_rows} rows could not be read"
+    return None
+
+
+def interpret(list_kind: str, parsed: ParsedList, known: dict[str, Tracked], ctx: Context) -> Outcome:
+    """Events and record updates for one valid-looking list. `known` holds both kinds, by id."""
+    kind = AGREEMENT if list_kind == "participating" else PENDING
+    mine = {t.id: t for t in known.values() if t.kind == kind}
+    in_force = [t for t in mine.values() if t.status in IN_FORCE[kind]]
+    reason = plausibility(list_kind, parsed, ctx.rules)
+    if reason:
+        return Outcome(quarantine=reason)
+    by_key = {t.key: t for t in mine.values()}
+    present = {r["key"]: r for r in parsed.records}
+    out = Outcome()
+    seen_ids: set[str] = set()
+    arrivals = []
+    for key, record in present.items():
+        tracked = by_key.get(key)
+        if tracked and (tracked.status in IN_FORCE[kind] or tracked.status in ("converted", "merged")):
+            seen_ids.add(tracked.id)
+            _update_seen(out, tracked, record, ctx, renamed_from=None)
+        else:
+            arrivals.append(record)
+    gone = [t for t in in_force if t.id not in seen_ids]
+    pairs = match_renames([t.record for t in gone], arrivals)
+    for old_record, new_record in pairs:
+        tracked = next(t for t in gone if t.record is old_record)
+        seen_ids.add(tracked.id)
+        _update_seen(out, tracked, new_record, ctx, renamed_from=old_record)
+    paired_new = {id(new) for _old, new in pairs}
+    for record in arrivals:
+        if id(record) not in paired_new:
+            _arrive(out, kind, record, by_key.get(record["key"]), known, ctx)
+    removed = [t for t in gone if t.id not in seen_ids]
+    if _mass_removal(kind, removed, in_force, ctx):
+        return Outcome(quarantine=f"mass removal: {len(removed)} of {len(in_force)} agreements gone at once")
+    still_here = [t for t in in_force if t.id in seen_ids]
+    for tracked in removed:
+        _absent(out, tracked, known, still_here, ctx)
+    return out
+
+
+def _mass_removal(kind: str, removed: list[Tracked], in_force: list[Tracked], ctx: Context) -> bool:
+    newly_gone = [t for t in removed if t.status != "missing"]
+    limit = max(ctx.rules.mass_removal_min, ctx.rules.mass_removal_share * len(in_force))
+    return kind == AGREEMENT and not ctx.baseline and len(newly_gone) > limit
+
+
+def _update_seen(
+    out: Outcome, tracked: Tracked, record: dict[str, Any], ctx: Context, renamed_from: dict[str, Any] | None
+) -> None:
+    status = "active" if tracked.kind == AGREEMENT else "pending"
+    before = tracked.record
+    # last_seen is not bumped on every list (that would rewrite every record every time); an active
+    # record is by definition seen in the latest list, and _absent records when it was last seen.
+    updated = replace(
+        tracked, key=record["key"], record=record, status=status, missing_lists=0, missing_since=None
+    )
+    if tracked.kind == AGREEMENT:
+        _agreement_changes(out, tracked, before, record, ctx, renamed_from is not None)
+    if _essence(updated) != _essence(tracked):
+        out.updated.append(updated)
+
+
+def _essence(tracked: Tracked) -> tuple[Any, ...]:
+    """What makes a tracked record different: not the row it sits on in this particular file."""
+    content = {k: v for k, v in tracked.record.items() if k not in ("row", "hidden")}
+    return (
+        tracked.key,
+        tracked.status,
+        tracked.missing_lists,
+        tracked.missing_since,
+        tracked.last_seen,
+        content,
+    )
+
+
+def _agreement_changes(
+    out: Outcome, tracked: Tracked, before: dict[str, Any], after: dict[str, Any], ctx: Context, rekeyed: bool
+) -> None:
+    def norm(name: str) -> str:
+        return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+    identity = [f for f in ("agency", "state") if before[f] != after[f] and norm(before[f]) != norm(after[f])]
+    if rekeyed or identity:
+        out.events.append(
+            _event("agreement.renamed", tracked.id, ctx, before, after, changed=identity or ["agency"])
+        )
+    if after.get("moa_url") and after.get("moa_url") != before.get("moa_url"):
+        out.events.append(_event("agreement.moa_published", tracked.id, ctx, before, after, document="moa"))
+    if after.get("addendum_url") and after.get("addendum_url") != before.get("addendum_url"):
+        out.events.append(
+            _event("agreement.moa_published", tracked.id, ctx, before, after, document="addendum")
+        )
+    changed = [
+        f
+        for f in CONTENT_FIELDS
+        if f not in ("agency", "moa_pending", "addendum_url") and f in before and f in after
+        if before[f] != after[f] and not (f == "moa_url" and after["moa_url"])  # a new link: moa_published
+    ]
+    if changed:
+        out.events.append(_event("agreement.changed", tracked.id, ctx, before, after, fields=changed))
+
+
+def _arrive(
+    out: Outcome,
+    kind: str,
+    record: dict[str, Any],
+    previous: Tracked | None,
+    known: dict[str, Tracked],
+    ctx: Context,
+) -> None:
+    record_id = previous.id if previous else f"{ctx.source}:{kind}:{record['key']}"
+    tracked = Tracked(record_id, kind, record["key"], record, "active" if kind == AGREEMENT else "pending",
+                      previous.first_seen if previous else ctx.detected_at, ctx.detected_at)  # fmt: skip
+    out.updated.append(tracked)
+    if kind == PENDING:
+        out.events.append(_event("pending.added", record_id, ctx, None, record))
+        return
+    request = _pending_request(record, known)
+    details: dict[str, Any] = {"was_pending": request is not None}
+    if request:
+        details["pending_since"] = request.first_seen
+        out.updated.append(replace(request, status="converted"))
+    if previous:
+        details["re_added_after"] = previous.status
+    out.events.append(_event("agreement.added", record_id, ctx, None, record, **details))
+
+
+def _pending_request(record: dict[str, Any], known: dict[str, Tracked]) -> Tracked | None:
+    """The pending request this new agreement came from: same key, or a rename-compatible name."""
+    open_requests = [
+        t for t in known.values() if t.kind == PENDING and t.status in ("pending", "missing", "withdrawn")
+    ]
+    for request in open_requests:
+        if request.key == record["key"]:
+            return request
+    pairs = match_renames([r.record for r in open_requests], [record])
+    return next((r for r in open_requests if pairs and r.record is pairs[0][0]), None)
+
+
+def _absent(
+    out: Outcome, tracked: Tracked, known: dict[str, Tracked], still_here: list[Tracked], ctx: Context
+) -> None:
+    if tracked.kind == PENDING and _became_agreement(tracked, known):
+        out.updated.append(replace(tracked, status="converted"))
+        return
+    twin = _duplicate_of(tracked, still_here)
+    if twin:  # ICE deleted one of two rows for the same agreement: nothing ended
+        out.updated.append(replace(tracked, status="merged", missing_since=ctx.detected_at))
+        return
+    since = tracked.missing_since or ctx.detected_at
+    last_seen = (
+        tracked.last_seen if tracked.status == "missing" else (ctx.previous_list_at or tracked.last_seen)
+    )
+    tracked = replace(tracked, last_seen=last_seen)
+    lists = tracked.missing_lists + 1
+    days = (datetime.fromisoformat(ctx.detected_at) - datetime.fromisoformat(since)).total_seconds() / 86400
+    if lists >= ctx.rules.absent_lists and days >= ctx.rules.absent_days:
+        ended = "terminated" if tracked.kind == AGREEMENT else "withdrawn"
+        details = {"absent_lists": lists, "absent_since": since, "last_seen": tracked.last_seen}
+        out.events.append(_event(f"{tracked.kind}.{ended}", tracked.id, ctx, tracked.record, None, **details))
+        out.updated.append(replace(tracked, status=ended, missing_lists=lists, missing_since=since))
+    else:
+        out.updated.append(replace(tracked, status="missing", missing_lists=lists, missing_since=since))
+
+
+def _duplicate_of(tracked: Tracked, still_here: list[Tracked]) -> Tracked | None:
+    """An agreement in the same list with the same state, model and distinctive name words."""
+    words = distinctive(tracked.record["agency"])
+    if not words:
+        return None
+    return next(
+        (
+            t
+            for t in still_here
+            if t.record["state"] == tracked.record["state"]
+            and t.record["model"] == tracked.record["model"]
+            and distinctive(t.record["agency"]) == words
+        ),
+        None,
+    )
+
+
+def _became_agreement(request: Tracked, known: dict[str, Tracked]) -> bool:
+    state, model = request.record["state"], request.record["model"]
+    agreements = [
+        t.record
+        for t in known.values()
+        if t.kind == AGREEMENT and t.status in IN_FORCE[AGREEMENT] and t.record["model"] == model
+        if t.record["state"] == state or t.key == request.key
+    ]
+    return any(r["key"] == request.key for r in agreements) or bool(
+        match_renames([request.record], agreements)
+    )
+
+
+def _event(
+    type_: str,
+    record_id: str,
+    ctx: Context,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    **details: Any,
+) -> dict[str, Any]:
+    subject = after or before or {}
+    return {
+        "type": type_, "source": ctx.source, "detected_at": ctx.detected_at, "record_id": record_id,
+        "state": subject.get("state"), "agency": subject.get("agency"), "model": subject.get("model"),
+        "before": before, "after": after, "details": details, "baseline": ctx.baseline,
+    }  # fmt: skip

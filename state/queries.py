@@ -1,0 +1,85 @@
+"""Read-only questions analysts and the CLI ask of the history."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+
+def _upper_bound(as_of: str) -> str:
+    """A date means the whole day: everything strictly before the next day."""
+    if len(as_of) == 10:
+        return (date.fromisoformat(as_of) + timedelta(days=1)).isoformat()
+    return as_of + "\uffff"  # a full timestamp: everything up to and including it
+
+
+def events(
+    db: Database,
+    *,
+    since: str | None = None,
+    type_glob: str | None = None,
+    state: str | None = None,
+    include_baseline: bool = True,
+) -> list[dict[str, Any]]:
+    where, params = ["1 = 1"], []
+    if since:
+        where.append("detected_at >= ?")
+        params.append(since)
+    if state:
+        where.append("state = ?")
+        params.append(state.upper())
+    if not include_baseline:
+        where.append("baseline = 0")
+    sql = f"select * from events where {' and '.join(where)} order by detected_at, rowid"
+    rows = [_decode_event(row) for row in db.query(sql, params)]
+    return [row for row in rows if not type_glob or fnmatch.fnmatchcase(row["type"], type_glob)]
+
+
+def _decode_event(row: dict[str, Any]) -> dict[str, Any]:
+    for name in ("before", "after", "details"):
+        row[name] = json.loads(row[name]) if row[name] else None
+    row["baseline"] = bool(row["baseline"])
+    return row
+
+
+def agreements_as_of(db: Database, as_of: str, *, state: str | None = None) -> list[dict[str, Any]]:
+    """Agreements in force at that time: each with state, agency, model, signed and status (active|missing)."""
+    sql = """
+        select r.id, r.source, v.status, v.record, v.valid_from
+        from record_versions v join records r on r.id = v.record_id
+        where r.kind = 'agreement' and v.valid_from < :bound
+          and v.version = (select max(version) from record_versions w
+                           where w.record_id = v.record_id and w.valid_from < :bound)
+          and v.status in ('active', 'missing')
+    """
+    rows = []
+    for row in db.query(sql, {"bound": _upper_bound(as_of)}):
+        record = json.loads(row["record"])
+        if state and record["state"] != state.upper():
+            continue
+        rows.append(
+            {
+                "state": record["state"], "agency": record["agency"], "model": record["model"],
+                "signed": record.get("signed"), "status": row["status"], "county": record.get("county"),
+                "type": record.get("type"), "moa_url": record.get("moa_url"), "since": row["valid_from"],
+                "id": row["id"],
+            }
+        )  # fmt: skip
+    return sorted(rows, key=lambda r: (r["state"], r["agency"].casefold(), r["model"]))
+
+
+def pending_as_of(db: Database, as_of: str) -> list[dict[str, Any]]:
+    sql = """
+        select r.id, v.status, v.record from record_versions v join records r on r.id = v.record_id
+        where r.kind = 'pending' and v.valid_from < :bound and v.status in ('pending', 'missing')
+          and v.version = (select max(version) from record_versions w
+                           where w.record_id = v.record_id and w.valid_from < :bound)
+    """
+    return [
+        {**json.loads(row["record"]), "status": row["status"]}
+        for row in db.query(sql, {"bound": _upper_bound(as_of)})
+    ]

@@ -1,0 +1,96 @@
+"""The database schema, created and evolved only by these migrations (sqlite-utils Migrations).
+
+tests/test_schema.py asserts the exact resulting schema, so a change here is a deliberate, visible change.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("watch287g")
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    # Raw bytes, once per sha256: storage grows with changes, not with polls.
+    db.table("bodies").create({"sha256": str, "size": int, "body": bytes, "first_seen": str}, pk="sha256")
+    # One row per observation of new-for-this-channel bytes (a revert to old bytes is a new observation).
+    db.table("snapshots").create(
+        {
+            "id": int, "source": str, "channel": str, "url": str, "sha256": str, "fetched_at": str,
+            "http_status": int, "content_type": str, "etag": str, "last_modified": str, "origin": str,
+            "outcome": str, "detail": str,
+        },
+        pk="id", foreign_keys=[("sha256", "bodies", "sha256")], not_null={"source", "channel", "sha256"},
+    )  # fmt: skip
+    db.table("snapshots").create_index(["source", "channel", "fetched_at"])
+    # Every check, even unchanged ones: the source's heartbeat.
+    db.table("fetches").create(
+        {
+            "id": int, "source": str, "channel": str, "url": str, "started_at": str, "duration_ms": int,
+            "outcome": str, "http_status": int, "bytes": int, "error": str, "snapshot_id": int,
+        },
+        pk="id", foreign_keys=[("snapshot_id", "snapshots", "id")],
+    )  # fmt: skip
+    db.table("fetches").create_index(["source", "started_at"])
+    # Parse results cached per (bytes, parser version): identical bytes are never parsed twice.
+    # `records` is zlib-compressed JSON (a list is ~250 KB of JSON, ~25 KB compressed).
+    db.table("parses").create(
+        {
+            "sha256": str, "parser_version": str, "shape": str, "columns": str, "records": bytes,
+            "warnings": str, "hidden_rows": int, "error": str,
+        },
+        pk=("sha256", "parser_version"), foreign_keys=[("sha256", "bodies", "sha256")],
+    )  # fmt: skip
+    # Where each channel of a source stands: bytes last processed, conditional-request validators.
+    db.table("channels").create(
+        {
+            "source": str, "channel": str, "url": str, "current_sha256": str, "valid_sha256": str,
+            "etag": str, "last_modified": str, "text_sha256": str, "valid_lists": int, "valid_at": str,
+            "updated_at": str,
+        },
+        pk=("source", "channel"),
+    )  # fmt: skip
+    # What each agreement / pending request looks like now...
+    db.table("records").create(
+        {
+            "id": str, "source": str, "kind": str, "key": str, "state": str, "agency": str, "model": str,
+            "status": str, "first_seen": str, "last_seen": str, "missing_lists": int, "missing_since": str,
+            "record": str, "hash": str,
+        },
+        pk="id", not_null={"source", "kind", "key", "status"},
+    )  # fmt: skip
+    db.table("records").create_index(["source", "kind", "status"])
+    # ...and what it looked like at any time (valid_from..next version).
+    db.table("record_versions").create(
+        {
+            "id": int, "record_id": str, "version": int, "valid_from": str, "status": str, "record": str,
+            "hash": str, "changed": str, "snapshot_id": int,
+        },
+        pk="id",
+        foreign_keys=[("record_id", "records", "id"), ("snapshot_id", "snapshots", "id")],
+    )  # fmt: skip
+    db.table("record_versions").create_index(["record_id", "version"], unique=True)
+    db.table("record_versions").create_index(["valid_from"])
+    db.table("events").create(
+        {
+            "id": str, "type": str, "source": str, "detected_at": str, "record_id": str, "state": str,
+            "agency": str, "model": str, "before": str, "after": str, "details": str, "baseline": int,
+            "origin": str, "snapshot_id": int, "snapshot_sha256": str, "url": str,
+        },
+        pk="id", foreign_keys=[("snapshot_id", "snapshots", "id")], not_null={"type", "source", "detected_at"},
+    )  # fmt: skip
+    db.table("events").create_index(["detected_at"])
+    db.table("events").create_index(["type"])
+    db.table("events").create_index(["state"])
+    db.table("source_health").create(
+        {
+            "source": str, "consecutive_failures": int, "last_success": str, "last_failure": str,
+            "last_error": str, "alerted": int,
+        },
+        pk="source",
+    )  # fmt: skip
+
+
+def migrate(db: Database) -> None:
+    migrations.apply(db)
