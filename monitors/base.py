@@ -99,7 +99,9 @@ def validate_config(cls: type[Monitor], config: dict[str, Any]) -> dict[str, Any
             result[f.name] = f.default
             continue
         value = config[f.name]
-        if not isinstance(value, f.type) or (f.type is int and isinstance(value, bool)):
+        if f.type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, f.type) or (f.type in (int, float) and isinstance(value, bool)):
             raise ConfigError(f"{where}: key {f.name!r} must be {f.type.__name__}, got {value!r}")
         result[f.name] = value
     return result

@@ -98,7 +98,14 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 
 @lru_cache(maxsize=16384)
 def signed_date(value: object) -> tuple[str | None, str | None]:
-    """(ISO date, None) when the SIGNED cell is a date, else (None, the raw text) for the record."""
+    """(ISO date, None) when the SIGNED cell is a plausible date, else (None, the raw text) for the record."""
+    iso, text = _signed_date(value)
+    if iso and not 1990 <= int(iso[:4]) <= 2100:  # ICE typed "5025-07-07" once: keep it as text, not a date
+        return None, iso
+    return iso, text
+
+
+def _signed_date(value: object) -> tuple[str | None, str | None]:
     if isinstance(value, datetime):
         return value.date().isoformat(), None
     if isinstance(value, date):

@@ -122,6 +122,7 @@ def _update_seen(
 ) -> None:
     status = "active" if tracked.kind == AGREEMENT else "pending"
     before = tracked.record
+    record = _keep_blanked(before, record)
     # last_seen is not bumped on every list (that would rewrite every record every time); an active
     # record is by definition seen in the latest list, and _absent records when it was last seen.
     updated = replace(
@@ -131,6 +132,18 @@ def _update_seen(
         _agreement_changes(out, tracked, before, record, ctx, renamed_from is not None)
     if _essence(updated) != _essence(tracked):
         out.updated.append(updated)
+
+
+# A cell left blank in one list and filled again in the next (seen: TYPE of Grafton County, NH) is not news.
+_BLANK_KEEPS_OLD = ("type", "county", "signed", "signed_text")
+
+
+def _keep_blanked(before: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """A field that goes blank keeps its previous value; only a new non-blank value is a change."""
+    kept = {f: before[f] for f in _BLANK_KEEPS_OLD if f in record and record[f] is None and before.get(f) is not None}
+    if "signed" in kept and record.get("signed_text"):  # a readable date replaced by broken text: keep both
+        kept.pop("signed_text", None)
+    return {**record, **kept} if kept else record
 
 
 def _essence(tracked: Tracked) -> tuple[Any, ...]:

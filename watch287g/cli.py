@@ -1,0 +1,172 @@
+"""`watch287g` command line: thin; every command calls plain functions and exits non-zero on failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitors.base import ConfigError
+from state import queries
+from state.store import Store
+from watch287g.config import DEFAULT_CONFIG, Config, load_config
+from watch287g.render import agreement_line, event_line
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _config(ctx: click.Context) -> Config:
+    try:
+        return load_config(ctx.obj["config"])
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+        raise  # unreachable; keeps type checkers content
+
+
+@click.group()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG, show_default=True)
+@click.pass_context
+def main(ctx: click.Context, config_path: Path) -> None:
+    """Watch ICE's 287(g) agreement lists and turn their changes into events."""
+    ctx.obj = {"config": config_path}
+
+
+@main.command()
+@click.option("--source", help="check only this source (by name)")
+@click.option("--no-prefect", is_flag=True, help="run the same check without Prefect (no retries, no flow run)")
+@click.pass_context
+def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
+    """One check of every source (the main job; a Prefect flow with retries on network I/O)."""
+    config = _config(ctx)
+    if source:
+        try:
+            config.monitor(source)
+        except ConfigError as exc:
+            _fail(str(exc), 2)
+    from watch287g.check import SourceFailed
+
+    try:
+        reports = _run_plain(config, source) if no_prefect else _run_prefect(config, source)
+    except SourceFailed as exc:
+        _fail(str(exc))
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    for report in reports:
+        click.echo(f"{report['source']}: {report['events']} new events")
+        for doc in report["documents"]:
+            detail = f" ({doc['detail']})" if doc["detail"] else ""
+            click.echo(f"  {doc['channel']:<13} {doc['outcome']:<12} {doc['url']}{detail}")
+
+
+def _run_prefect(config: Config, source: str | None) -> list[dict[str, Any]]:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.check import check_flow
+
+    return check_flow(str(config.path), source)
+
+
+def _run_plain(config: Config, source: str | None) -> list[dict[str, Any]]:
+    from flows.check import summary
+    from watch287g.check import SourceFailed, check_source
+
+    monitors = [config.monitor(source)] if source else config.monitors
+    store = Store(config.database)
+    try:
+        reports = [check_source(store, monitor, config) for monitor in monitors]
+    finally:
+        store.close()
+    failed = [r for r in reports if not r.ok]
+    if failed:
+        raise SourceFailed("; ".join(str(r.error) for r in failed))
+    return [summary(r) for r in reports]
+
+
+@main.command()
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", help="the source the archive belongs to (default: the first ice_287g source)")
+@click.pass_context
+def backfill(ctx: click.Context, manifest: Path, source: str | None) -> None:
+    """Feed archived lists (CSV: fetched_at,list,path) through the pipeline, in time order; sends no alerts."""
+    from watch287g.backfill import backfill as run_backfill
+    from watch287g.backfill import read_manifest
+
+    config = _config(ctx)
+    try:
+        monitor = config.monitor(source) if source else config.monitors[0]
+        rows = read_manifest(manifest)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    store = Store(config.database)
+    try:
+        results = run_backfill(store, rows, source=monitor.name, url=str(monitor.config["url"]), rules=config.rules)
+    finally:
+        store.close()
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.outcome] = counts.get(result.outcome, 0) + 1
+    events = sum(len(r.event_ids) for r in results)
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+    click.echo(f"{len(results)} files: {summary}; {events} events stored")
+    for row, result in zip(rows, results, strict=True):
+        if result.outcome == "quarantined":
+            click.echo(f"  quarantined {row.path.name}: {result.detail}")
+
+
+@main.command()
+@click.option("--since", help="only events detected on or after this date (YYYY-MM-DD)")
+@click.option("--type", "type_glob", help="event type glob, e.g. 'agreement.*'")
+@click.option("--state", help="USPS state code, e.g. TX")
+@click.option("--no-baseline", is_flag=True, help="hide the events of each source's first check")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+@click.pass_context
+def events(
+    ctx: click.Context, since: str | None, type_glob: str | None, state: str | None, no_baseline: bool, as_json: bool
+) -> None:
+    """Stored events, oldest first."""
+    store = Store(_config(ctx).database)
+    try:
+        rows = queries.events(
+            store.db, since=since, type_glob=type_glob, state=state, include_baseline=not no_baseline
+        )
+    finally:
+        store.close()
+    for row in rows:
+        click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True) if as_json else event_line(row))
+
+
+@main.command()
+@click.option("--as-of", "as_of", help="date or ISO timestamp (default: now)")
+@click.option("--state", help="USPS state code")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+@click.pass_context
+def agreements(ctx: click.Context, as_of: str | None, state: str | None, as_json: bool) -> None:
+    """Agreements in force at a time: active, or missing while an absence is not yet a termination."""
+    from monitors.base import utc_now
+
+    store = Store(_config(ctx).database)
+    try:
+        rows = queries.agreements_as_of(store.db, as_of or utc_now(), state=state)
+    except ValueError:
+        _fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD) or ISO timestamp", 2)
+    finally:
+        store.close()
+    for row in rows:
+        click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True) if as_json else agreement_line(row))
+    if not as_json:
+        active = sum(r["status"] == "active" for r in rows)
+        click.echo(f"{active} active, {len(rows) - active} missing")
+
+
+@main.command()
+def demo() -> None:
+    """Replay bundled real ICE lists through the whole pipeline on a throwaway database."""
+    from watch287g.demo import run_demo
+
+    run_demo(click.echo)

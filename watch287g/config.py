@@ -1,0 +1,115 @@
+"""The YAML config: every key declared, validated before anything runs, errors that name the key.
+
+`${NAME}` anywhere in a string value is replaced by the environment variable NAME (secrets never live in
+the file); a missing variable is an error that names the variable and the key, never its value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import monitors.ice_287g  # noqa: F401  (registers the ice_287g kind)
+from monitors.base import ConfigError, Monitor, monitor_for
+from monitors.ice_rules import Rules
+
+DEFAULT_CONFIG = Path("watch287g.yaml")
+TOP_LEVEL_KEYS = {
+    "database": "SQLite file for the whole history (default data/watch287g.db, relative to the config file)",
+    "contact": "an e-mail or URL put in the User-Agent so ICE's webmasters can reach you",
+    "rules": "hold-back and quarantine thresholds (absent_lists, absent_days, mass_removal_share, ...)",
+    "sources": "the list of sources to watch (name, kind and the kind's own keys)",
+}
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass
+class Config:
+    path: Path
+    database: Path
+    contact: str | None
+    rules: Rules
+    monitors: list[Monitor] = field(default_factory=list)
+
+    def monitor(self, name: str) -> Monitor:
+        for monitor in self.monitors:
+            if monitor.name == name:
+                return monitor
+        names = ", ".join(m.name for m in self.monitors)
+        raise ConfigError(f"{self.path}: no source named {name!r}; sources: {names}")
+
+
+def load_config(path: Path | str = DEFAULT_CONFIG, environ: dict[str, str] | None = None) -> Config:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} not found (use --config FILE; see README for an example)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}".splitlines()[0]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys ({', '.join(TOP_LEVEL_KEYS)})")
+    raw = _substitute(raw, os.environ if environ is None else environ, "")
+    unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r}; valid keys: {', '.join(TOP_LEVEL_KEYS)}")
+    return Config(
+        path=path,
+        database=path.parent / str(raw.get("database") or "data/watch287g.db"),
+        contact=raw.get("contact"),
+        rules=_rules(raw.get("rules") or {}, path),
+        monitors=_monitors(raw.get("sources"), path),
+    )
+
+
+def _rules(raw: Any, path: Path) -> Rules:
+    valid = Rules.__dataclass_fields__
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: rules must be a mapping with keys {', '.join(valid)}")
+    unknown = sorted(set(raw) - set(valid))
+    if unknown:
+        raise ConfigError(f"{path}: rules: unknown key {unknown[0]!r}; valid keys: {', '.join(valid)}")
+    for key, value in raw.items():
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{path}: rules.{key} must be a non-negative number, got {value!r}")
+    return Rules(**raw)
+
+
+def _monitors(raw: Any, path: Path) -> list[Monitor]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{path}: sources must be a non-empty list (each with name, kind, ...)")
+    monitors, names = [], set()
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: sources[{index}] must be a mapping with name and kind")
+        try:
+            monitor = monitor_for(entry)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: sources[{index}]: {exc}") from None
+        if monitor.name in names:
+            raise ConfigError(f"{path}: sources[{index}]: duplicate source name {monitor.name!r}")
+        names.add(monitor.name)
+        monitors.append(monitor)
+    return monitors
+
+
+def _substitute(value: Any, environ: Any, where: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute(v, environ, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, environ, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, str):
+
+        def lookup(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in environ:
+                raise ConfigError(f"{where}: environment variable {name} is not set")
+            return str(environ[name])
+
+        return _ENV.sub(lookup, value)
+    return value
