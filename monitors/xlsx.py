@@ -66,21 +66,22 @@ def read_first_sheet(
     data: bytes, *, max_part_bytes: int = 64 * _MIB, max_total_bytes: int = 256 * _MIB, max_ratio: int = 200
 ) -> Sheet:
     """Values, hyperlinks and hidden rows of the first sheet in workbook order; ParseError for any bad input."""
-    parts = _inflate_all(_open_zip(data), data, max_part_bytes, max_total_bytes, max_ratio)
+    parts, crcs = _inflate_all(_open_zip(data), data, max_part_bytes, max_total_bytes, max_ratio)
     name, path = _first_sheet(parts)
     xml = _text(parts, path)
-    rows = _calamine_rows(_stored_copy(parts), name)
+    rows = _calamine_rows(_stored_copy(parts, crcs), name)
     prefix = _root_prefix(xml)
-    start, end = _sheet_data_span(xml, prefix)
-    targets = _relationships(
-        parts, posixpath.join(posixpath.dirname(path), "_rels", posixpath.basename(path) + ".rels")
-    )
+    data_start, data_end = _content_span(xml, prefix, "sheetData")
+    links_span = _content_span(xml, prefix, "hyperlinks", data_end)
+    rels_path = posixpath.join(posixpath.dirname(path), "_rels", posixpath.basename(path) + ".rels")
     width = max(map(len, rows), default=0)
     return Sheet(
         name=name,
         rows=rows,
-        hyperlinks=_hyperlinks(xml, prefix, end, targets, len(rows), width),
-        hidden_rows=frozenset(i for i in _hidden_rows(xml, prefix, start, end) if i < len(rows)),
+        hyperlinks=_hyperlinks(xml, prefix, links_span, _relationships(parts, rels_path), len(rows), width),
+        hidden_rows=frozenset(
+            i for i in _hidden_rows(xml, prefix, data_start, data_end) if 0 <= i < len(rows)
+        ),
     )
 
 
@@ -109,7 +110,7 @@ def _describe(data: bytes) -> str:
 
 def _inflate_all(
     zf: zipfile.ZipFile, data: bytes, max_part: int, max_total: int, max_ratio: int
-) -> dict[str, bytes]:
+) -> tuple[dict[str, bytes], dict[str, int]]:
     """Check the declared sizes of all members first, then inflate each, never past its declared size."""
     infos = [info for info in zf.infolist() if not info.is_dir()]
     if len(infos) > _MAX_MEMBERS or len({info.filename for info in infos}) != len(infos):
@@ -121,7 +122,9 @@ def _inflate_all(
             raise ParseError(f"zip member {info.filename!r} compresses more than {max_ratio}:1 (zip bomb?)")
     if sum(info.file_size for info in infos) > max_total:
         raise ParseError(f"zip members declare more than {max_total} bytes in all (zip bomb?)")
-    return {info.filename: _inflate(info, data) for info in infos}
+    return {info.filename: _inflate(info, data) for info in infos}, {
+        info.filename: info.CRC for info in infos
+    }
 
 
 def _inflate(info: zipfile.ZipInfo, data: bytes) -> bytes:
@@ -149,18 +152,28 @@ def _inflate(info: zipfile.ZipInfo, data: bytes) -> bytes:
         raise ParseError(f"{where}: unsupported compression method {info.compress_type}")
     if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
         raise ParseError(f"{where}: size or CRC differs from the zip directory")
-    if info.filename.endswith((".xml", ".rels")) and b"<!" in out and _UNSAFE.search(out):
+    if info.filename.endswith((".xml", ".rels")) and b"!" in out and _UNSAFE.search(out):
         raise ParseError(f"{where}: XML with a DOCTYPE or ENTITY declaration is refused")
     return out
 
 
-def _stored_copy(parts: dict[str, bytes]) -> bytes:
-    """The checked parts, re-zipped uncompressed: calamine never inflates anything, and is faster for it."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as copy:
-        for name, content in parts.items():
-            copy.writestr(zipfile.ZipInfo(name), content)
-    return buffer.getvalue()
+def _stored_copy(parts: dict[str, bytes], crcs: dict[str, int]) -> bytes:
+    """The checked parts as an uncompressed zip: calamine reads exactly what was checked, and never inflates.
+
+    Written by hand because zipfile's writer costs more than calamine saves by not inflating."""
+    chunks, directory, offset = [], [], 0
+    for name, content in parts.items():
+        encoded = name.encode()
+        # flags (UTF-8 names), method (stored), time, date (1980-01-01), CRC, sizes, name length
+        fields = (0x800, 0, 0, 0x21, crcs[name], len(content), len(content), len(encoded))
+        local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, *fields, 0)
+        directory.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, *fields, 0, 0, 0, 0, 0, offset))
+        directory.append(encoded)
+        chunks += (local, encoded, content)
+        offset += len(local) + len(encoded) + len(content)
+    size = sum(map(len, directory))
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(parts), len(parts), size, offset, 0)
+    return b"".join([*chunks, *directory, end])
 
 
 def _calamine_rows(data: bytes, name: str) -> list[list[object]]:
@@ -190,7 +203,7 @@ def _text(parts: dict[str, bytes], path: str) -> str:
         text = raw.decode("utf-16") if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ParseError(f"{path}: neither UTF-8 nor UTF-16 ({exc})") from exc
-    if "<!" not in text:
+    if "!" not in text or "<!" not in text:  # a one-character search is much faster
         return text
     if _UNSAFE_TEXT.search(text):  # checked again: the part may be UTF-16, or not named *.xml
         raise ParseError(f"{path}: XML with a DOCTYPE or ENTITY declaration is refused")
@@ -207,7 +220,8 @@ def _text(parts: dict[str, bytes], path: str) -> str:
 def _first_sheet(parts: dict[str, bytes]) -> tuple[str, str]:
     """Name and zip path of the first <sheet> in xl/workbook.xml, via its r:id in the workbook's rels."""
     xml = _text(parts, "xl/workbook.xml")
-    sheets = _tag_fields(xml, _root_prefix(xml), "sheet", ("name", "r:id"), None)
+    prefix = _root_prefix(xml)
+    sheets = _tag_fields(xml, prefix, "sheet", ("name", "r:id"), None, *_content_span(xml, prefix, "sheets"))
     if not sheets or not all(sheets[0]):
         raise ParseError("xl/workbook.xml lists no sheet, or one without a name or r:id")
     name, rid = map(_unescape, sheets[0])
@@ -222,29 +236,36 @@ def _relationships(parts: dict[str, bytes], path: str) -> dict[str, str]:
     if path not in parts:
         return {}
     xml = _text(parts, path)
-    fields = _tag_fields(xml, _root_prefix(xml), "Relationship", ("Id", "Target"), _FAST_RELATIONSHIP)
+    prefix = _root_prefix(xml)
+    span = _content_span(xml, prefix, "Relationships")
+    fields = _tag_fields(xml, prefix, "Relationship", ("Id", "Target"), _FAST_RELATIONSHIP, *span)
     return {_unescape(rid): _unescape(target) for rid, target in fields}
 
 
 def _hidden_rows(xml: str, prefix: str, start: int, end: int) -> list[int]:
-    if xml.find("hidden", start, end) < 0:
+    if xml.find("hidden", start, end) < 0:  # most lists hide nothing
         return []
     hidden, last_r, after = [], "", 0  # a row without r is the one after the previous row
     for r, flag in _tag_fields(xml, prefix, "row", ("r", "hidden"), _FAST_ROW, start, end):
-        last_r, after = (r, 0) if r else (last_r, after + 1)
-        if flag and _unescape(flag).strip() in ("1", "true"):
-            hidden.append((_row_number(_unescape(last_r)) if last_r else 0) - 1 + after)
+        if r:
+            last_r, after = r, 0
+        else:
+            after += 1
+        if flag == "1" or (flag and _unescape(flag).strip() in ("1", "true")):
+            hidden.append(
+                (int(last_r) if last_r.isdigit() else _row_number(last_r) if last_r else 0) - 1 + after
+            )
     return hidden
 
 
 def _hyperlinks(
-    xml: str, prefix: str, start: int, targets: dict[str, str], height: int, width: int
+    xml: str, prefix: str, span: tuple[int, int], targets: dict[str, str], height: int, width: int
 ) -> dict[tuple[int, int], str]:
     """Hyperlinks of cells inside the values grid; a `ref` range applies to every cell in it."""
     links: dict[tuple[int, int], str] = {}
     budget = _MAX_HYPERLINK_CELLS
     fields = ("ref", "r:id", "location")
-    for ref, rid, location in _tag_fields(xml, prefix, "hyperlink", fields, _FAST_HYPERLINK, start):
+    for ref, rid, location in _tag_fields(xml, prefix, "hyperlink", fields, _FAST_HYPERLINK, *span):
         target = targets.get(_unescape(rid), "") if rid else ""
         if location:  # internal link; or, for an external one, the fragment within its target
             target += "#" + _unescape(location)
@@ -269,18 +290,19 @@ def _root_prefix(xml: str) -> str:
     return (root.group(1) or "") if root else ""
 
 
-def _sheet_data_span(xml: str, prefix: str) -> tuple[int, int]:
-    opening = _tag(prefix, "sheetData").search(xml)
+def _content_span(xml: str, prefix: str, element: str, pos: int = 0) -> tuple[int, int]:
+    """Where the content of the first `element` at or after pos starts and ends; empty if there is none."""
+    opening = _tag(prefix, element).search(xml, pos)
     if not opening or opening.group().endswith("/>"):
-        return 0, 0
-    closing = re.compile(rf"</{re.escape(prefix)}sheetData\s*>").search(xml, opening.end())
-    return opening.end(), closing.start() if closing else len(xml)
+        return len(xml), len(xml)
+    closing = xml.rfind(f"</{opening.group(1)}", opening.end())  # near the end: rfind gets there first
+    return opening.end(), closing if closing >= 0 else len(xml)
 
 
 @functools.lru_cache(maxsize=64)
 def _tag(prefix: str, element: str) -> re.Pattern[str]:
-    """`<element …>` start tags, unprefixed or with `prefix`, capturing the attribute text."""
-    return re.compile(f"<(?:{re.escape(prefix)})?{element}{_ATTRS}" if prefix else f"<{element}{_ATTRS}")
+    """`<element …>` start tags, unprefixed or with `prefix`, capturing the tag name and attribute text."""
+    return re.compile(f"<((?:{re.escape(prefix)})?{element}){_ATTRS}" if prefix else f"<({element}){_ATTRS}")
 
 
 def _tag_fields(
@@ -292,20 +314,18 @@ def _tag_fields(
     pos: int = 0,
     endpos: int = sys.maxsize,
 ) -> list[tuple[str, ...]]:
-    """Raw (still escaped) values of `fields` in every `element` start tag, "" where absent.
+    """Raw (still escaped) values of `fields` in every `element` start tag between pos and endpos (inside their
+    container, so that "<element" starts nothing else there), "" where absent.
 
     `fast` reads Excel's own spelling in one pass; if it misses any tag (another writer, attribute order or
     quoting), every tag's attributes are parsed one by one instead."""
     generic = _tag(prefix, element)
     if fast is not None and not prefix:
         found: list[tuple[str, ...]] = fast.findall(xml, pos, endpos)
-        # Each real tag starts "<element" and not "<elements": an upper bound on their number, in C.
-        bound = xml.count(f"<{element}", pos, endpos) - xml.count(f"<{element}s", pos, endpos)
-        if len(found) == bound:
+        if len(found) == xml.count(f"<{element}", pos, endpos):  # an upper bound on the tags, counted in C
             return found
-    return [
-        tuple(attrs.get(f, "") for f in fields) for attrs in map(_attrs, generic.findall(xml, pos, endpos))
-    ]
+    tags = generic.findall(xml, pos, endpos)
+    return [tuple(attrs.get(f, "") for f in fields) for attrs in (_attrs(text) for _, text in tags)]
 
 
 def _attrs(text: str) -> dict[str, str]:
@@ -319,10 +339,10 @@ def _range(ref: str) -> tuple[int, int, int, int]:
     if not cells:
         raise ParseError(f"bad cell reference {ref!r}")
     col1, row1, col2, row2 = cells.groups()
-    top, left = _row_number(row1) - 1, _column(col1)
-    if not col2:
-        return top, left, top, left
-    bottom, right = _row_number(row2) - 1, _column(col2)
+    top, left = int(row1) - 1, _column(col1)
+    bottom, right = (int(row2) - 1, _column(col2)) if col2 else (top, left)
+    if not (0 <= top < _MAX_ROW and 0 <= bottom < _MAX_ROW):
+        raise ParseError(f"bad cell reference {ref!r}")
     return min(top, bottom), min(left, right), max(top, bottom), max(left, right)
 
 
@@ -337,8 +357,9 @@ def _column(letters: str) -> int:
 
 
 def _row_number(text: str) -> int:
-    text = text.strip()
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= _MAX_ROW:
+    if not (text.isascii() and text.isdigit()):  # Excel's plain "123" skips the unescaping
+        text = _unescape(text).strip()
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= _MAX_ROW):
         raise ParseError(f"bad row number {text!r}")
     return int(text)
 

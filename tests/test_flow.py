@@ -1,0 +1,66 @@
+"""The Prefect flow on a real (temporary) Prefect server: final states tell the truth; only transient
+network errors are retried. Slow (a server start), so the logic itself is tested without Prefect elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.httpserver import LoopbackHTTPServer
+from tests.support.ice_site import FOLDER, PAGE_PATH, publish
+
+pytestmark = pytest.mark.prefect
+P07, Q07 = "participatingAgencies07072025pm", "pendingAgencies07072025pm"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_server() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness  # costs ~2.6 s: import only here
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.check
+
+    monkeypatch.setattr(flows.check, "fetch_task", flows.check.fetch_task.with_options(retry_delay_seconds=0))
+
+
+def _config(tmp_path: Path, url: str) -> str:
+    path = tmp_path / "watch287g.yaml"
+    path.write_text(f"database: w.db\nsources:\n  - name: ice\n    kind: ice_287g\n    url: {url}\n    timeout: 2\n")
+    return str(path)
+
+
+def test_flow_run_completes_with_a_summary(http_server: LoopbackHTTPServer, tmp_path: Path) -> None:
+    from flows.check import check_flow
+
+    state = check_flow(_config(tmp_path, publish(http_server, P07, Q07)), return_state=True)
+    assert state.is_completed()
+    [summary] = state.result()
+    assert summary["source"] == "ice" and summary["ok"] and summary["events"] == 826
+
+
+def test_forbidden_is_not_retried_and_the_run_fails(http_server, tmp_path, fast_retries) -> None:
+    from flows.check import check_flow
+
+    http_server.fault(PAGE_PATH, "status", code=403)
+    state = check_flow(_config(tmp_path, http_server.url(PAGE_PATH)), return_state=True)
+    assert state.is_failed()
+    assert len(http_server.requests_for(PAGE_PATH)) == 1
+    assert "403" in str(state.message) or "403" in repr(state.result(raise_on_failure=False))
+
+
+def test_server_errors_are_retried_three_times_then_the_run_fails(http_server, tmp_path, fast_retries) -> None:
+    from flows.check import check_flow
+
+    url = publish(http_server, P07, Q07)
+    http_server.fault(FOLDER + Q07 + ".xlsx", "status", code=503)
+    state = check_flow(_config(tmp_path, url), return_state=True)
+    assert state.is_failed()
+    assert len(http_server.requests_for(FOLDER + Q07 + ".xlsx")) == 4  # 1 + 3 retries
+    assert len(http_server.requests_for(FOLDER + P07 + ".xlsx")) == 1
