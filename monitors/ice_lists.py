@@ -64,18 +64,20 @@ def parse_list(data: bytes) -> ParsedList:
         raise ParseError(f"expected columns missing: {', '.join(missing)} (header is {list(columns)})")
     shape = "participating" if "signed" in fields else "pending"
     present = frozenset(name for name in fields if name)
+    columns_of = [(i, name) for i, name in enumerate(fields) if name]  # computed once, used per row
+    link_columns = [(i, name) for i, name in columns_of if name in ("moa", "addendum")]
     records: list[dict[str, Any]] = []
     warnings: list[str] = []
     seen: dict[str, int] = {}
     for index in range(header_index + 1, len(sheet.rows)):
-        cells = {
-            name: sheet.rows[index][i] for i, name in enumerate(fields) if name and i < len(sheet.rows[index])
-        }
+        row = sheet.rows[index]
+        cells = {name: row[i] for i, name in columns_of if i < len(row)}
         if not any(clean_text(v) for v in cells.values()):
             continue
-        record, problem = _record(
-            cells, _links(sheet, index, fields), index, index in sheet.hidden_rows, present
-        )
+        links = {
+            name: sheet.hyperlinks[(index, i)] for i, name in link_columns if (index, i) in sheet.hyperlinks
+        }
+        record, problem = _record(cells, links, index, index in sheet.hidden_rows, present)
         if problem:
             warnings.append(f"row {index + 1}: {problem}; row skipped")
         elif record["key"] in seen:
@@ -98,14 +100,6 @@ def _find_header(sheet: Sheet) -> tuple[int, list[object]]:
     raise ParseError(f"no header row with STATE and LAW ENFORCEMENT AGENCY (first row is {sheet.rows[0]!r})")
 
 
-def _links(sheet: Sheet, row: int, fields: list[str | None]) -> dict[str, str]:
-    return {
-        name: sheet.hyperlinks[(row, col)]
-        for col, name in enumerate(fields)
-        if name in ("moa", "addendum") and (row, col) in sheet.hyperlinks
-    }
-
-
 def _record(
     cells: dict[str, Any], links: dict[str, str], index: int, hidden: bool, present: frozenset[str]
 ) -> tuple[dict[str, Any], str | None]:
@@ -120,30 +114,28 @@ def _record(
         return {}, f"unknown state {clean_text(cells.get('state'))!r}"
     if not model:
         return {}, f"unknown support type {clean_text(cells.get('model'))!r}"
-    signed, signed_text = signed_date(cells.get("signed"))
-    moa_text = clean_text(cells.get("moa")).lower()
-    moa_url = unwrap_url(links.get("moa")) or (unwrap_url(moa_text) if moa_text.startswith("http") else None)
-    optional = {
-        "type": agency_type(cells.get("type")),
-        "county": clean_text(cells.get("county")) or None,
-        "signed": signed,
-        "signed_text": signed_text,
-        "moa_url": moa_url,
-        "moa_pending": moa_url is None and "pending" in moa_text,
-        "addendum_url": unwrap_url(links.get("addendum")),
-    }
     record: dict[str, Any] = {
         "key": record_key(state, agency, model),
         "state": state,
         "agency": agency,
         "model": model,
     }
-    record.update((name, value) for name, value in optional.items() if _COLUMN_OF.get(name, name) in present)
-    record.update(row=index + 1, hidden=hidden)
+    if "type" in present:
+        record["type"] = agency_type(cells.get("type"))
+    if "county" in present:
+        record["county"] = clean_text(cells.get("county")) or None
+    if "signed" in present:
+        record["signed"], record["signed_text"] = signed_date(cells.get("signed"))
+    if "moa" in present:
+        moa_text = clean_text(cells.get("moa")).lower()
+        moa_url = unwrap_url(links.get("moa")) or (
+            unwrap_url(moa_text) if moa_text.startswith("http") else None
+        )
+        record["moa_url"], record["moa_pending"] = moa_url, moa_url is None and "pending" in moa_text
+    if "addendum" in present:
+        record["addendum_url"] = unwrap_url(links.get("addendum"))
+    record["row"], record["hidden"] = index + 1, hidden
     return record, None
-
-
-_COLUMN_OF = {"signed_text": "signed", "moa_url": "moa", "moa_pending": "moa", "addendum_url": "addendum"}
 
 
 @lru_cache(maxsize=1024)

@@ -140,7 +140,11 @@ _BLANK_KEEPS_OLD = ("type", "county", "signed", "signed_text")
 
 def _keep_blanked(before: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
     """A field that goes blank keeps its previous value; only a new non-blank value is a change."""
-    kept = {f: before[f] for f in _BLANK_KEEPS_OLD if f in record and record[f] is None and before.get(f) is not None}
+    kept = {
+        f: before[f]
+        for f in _BLANK_KEEPS_OLD
+        if f in record and record[f] is None and before.get(f) is not None
+    }
     if "signed" in kept and record.get("signed_text"):  # a readable date replaced by broken text: keep both
         kept.pop("signed_text", None)
     return {**record, **kept} if kept else record

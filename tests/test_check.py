@@ -11,7 +11,6 @@ from monitors.ice_287g import Ice287gMonitor
 from monitors.ice_rules import Rules
 from state import queries
 from state.store import Store
-from tests.support.httpserver import LoopbackHTTPServer
 from tests.support.ice_site import FOLDER, PAGE_PATH, publish
 from watch287g.check import check_ice, check_source
 from watch287g.config import Config
@@ -111,7 +110,11 @@ def test_a_blocked_request_fails_loudly_and_changes_nothing(http_server, store, 
     report = _check(store, http_server.url(PAGE_PATH), tmp_path, at="2025-07-08T09:00:00+00:00")
     assert not report.ok
     assert "403" in str(report.error)
-    assert (store.channel("ice", "participating"), _count(store, "records"), _count(store, "events")) == before
+    assert (
+        store.channel("ice", "participating"),
+        _count(store, "records"),
+        _count(store, "events"),
+    ) == before
     health = store.health("ice")
     assert (health["consecutive_failures"], "403" in health["last_error"]) == (1, True)
 

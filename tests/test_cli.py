@@ -61,19 +61,27 @@ def test_unreachable_site_is_one_line_and_exit_1(tmp_path):
 
 
 def test_run_then_query_events_and_agreements(http_server, tmp_path):
-    config = str(_write_config(tmp_path, publish(http_server, "participatingAgencies07072025pm", "pendingAgencies07072025pm")))
+    config = str(
+        _write_config(
+            tmp_path, publish(http_server, "participatingAgencies07072025pm", "pendingAgencies07072025pm")
+        )
+    )
     code, out, _ = _cli("--config", config, "run", "--no-prefect")
     assert code == 0
     assert "ice-287g: 826 new events" in out
     publish(http_server, "participatingAgencies07082025pm", "pendingAgencies07082025pm")
     assert _cli("--config", config, "run", "--no-prefect")[0] == 0
-    code, out, _ = _cli("--config", config, "events", "--no-baseline", "--type", "agreement.*", "--state", "TX", "--json")
+    code, out, _ = _cli(
+        "--config", config, "events", "--no-baseline", "--type", "agreement.*", "--state", "TX", "--json"
+    )
     rows = [json.loads(line) for line in out.splitlines()]
     assert rows and {r["state"] for r in rows} == {"TX"} and {r["type"] for r in rows} == {"agreement.added"}
     assert not any(r["baseline"] for r in rows)
     code, out, _ = _cli("--config", config, "agreements", "--state", "MS", "--json")
     agreements = [json.loads(line) for line in out.splitlines()]
-    assert {(a["agency"], a["model"]) for a in agreements} >= {("Stone County Sheriff's Office", "Task Force Model")}
+    assert {(a["agency"], a["model"]) for a in agreements} >= {
+        ("Stone County Sheriff's Office", "Task Force Model")
+    }
     assert {a["status"] for a in agreements} == {"active"}
 
 
@@ -89,7 +97,9 @@ def test_backfill_replays_archived_lists_without_alerts(tmp_path):
     config = str(_write_config(tmp_path, "https://www.ice.gov/identify-and-arrest/287g"))
     code, out, _ = _cli("--config", config, "backfill", str(manifest))
     assert code == 0 and out.startswith("7 files: 7 processed;")
-    code, out, _ = _cli("--config", config, "events", "--since", "2025-07-15", "--type", "agreement.renamed", "--json")
+    code, out, _ = _cli(
+        "--config", config, "events", "--since", "2025-07-15", "--type", "agreement.renamed", "--json"
+    )
     renamed = {json.loads(line)["after"]["agency"] for line in out.splitlines()}
     assert {"Fort Myers Police Department", "Indialantic Police Department"} <= renamed
     events = [json.loads(line) for line in _cli("--config", config, "events", "--json")[1].splitlines()]

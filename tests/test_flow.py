@@ -32,7 +32,9 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _config(tmp_path: Path, url: str) -> str:
     path = tmp_path / "watch287g.yaml"
-    path.write_text(f"database: w.db\nsources:\n  - name: ice\n    kind: ice_287g\n    url: {url}\n    timeout: 2\n")
+    path.write_text(
+        f"database: w.db\nsources:\n  - name: ice\n    kind: ice_287g\n    url: {url}\n    timeout: 2\n"
+    )
     return str(path)
 
 
@@ -55,7 +57,9 @@ def test_forbidden_is_not_retried_and_the_run_fails(http_server, tmp_path, fast_
     assert "403" in str(state.message) or "403" in repr(state.result(raise_on_failure=False))
 
 
-def test_server_errors_are_retried_three_times_then_the_run_fails(http_server, tmp_path, fast_retries) -> None:
+def test_server_errors_are_retried_three_times_then_the_run_fails(
+    http_server, tmp_path, fast_retries
+) -> None:
     from flows.check import check_flow
 
     url = publish(http_server, P07, Q07)

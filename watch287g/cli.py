@@ -31,7 +31,9 @@ def _config(ctx: click.Context) -> Config:
 
 
 @click.group()
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG, show_default=True)
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG, show_default=True
+)
 @click.pass_context
 def main(ctx: click.Context, config_path: Path) -> None:
     """Watch ICE's 287(g) agreement lists and turn their changes into events."""
@@ -40,7 +42,9 @@ def main(ctx: click.Context, config_path: Path) -> None:
 
 @main.command()
 @click.option("--source", help="check only this source (by name)")
-@click.option("--no-prefect", is_flag=True, help="run the same check without Prefect (no retries, no flow run)")
+@click.option(
+    "--no-prefect", is_flag=True, help="run the same check without Prefect (no retries, no flow run)"
+)
 @click.pass_context
 def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
     """One check of every source (the main job; a Prefect flow with retries on network I/O)."""
@@ -105,7 +109,9 @@ def backfill(ctx: click.Context, manifest: Path, source: str | None) -> None:
         _fail(str(exc), 2)
     store = Store(config.database)
     try:
-        results = run_backfill(store, rows, source=monitor.name, url=str(monitor.config["url"]), rules=config.rules)
+        results = run_backfill(
+            store, rows, source=monitor.name, url=str(monitor.config["url"]), rules=config.rules
+        )
     finally:
         store.close()
     counts: dict[str, int] = {}
@@ -127,7 +133,12 @@ def backfill(ctx: click.Context, manifest: Path, source: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
 @click.pass_context
 def events(
-    ctx: click.Context, since: str | None, type_glob: str | None, state: str | None, no_baseline: bool, as_json: bool
+    ctx: click.Context,
+    since: str | None,
+    type_glob: str | None,
+    state: str | None,
+    no_baseline: bool,
+    as_json: bool,
 ) -> None:
     """Stored events, oldest first."""
     store = Store(_config(ctx).database)

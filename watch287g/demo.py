@@ -10,11 +10,12 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from monitors.http import FetchResult
 from monitors.ice_287g import Ice287gMonitor
 from monitors.ice_rules import Rules
 from state import queries
 from state.store import Store
-from watch287g.check import check_ice
+from watch287g.check import DocumentReport, check_ice
 from watch287g.render import event_line
 
 DATA = Path(__file__).parent / "demo"
@@ -87,16 +88,21 @@ def run_demo(echo: Callable[[str], None]) -> None:
     site = _Site()
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "demo.db")
-        monitor = Ice287gMonitor({"name": "ice-287g-demo", "kind": "ice_287g", "url": site.base + "/identify-and-arrest/287g"})
+        monitor = Ice287gMonitor(
+            {"name": "ice-287g-demo", "kind": "ice_287g", "url": site.base + "/identify-and-arrest/287g"}
+        )
         client = monitor.client("watch287g demo")
         try:
             for when, participating, pending, intro in STEPS:
                 site.publish(participating, pending, intro)
 
-                def fetch(url: str, etag: str | None, modified: str | None):  # type: ignore[no-untyped-def]
+                def fetch(url: str, etag: str | None, modified: str | None) -> FetchResult:
                     return client.get(url, etag=etag, last_modified=modified)
 
-                report = check_ice(store, monitor, fetch, rules=Rules(), origin="demo", now=lambda when=when: when)
+                def clock(when: str = when) -> str:  # the demo replays ICE's own publication times
+                    return when
+
+                report = check_ice(store, monitor, fetch, rules=Rules(), origin="demo", now=clock)
                 _show_step(echo, store, when, report.documents)
         finally:
             client.close()
@@ -104,7 +110,7 @@ def run_demo(echo: Callable[[str], None]) -> None:
             site.close()
 
 
-def _show_step(echo: Callable[[str], None], store: Store, when: str, documents: list) -> None:  # type: ignore[type-arg]
+def _show_step(echo: Callable[[str], None], store: Store, when: str, documents: list[DocumentReport]) -> None:
     echo(f"\n=== ICE publishes, {when[:16].replace('T', ' ')} UTC ===")
     for doc in documents:
         echo(f"  fetched {doc.channel:<13} -> {doc.outcome}{f' ({doc.detail})' if doc.detail else ''}")

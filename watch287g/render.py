@@ -11,7 +11,9 @@ def describe(event: dict[str, Any]) -> str:
     subject = after or before
     kind = event["type"]
     if kind == "agreement.added":
-        signed = subject.get("signed") or (f"{subject['signed_text']!r} (as written)" if subject.get("signed_text") else None)
+        signed = subject.get("signed") or (
+            f"{subject['signed_text']!r} (as written)" if subject.get("signed_text") else None
+        )
         text = f"{subject['agency']} ({subject['model']}), signed {signed or 'date not given'}"
         if details.get("was_pending"):
             text += f"; on the pending list since {str(details.get('pending_since'))[:10]}"
@@ -22,7 +24,9 @@ def describe(event: dict[str, Any]) -> str:
     if kind == "agreement.renamed":
         fields = details.get("changed") or ["agency"]
         changes = [f"{before.get(f)} -> {after.get(f)}" for f in fields if f == "agency"]
-        changes += [f"{after['agency']}: {f} {before.get(f)} -> {after.get(f)}" for f in fields if f != "agency"]
+        changes += [
+            f"{after['agency']}: {f} {before.get(f)} -> {after.get(f)}" for f in fields if f != "agency"
+        ]
         return f"{'; '.join(changes)} ({subject['model']})"
     if kind == "agreement.changed":
         changes = [f"{f}: {before.get(f)} -> {after.get(f)}" for f in details.get("fields", [])]

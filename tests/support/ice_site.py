@@ -37,7 +37,9 @@ def publish(
             continue
         name = f"{stem}.xlsx"
         body = (bodies or {}).get(stem) or real_list(stem)
-        server.route(FOLDER + name, body, content_type="application/vnd.ms-excel", etag=f'"{stem}-{len(body)}"')
+        server.route(
+            FOLDER + name, body, content_type="application/vnd.ms-excel", etag=f'"{stem}-{len(body)}"'
+        )
         links.append(f'<p><a href="{FOLDER}{name}">{label}</a></p>')
     page = PAGE.format(intro=intro, links="\n".join(links), updated=updated)
     return server.route(PAGE_PATH, page, etag=f'"page-{abs(hash(page))}"')
