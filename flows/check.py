@@ -11,12 +11,13 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed, State
 
 from monitors.base import ConfigError
 from monitors.http import FetchResult, HttpClient, is_transient
 from monitors.ice_287g import Ice287gMonitor
 from state.store import Store
-from watch287g.check import CheckReport, SourceFailed, check_ice
+from watch287g.check import CheckReport, check_ice
 from watch287g.config import load_config
 
 
@@ -38,7 +39,9 @@ def fetch_task(client: HttpClient, url: str, etag: str | None, last_modified: st
 
 
 @flow(name="watch287g-check", log_prints=False)
-def check_flow(config_path: str = "watch287g.yaml", source: str | None = None) -> list[dict[str, Any]]:
+def check_flow(
+    config_path: str = "watch287g.yaml", source: str | None = None
+) -> list[dict[str, Any]] | State:
     logger = get_run_logger()
     config = load_config(config_path)
     monitors = [config.monitor(source)] if source else config.monitors
@@ -62,10 +65,11 @@ def check_flow(config_path: str = "watch287g.yaml", source: str | None = None) -
             reports.append(report)
     finally:
         store.close()
+    summaries = [summary(r) for r in reports]
     failed = [r for r in reports if not r.ok]
-    if failed:
-        raise SourceFailed("; ".join(str(r.error) for r in failed))
-    return [summary(r) for r in reports]
+    if failed:  # a failed check is an outcome, not a crash: end Failed with the reason, no traceback
+        return Failed(message="; ".join(str(r.error) for r in failed), data=summaries)
+    return summaries
 
 
 def summary(report: CheckReport) -> dict[str, Any]:

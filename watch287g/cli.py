@@ -72,8 +72,14 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
 def _run_prefect(config: Config, source: str | None) -> list[dict[str, Any]]:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.check import check_flow
+    from watch287g.check import SourceFailed
 
-    return check_flow(str(config.path), source)
+    state = check_flow(str(config.path), source, return_state=True)
+    if not state.is_completed():
+        raise SourceFailed(str(state.message or state.name))
+    summaries = state.result()
+    assert isinstance(summaries, list)
+    return summaries
 
 
 def _run_plain(config: Config, source: str | None) -> list[dict[str, Any]]:
