@@ -127,11 +127,10 @@ def _record(
     if "signed" in present:
         record["signed"], record["signed_text"] = signed_date(cells.get("signed"))
     if "moa" in present:
-        moa_text = clean_text(cells.get("moa")).lower()
-        moa_url = unwrap_url(links.get("moa")) or (
-            unwrap_url(moa_text) if moa_text.startswith("http") else None
-        )
-        record["moa_url"], record["moa_pending"] = moa_url, moa_url is None and "pending" in moa_text
+        moa_text = clean_text(cells.get("moa"))  # keep case: it may be the URL itself
+        written_url = unwrap_url(moa_text) if moa_text.lower().startswith("http") else None
+        moa_url = unwrap_url(links.get("moa")) or written_url
+        record["moa_url"], record["moa_pending"] = moa_url, moa_url is None and "pending" in moa_text.lower()
     if "addendum" in present:
         record["addendum_url"] = unwrap_url(links.get("addendum"))
     record["row"], record["hidden"] = index + 1, hidden

@@ -22,6 +22,8 @@ _GENERIC = {
     "safety", "school", "services", "sheriff", "sheriffs", "state", "the", "town", "township", "tribal",
     "unit", "university", "village",
 }  # fmt: skip
+_ORGANISATIONAL = frozenset(_GENERIC)  # words that name a kind of body, never a place
+_TYPO_TARGETS = sorted(word for word in _ORGANISATIONAL if len(word) >= 6)  # "unity" is not "unit"
 _GENERIC |= {word for name in STATES.values() for word in name.lower().split()}
 
 
@@ -55,6 +57,43 @@ def rename_score(old: dict[str, Any], new: dict[str, Any]) -> float | None:
     # accept only with the same signed date and a close whole name.
     full = name_similarity(agency_key(old["agency"]), agency_key(new["agency"]))
     return full if same_signed and full >= 0.6 else None
+
+
+# The kind of body a name names: "Alachua Police Department" and "Alachua County Sheriff's Office" share their
+# place but are different agencies.
+_KINDS = {
+    "police": "police", "patrol": "police", "sheriff": "sheriff", "sheriffs": "sheriff", "constable": "constable",
+    "constables": "constable", "corrections": "corrections", "correction": "corrections", "jail": "corrections",
+    "detention": "corrections", "marshal": "marshal", "marshals": "marshal", "board": "government",
+    "commissioners": "government",
+}  # fmt: skip
+_STATE_CODES = frozenset(code.lower() for code in STATES)
+
+
+@lru_cache(maxsize=65536)
+def _place_and_kind(name: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Place words (state-name words such as "West" kept: West Palm Beach is not Palm Beach) and kinds.
+    A misspelt organisational word ("Polce", "Departent", "Constbales") counts as that word."""
+    place, kinds = set(), set()
+    for token in agency_key(name).split():
+        if token not in _ORGANISATIONAL and token not in _STATE_CODES and not token.isdigit():
+            close = difflib.get_close_matches(token, _TYPO_TARGETS, n=1, cutoff=0.85)
+            token = close[0] if close else token
+        if token in _KINDS:
+            kinds.add(_KINDS[token])
+        elif token not in _ORGANISATIONAL and token not in _STATE_CODES:
+            place.add(token)
+    return frozenset(place), frozenset(kinds)
+
+
+def same_agency(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Strictly the same agency, for matches no signed date can confirm (duplicate rows; pending requests
+    becoming agreements): same state and model, the same place words, and compatible kinds of body."""
+    if a["model"] != b["model"] or a["state"] != b["state"]:
+        return False
+    place_a, kinds_a = _place_and_kind(a["agency"])
+    place_b, kinds_b = _place_and_kind(b["agency"])
+    return bool(place_a) and place_a == place_b and (not kinds_a or not kinds_b or bool(kinds_a & kinds_b))
 
 
 def match_renames(

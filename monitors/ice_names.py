@@ -11,7 +11,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 STATES = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
@@ -149,4 +149,5 @@ def unwrap_url(url: str | None) -> str | None:
             url = inner[0]
     url = re.sub(r"^https?://web\.archive\.org/web/\d+[a-z_]*/", "", url, flags=re.IGNORECASE)
     url = re.sub(r"^(https?):/+(?=[^/])", r"\1://", url, flags=re.IGNORECASE)
-    return unquote(url).strip() or None
+    # One spelling for "a b.pdf", "a%20b.pdf": decode, then quote what must be quoted in a URL.
+    return quote(unquote(url).strip(), safe=":/?&=#%~+,;@!$'()*[]") or None

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from monitors.ice_lists import CONTENT_FIELDS, ParsedList
-from monitors.ice_match import distinctive, match_renames
+from monitors.ice_match import match_renames, same_agency
 
 AGREEMENT, PENDING = "agreement", "pending"
 IN_FORCE = {AGREEMENT: ("active", "missing"), PENDING: ("pending", "missing")}
@@ -216,15 +216,14 @@ def _arrive(
 
 
 def _pending_request(record: dict[str, Any], known: dict[str, Tracked]) -> Tracked | None:
-    """The pending request this new agreement came from: same key, or a rename-compatible name."""
-    open_requests = [
+    """The pending request this new agreement came from: same key, else strictly the same body in the same
+    state. A pending request has no signed date, so the looser rename rules would match any "... Beach"
+    agency; and a same-named request in another state is not linked (30 states have a Washington County)."""
+    requests = [
         t for t in known.values() if t.kind == PENDING and t.status in ("pending", "missing", "withdrawn")
     ]
-    for request in open_requests:
-        if request.key == record["key"]:
-            return request
-    pairs = match_renames([r.record for r in open_requests], [record])
-    return next((r for r in open_requests if pairs and r.record is pairs[0][0]), None)
+    exact = next((t for t in requests if t.key == record["key"]), None)
+    return exact or next((t for t in requests if same_agency(t.record, record)), None)
 
 
 def _absent(
@@ -254,33 +253,13 @@ def _absent(
 
 
 def _duplicate_of(tracked: Tracked, still_here: list[Tracked]) -> Tracked | None:
-    """An agreement in the same list with the same state, model and distinctive name words."""
-    words = distinctive(tracked.record["agency"])
-    if not words:
-        return None
-    return next(
-        (
-            t
-            for t in still_here
-            if t.record["state"] == tracked.record["state"]
-            and t.record["model"] == tracked.record["model"]
-            and distinctive(t.record["agency"]) == words
-        ),
-        None,
-    )
+    """Another agreement in the same list that is strictly the same body (ICE deleted a duplicate row)."""
+    return next((t for t in still_here if same_agency(t.record, tracked.record)), None)
 
 
 def _became_agreement(request: Tracked, known: dict[str, Tracked]) -> bool:
-    state, model = request.record["state"], request.record["model"]
-    agreements = [
-        t.record
-        for t in known.values()
-        if t.kind == AGREEMENT and t.status in IN_FORCE[AGREEMENT] and t.record["model"] == model
-        if t.record["state"] == state or t.key == request.key
-    ]
-    return any(r["key"] == request.key for r in agreements) or bool(
-        match_renames([request.record], agreements)
-    )
+    agreements = [t for t in known.values() if t.kind == AGREEMENT and t.status in IN_FORCE[AGREEMENT]]
+    return any(t.key == request.key or same_agency(t.record, request.record) for t in agreements)
 
 
 def _event(
