@@ -58,7 +58,7 @@ def check_flow(
             ) -> FetchResult:
                 return fetch_task(client, url, etag, last_modified)
 
-            report = check_ice(store, monitor, fetch, rules=config.rules)
+            report = check_ice(config.check(store, monitor, fetch))
             logger.info(
                 "%s: %s, %d new events", monitor.name, "ok" if report.ok else report.error, report.event_count
             )

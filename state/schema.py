@@ -92,5 +92,33 @@ def m001_core(db: Database) -> None:
     )  # fmt: skip
 
 
+@migrations()
+def m002_outbox(db: Database) -> None:
+    # One row per (event, subscriber, channel), created in the same transaction as the event.
+    db.table("deliveries").create(
+        {
+            "id": int, "event_id": str, "subscriber": str, "target": int, "label": str, "status": str,
+            "due_at": str, "next_attempt_at": str, "attempts": int, "last_error": str, "created_at": str,
+            "sent_at": str, "message_id": int,
+        },
+        pk="id", foreign_keys=[("event_id", "events", "id")], not_null={"event_id", "subscriber", "status"},
+    )  # fmt: skip
+    db.table("deliveries").create_index(["event_id", "subscriber", "target"], unique=True)
+    db.table("deliveries").create_index(["status", "next_attempt_at"])
+    # What was sent: one row per message (an alert or a digest may carry many deliveries).
+    db.table("messages").create(
+        {"id": int, "subscriber": str, "target": int, "label": str, "kind": str, "title": str, "events": int,
+         "sent_at": str},
+        pk="id",
+    )  # fmt: skip
+    # Per channel: the failure streak, so operators hear once when it starts failing and once when it recovers.
+    db.table("channel_health").create(
+        {"subscriber": str, "target": int, "label": str, "consecutive_failures": int, "alerted": int,
+         "last_error": str, "last_failure": str, "last_success": str},
+        pk=("subscriber", "target"),
+    )  # fmt: skip
+    db.table("source_health").add_column("stale_alerted", int)
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

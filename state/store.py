@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +39,9 @@ def _content(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in LAYOUT_FIELDS}
 
 
+DeliveriesFor = Callable[[dict[str, Any]], list[dict[str, Any]]]
+
+
 @dataclass
 class DocumentCommit:
     """Everything that results from one fetched document, written in one transaction."""
@@ -60,6 +63,8 @@ class DocumentCommit:
     tracked: list[dict[str, Any]] = field(default_factory=list)  # new or updated records
     events: list[dict[str, Any]] = field(default_factory=list)
     channel_update: dict[str, Any] = field(default_factory=dict)
+    # Who must hear about an event: rows (subscriber, target, label, due_at) written with the event.
+    deliveries_for: DeliveriesFor | None = None
 
 
 class Store:
@@ -150,6 +155,9 @@ class Store:
             for tracked in doc.tracked:
                 self._write_record(db, doc, tracked, snapshot_id)
             event_ids = [self._write_event(db, doc, event, snapshot_id) for event in doc.events]
+            for event_id, event in zip(event_ids, doc.events, strict=True):
+                routed = {**event, "id": event_id, "origin": doc.origin}
+                self._write_deliveries(db, routed, doc.deliveries_for, doc.fetched_at)
             db.table("channels").upsert(
                 {"source": doc.source, "channel": doc.channel, "url": doc.url, "current_sha256": doc.sha256,
                  "updated_at": doc.fetched_at, **doc.channel_update},
@@ -209,19 +217,53 @@ class Store:
         )  # fmt: skip
         return event_id
 
+    def _write_deliveries(
+        self, db: Database, event: dict[str, Any], deliveries_for: DeliveriesFor | None, at: str
+    ) -> None:
+        for row in deliveries_for(event) if deliveries_for else []:
+            db.execute(
+                "insert or ignore into deliveries (event_id, subscriber, target, label, status, due_at, "
+                "next_attempt_at, attempts, created_at) values (?, ?, ?, ?, 'pending', ?, ?, 0, ?)",
+                [
+                    event["id"],
+                    row["subscriber"],
+                    row["target"],
+                    row["label"],
+                    row["due_at"],
+                    row["due_at"],
+                    at,
+                ],
+            )
+
+    def add_events(
+        self,
+        events: list[dict[str, Any]],
+        deliveries_for: DeliveriesFor | None,
+        *,
+        health: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """Events that come from no document (source.failed, delivery.failing...), with their deliveries
+        and the health row that caused them, in one transaction."""
+        ids = []
+        with self.transaction() as db:
+            for event in events:
+                identity = [
+                    event["source"],
+                    event["type"],
+                    event["detected_at"],
+                    canonical_json(event.get("details")),
+                ]
+                event_id = content_hash(identity)[:24]
+                row = {**event, "id": event_id, "before": None, "after": None, "baseline": 0, "origin": "live",
+                       "details": canonical_json(event.get("details", {}))}  # fmt: skip
+                db.table("events").insert(row, ignore=True)
+                self._write_deliveries(db, {**event, "id": event_id}, deliveries_for, event["detected_at"])
+                ids.append(event_id)
+            if health is not None:
+                db.table("source_health").upsert(health, pk="source")
+        return ids
+
     # -- source health -----------------------------------------------------------------------------------
     def health(self, source: str) -> dict[str, Any]:
         rows = list(self.db.query("select * from source_health where source = ?", [source]))
         return rows[0] if rows else {"source": source, "consecutive_failures": 0, "alerted": 0}
-
-    def record_health(self, source: str, *, ok: bool, at: str, error: str | None = None) -> dict[str, Any]:
-        health = self.health(source)
-        if ok:
-            health.update(consecutive_failures=0, last_success=at)
-        else:
-            health.update(
-                consecutive_failures=health["consecutive_failures"] + 1, last_failure=at, last_error=error
-            )
-        with self.transaction() as db:
-            db.table("source_health").upsert(health, pk="source")
-        return health

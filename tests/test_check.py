@@ -12,7 +12,7 @@ from monitors.ice_rules import Rules
 from state import queries
 from state.store import Store
 from tests.support.ice_site import FOLDER, PAGE_PATH, publish
-from watch287g.check import check_ice, check_source
+from watch287g.check import Check, check_ice, check_source
 from watch287g.config import Config
 
 P07, P08 = "participatingAgencies07072025pm", "participatingAgencies07082025pm"
@@ -36,7 +36,7 @@ def _check(store: Store, url: str, tmp_path: Path, at: str = "2025-07-07T21:00:0
         return client.get(u, etag=etag, last_modified=modified)
 
     try:
-        return check_ice(store, monitor, fetch, rules=Rules(), now=lambda: at)
+        return check_ice(Check(store, monitor, fetch, Rules(), now=lambda: at))
     finally:
         client.close()
 

@@ -126,6 +126,43 @@ COLUMNS = {
         ("last_failure", "TEXT", 0, 0),
         ("last_error", "TEXT", 0, 0),
         ("alerted", "INTEGER", 0, 0),
+        ("stale_alerted", "INTEGER", 0, 0),  # m002
+    ],
+    # m002_outbox
+    "deliveries": [
+        ("id", "INTEGER", 0, 1),
+        ("event_id", "TEXT", 1, 0),
+        ("subscriber", "TEXT", 1, 0),
+        ("target", "INTEGER", 0, 0),
+        ("label", "TEXT", 0, 0),
+        ("status", "TEXT", 1, 0),
+        ("due_at", "TEXT", 0, 0),
+        ("next_attempt_at", "TEXT", 0, 0),
+        ("attempts", "INTEGER", 0, 0),
+        ("last_error", "TEXT", 0, 0),
+        ("created_at", "TEXT", 0, 0),
+        ("sent_at", "TEXT", 0, 0),
+        ("message_id", "INTEGER", 0, 0),
+    ],
+    "messages": [
+        ("id", "INTEGER", 0, 1),
+        ("subscriber", "TEXT", 0, 0),
+        ("target", "INTEGER", 0, 0),
+        ("label", "TEXT", 0, 0),
+        ("kind", "TEXT", 0, 0),
+        ("title", "TEXT", 0, 0),
+        ("events", "INTEGER", 0, 0),
+        ("sent_at", "TEXT", 0, 0),
+    ],
+    "channel_health": [
+        ("subscriber", "TEXT", 0, 1),
+        ("target", "INTEGER", 0, 2),
+        ("label", "TEXT", 0, 0),
+        ("consecutive_failures", "INTEGER", 0, 0),
+        ("alerted", "INTEGER", 0, 0),
+        ("last_error", "TEXT", 0, 0),
+        ("last_failure", "TEXT", 0, 0),
+        ("last_success", "TEXT", 0, 0),
     ],
 }
 
@@ -146,6 +183,9 @@ INDEXES = {
     ("events", "idx_events_type", ("type",), 0),
     ("events", "idx_events_state", ("state",), 0),
     ("source_health", "sqlite_autoindex_source_health_1", ("source",), 1),
+    ("deliveries", "idx_deliveries_event_id_subscriber_target", ("event_id", "subscriber", "target"), 1),
+    ("deliveries", "idx_deliveries_status_next_attempt_at", ("status", "next_attempt_at"), 0),
+    ("channel_health", "sqlite_autoindex_channel_health_1", ("subscriber", "target"), 1),
 }
 
 # (table, column, referenced table, referenced column)
@@ -156,6 +196,7 @@ FOREIGN_KEYS = {
     ("record_versions", "record_id", "records", "id"),
     ("record_versions", "snapshot_id", "snapshots", "id"),
     ("events", "snapshot_id", "snapshots", "id"),
+    ("deliveries", "event_id", "events", "id"),
 }
 
 
@@ -200,7 +241,7 @@ def test_exact_schema() -> None:
         == []
     )
     applied = db.execute("select migration_set, name from _sqlite_migrations order by id").fetchall()
-    assert applied == [("watch287g", "m001_core")]
+    assert applied == [("watch287g", "m001_core"), ("watch287g", "m002_outbox")]
 
 
 def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
@@ -208,7 +249,7 @@ def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
     before = schema_sql(store.db)
     migrate(store.db)
     assert schema_sql(store.db) == before
-    assert store.db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 1
+    assert store.db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 2
     # A file database opened again keeps its schema, its migration log and its rows.
     path = tmp_path / "history.db"
     first = Store(path)
@@ -216,7 +257,7 @@ def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
     first.close()
     second = Store(path)
     assert schema_sql(second.db) == before
-    assert second.db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 1
+    assert second.db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 2
     assert second.health("ice-287g")["consecutive_failures"] == 2
     second.close()
 

@@ -17,7 +17,9 @@ from monitors.http import FetchResult, HttpClient, redact_url
 from monitors.ice_287g import Ice287gMonitor
 from monitors.ice_page import find_list_links
 from monitors.ice_rules import Rules
-from state.store import Store
+from notifiers.subscribers import Operators
+from state.store import DeliveriesFor, Store
+from watch287g.health import settle_health
 from watch287g.pipeline import LIST_CHANNELS, process_list, process_page
 
 if TYPE_CHECKING:
@@ -57,23 +59,33 @@ class CheckReport:
         return sum(d.events for d in self.documents)
 
 
-def check_ice(
-    store: Store,
-    monitor: Ice287gMonitor,
-    fetch: Fetch,
-    *,
-    rules: Rules,
-    origin: str = "live",
-    now: Callable[[], str] = utc_now,
-) -> CheckReport:
-    report = CheckReport(monitor.name)
+@dataclass(frozen=True)
+class Check:
+    """Everything one check of one ICE source needs; the helpers below read from it."""
+
+    store: Store
+    monitor: Ice287gMonitor
+    fetch: Fetch
+    rules: Rules
+    origin: str = "live"
+    now: Callable[[], str] = utc_now
+    deliveries_for: DeliveriesFor | None = None
+    operators: Operators = field(default_factory=Operators)
+
+    @property
+    def source(self) -> str:
+        return self.monitor.name
+
+
+def check_ice(check: Check) -> CheckReport:
+    report = CheckReport(check.source)
     try:
-        links = _page_links(store, monitor, fetch, report, origin, now)
+        links = _page_links(check, report)
         for channel in LIST_CHANNELS:
-            _check_list(store, monitor, channel, links[channel], fetch, report, rules, origin, now)
+            _check_list(check, channel, links[channel], report)
     except (FetchError, SourceFailed) as exc:
         report.error = str(exc)
-    store.record_health(monitor.name, ok=report.ok, at=now(), error=report.error)
+    settle_health(check.store, check.source, report.error, check.now(), check.operators, check.deliveries_for)
     return report
 
 
@@ -83,100 +95,89 @@ def check_source(store: Store, monitor: Monitor, config: Config, origin: str = "
         raise ConfigError(f"source {monitor.name!r}: kind {monitor.kind!r} cannot be checked yet")
     client = monitor.client(config.contact)
     try:
-        return check_ice(store, monitor, _plain_fetch(client), rules=config.rules, origin=origin)
+        return check_ice(config.check(store, monitor, plain_fetch(client), origin=origin))
     finally:
         client.close()
 
 
-def _plain_fetch(client: HttpClient) -> Fetch:
+def plain_fetch(client: HttpClient) -> Fetch:
     def fetch(url: str, etag: str | None, last_modified: str | None) -> FetchResult:
         return client.get(url, etag=etag, last_modified=last_modified)
 
     return fetch
 
 
-def _get(
-    store: Store, source: str, channel: str, url: str, fetch: Fetch, conditional: bool, now: Callable[[], str]
-) -> tuple[FetchResult, DocumentReport]:
-    state = (store.channel(source, channel) or {}) if conditional else {}
-    started, clock = now(), time.monotonic()
+def _get(check: Check, channel: str, url: str, conditional: bool) -> tuple[FetchResult, DocumentReport]:
+    state = (check.store.channel(check.source, channel) or {}) if conditional else {}
+    started, clock = check.now(), time.monotonic()
     try:
-        result = fetch(url, state.get("etag"), state.get("last_modified"))
+        result = check.fetch(url, state.get("etag"), state.get("last_modified"))
     except FetchError as exc:
-        store.log_fetch(
-            _fetch_row(source, channel, url, started, clock, "error", exc.http_status, 0, str(exc))
-        )
+        row = _fetch_row(check.source, channel, url, started, clock, "error", exc.http_status, 0, str(exc))
+        check.store.log_fetch(row)
         raise
     outcome = "not_modified" if result.status == 304 else "fetched"
     size = len(result.body or b"")
-    store.log_fetch(_fetch_row(source, channel, url, started, clock, outcome, result.status, size, None))
+    check.store.log_fetch(
+        _fetch_row(check.source, channel, url, started, clock, outcome, result.status, size, None)
+    )
     return result, DocumentReport(channel, redact_url(url), outcome, result.status, size, _ms(clock))
 
 
-def _page_links(
-    store: Store,
-    monitor: Ice287gMonitor,
-    fetch: Fetch,
-    report: CheckReport,
-    origin: str,
-    now: Callable[[], str],
-) -> dict[str, str | None]:
+def _page_links(check: Check, report: CheckReport) -> dict[str, str | None]:
     """Fetch the page (conditionally), commit it when new, and return the spreadsheet links it holds."""
-    result, doc = _get(store, monitor.name, "page", monitor.url, fetch, True, now)
+    url = check.monitor.url
+    result, doc = _get(check, "page", url, True)
     report.documents.append(doc)
     if result.status == 304:
-        stored = store.channel(monitor.name, "page") or {}
-        body = store.body(stored.get("current_sha256") or "")
+        stored = check.store.channel(check.source, "page") or {}
+        body = check.store.body(stored.get("current_sha256") or "")
         if body is None:
             raise SourceFailed(
-                f"{monitor.name}: the server said 304 Not Modified but no copy of the page is stored"
+                f"{check.source}: the server said 304 Not Modified but no copy of the page is stored"
             )
-        found = find_list_links(body, monitor.url)
+        found = find_list_links(body, url)
         links = {"participating": found.participating, "pending": found.pending}
     else:
-        assert result.body is not None
-        snapshot = Snapshot(monitor.name, "page", monitor.url, now(), result.body, result.status, result.content_type,
-                            result.etag, result.last_modified)  # fmt: skip
-        processed, links = process_page(store, snapshot, origin=origin)
+        snapshot = _snapshot(check, "page", url, result)
+        processed, links = process_page(
+            check.store, snapshot, origin=check.origin, deliveries_for=check.deliveries_for
+        )
         doc.outcome, doc.events = processed.outcome, len(processed.event_ids)
-        _remember_validators(store, monitor.name, "page", monitor.url, result)
+        _remember_validators(check, "page", url, result)
     missing = [channel for channel in LIST_CHANNELS if not links.get(channel)]
     if missing:
         raise SourceFailed(
-            f"{monitor.name}: the page {monitor.url} no longer links a {' or '.join(missing)} spreadsheet"
+            f"{check.source}: the page {url} no longer links a {' or '.join(missing)} spreadsheet"
         )
     return links
 
 
-def _check_list(
-    store: Store,
-    monitor: Ice287gMonitor,
-    channel: str,
-    url: str | None,
-    fetch: Fetch,
-    report: CheckReport,
-    rules: Rules,
-    origin: str,
-    now: Callable[[], str],
-) -> None:
+def _check_list(check: Check, channel: str, url: str | None, report: CheckReport) -> None:
     assert url is not None
-    same_url = (store.channel(monitor.name, channel) or {}).get("url") == url
-    result, doc = _get(store, monitor.name, channel, url, fetch, same_url, now)
+    same_url = (check.store.channel(check.source, channel) or {}).get("url") == url
+    result, doc = _get(check, channel, url, same_url)
     report.documents.append(doc)
     if result.status == 304:
         return
-    assert result.body is not None
-    snapshot = Snapshot(monitor.name, channel, url, now(), result.body, result.status, result.content_type,
-                        result.etag, result.last_modified)  # fmt: skip
-    processed = process_list(store, snapshot, origin=origin, rules=rules)
+    processed = process_list(
+        check.store, _snapshot(check, channel, url, result), origin=check.origin, rules=check.rules,
+        deliveries_for=check.deliveries_for,
+    )  # fmt: skip
     doc.outcome, doc.events, doc.detail = processed.outcome, len(processed.event_ids), processed.detail
-    _remember_validators(store, monitor.name, channel, url, result)
+    _remember_validators(check, channel, url, result)
 
 
-def _remember_validators(store: Store, source: str, channel: str, url: str, result: FetchResult) -> None:
+def _snapshot(check: Check, channel: str, url: str, result: FetchResult) -> Snapshot:
+    assert result.body is not None
+    return Snapshot(check.source, channel, url, check.now(), result.body, result.status, result.content_type,
+                    result.etag, result.last_modified)  # fmt: skip
+
+
+def _remember_validators(check: Check, channel: str, url: str, result: FetchResult) -> None:
     """Keep ETag / Last-Modified for the next conditional request (only after the body was committed)."""
     values = {"url": url, "etag": result.etag, "last_modified": result.last_modified}
-    store.update_channel(source, channel, values)
+    check.store.update_channel(check.source, channel, values)
 
 
 def _fetch_row(

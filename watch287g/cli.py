@@ -59,6 +59,7 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
     try:
         reports = _run_plain(config, source) if no_prefect else _run_prefect(config, source)
     except SourceFailed as exc:
+        _deliver_and_report(config)  # operators hear about the failure even though the check failed
         _fail(str(exc))
     except ConfigError as exc:
         _fail(str(exc), 2)
@@ -67,6 +68,24 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
         for doc in report["documents"]:
             detail = f" ({doc['detail']})" if doc["detail"] else ""
             click.echo(f"  {doc['channel']:<13} {doc['outcome']:<12} {doc['url']}{detail}")
+    if not _deliver_and_report(config):
+        sys.exit(1)
+
+
+def _deliver_and_report(config: Config) -> bool:
+    """Send what is due; print a line per failed message. True when everything due went out."""
+    from watch287g.deliver import deliver
+
+    store = Store(config.database)
+    try:
+        report = deliver(store, config)
+    finally:
+        store.close()
+    if report.messages:
+        click.echo(f"sent {report.messages} messages ({report.deliveries} deliveries)")
+    for failure in report.failures:
+        click.echo(f"error: delivery failed: {failure}", err=True)
+    return report.ok
 
 
 def _run_prefect(config: Config, source: str | None) -> list[dict[str, Any]]:
@@ -179,6 +198,53 @@ def agreements(ctx: click.Context, as_of: str | None, state: str | None, as_json
     if not as_json:
         active = sum(r["status"] == "active" for r in rows)
         click.echo(f"{active} active, {len(rows) - active} missing")
+
+
+@main.command()
+@click.option("--test", "test_subscriber", metavar="SUBSCRIBER", help="send a test message to one subscriber")
+@click.pass_context
+def notify(ctx: click.Context, test_subscriber: str | None) -> None:
+    """Send every due delivery now (digests, retries); with --test, a test message to one subscriber."""
+    config = _config(ctx)
+    if test_subscriber is None:
+        if not _deliver_and_report(config):
+            sys.exit(1)
+        return
+    from watch287g.deliver import send_test
+
+    try:
+        results = send_test(config, test_subscriber)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    for label, reason in results:
+        click.echo(f"{test_subscriber} via {label}: {'sent' if reason is None else 'FAILED: ' + reason}")
+    failed = [label for label, reason in results if reason is not None]
+    if failed:
+        _fail(f"test message to {test_subscriber} failed on {', '.join(failed)}")
+
+
+@main.command()
+@click.option(
+    "--status", type=click.Choice(["pending", "failed", "sent"]), help="only deliveries in this state"
+)
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+@click.pass_context
+def deliveries(ctx: click.Context, status: str | None, as_json: bool) -> None:
+    """The outbox: every (event, subscriber, channel) with its status, attempts and last error."""
+    from state.deliveries import listing
+
+    store = Store(_config(ctx).database)
+    try:
+        rows = listing(store, status)
+    finally:
+        store.close()
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True))
+        else:
+            error = f"  ({row['last_error']})" if row["last_error"] else ""
+            click.echo(f"{row['id']:>6} {row['status']:<8} {row['subscriber']:<20} {row['label']:<28} "
+                       f"{row['type']:<24} {row['state'] or '--':<3}{row['agency'] or ''}{error}")  # fmt: skip
 
 
 @main.command()

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-import monitors.ice_287g  # noqa: F401  (registers the ice_287g kind)
-from monitors.base import ConfigError, Monitor, monitor_for
+from monitors.base import ConfigError, Monitor, monitor_for, utc_now
+from monitors.ice_287g import Ice287gMonitor
 from monitors.ice_rules import Rules
+from notifiers.outbox import deliveries_for
+from notifiers.subscribers import Routing, parse_routing
+from state.store import Store
+
+if TYPE_CHECKING:
+    from watch287g.check import Check, Fetch
 
 DEFAULT_CONFIG = Path("watch287g.yaml")
 TOP_LEVEL_KEYS = {
@@ -24,6 +31,8 @@ TOP_LEVEL_KEYS = {
     "contact": "an e-mail or URL put in the User-Agent so ICE's webmasters can reach you",
     "rules": "hold-back and quarantine thresholds (absent_lists, absent_days, mass_removal_share, ...)",
     "sources": "the list of sources to watch (name, kind and the kind's own keys)",
+    "subscribers": "who gets alerts: name, notify (apprise URLs), events, states, models, effects, frequency",
+    "operators": "the operators' channel (notify) and alert thresholds for failing or stale sources",
 }
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -35,6 +44,22 @@ class Config:
     contact: str | None
     rules: Rules
     monitors: list[Monitor] = field(default_factory=list)
+    routing: Routing = field(default_factory=Routing)
+
+    def check(
+        self,
+        store: Store,
+        monitor: Monitor,
+        fetch: Fetch,
+        origin: str = "live",
+        now: Callable[[], str] = utc_now,
+    ) -> Check:
+        """Everything a check of `monitor` needs, with alerts routed to this config's subscribers."""
+        from watch287g.check import Check
+
+        assert isinstance(monitor, Ice287gMonitor)
+        return Check(store, monitor, fetch, self.rules, origin, now, deliveries_for=deliveries_for(self.routing),
+                     operators=self.routing.operators)  # fmt: skip
 
     def monitor(self, name: str) -> Monitor:
         for monitor in self.monitors:
@@ -64,6 +89,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG, environ: dict[str, str] | Non
         contact=raw.get("contact"),
         rules=_rules(raw.get("rules") or {}, path),
         monitors=_monitors(raw.get("sources"), path),
+        routing=parse_routing(raw.get("subscribers"), raw.get("operators"), str(path)),
     )
 
 

@@ -15,7 +15,7 @@ from monitors.base import ParseError, Snapshot
 from monitors.ice_lists import PARSER_VERSION, ParsedList, parse_list
 from monitors.ice_page import find_list_links, normalized_text
 from monitors.ice_rules import Context, Rules, Tracked, interpret
-from state.store import DocumentCommit, Store
+from state.store import DeliveriesFor, DocumentCommit, Store
 
 LIST_CHANNELS = ("participating", "pending")
 
@@ -56,7 +56,13 @@ def load_parse(
 
 
 def process_list(
-    store: Store, snapshot: Snapshot, *, origin: str, rules: Rules, known: dict[str, Tracked] | None = None
+    store: Store,
+    snapshot: Snapshot,
+    *,
+    origin: str,
+    rules: Rules,
+    known: dict[str, Tracked] | None = None,
+    deliveries_for: DeliveriesFor | None = None,
 ) -> Processed:
     """Interpret one participating/pending spreadsheet against the records in force, and commit it.
 
@@ -77,6 +83,7 @@ def process_list(
     outcome = None if parsed is None else interpret(snapshot.channel, parsed, known, ctx)
     reason = reason or (outcome.quarantine if outcome else None)
     doc = _document(snapshot, origin, parse_row)
+    doc.deliveries_for = deliveries_for
     if reason or outcome is None:
         doc.outcome, doc.detail = "quarantined", reason
         doc.events = [_quarantine_event(snapshot, reason or "unreadable")]
@@ -94,7 +101,9 @@ def process_list(
     return Processed(snapshot.channel, doc.outcome, tuple(event_ids), reason)
 
 
-def process_page(store: Store, snapshot: Snapshot, *, origin: str) -> tuple[Processed, dict[str, str | None]]:
+def process_page(
+    store: Store, snapshot: Snapshot, *, origin: str, deliveries_for: DeliveriesFor | None = None
+) -> tuple[Processed, dict[str, str | None]]:
     """Store a new page snapshot; `page.changed` when its normalised text changed. Returns the list links."""
     links = find_list_links(snapshot.body, snapshot.url)
     link_map = {"participating": links.participating, "pending": links.pending}
@@ -104,7 +113,7 @@ def process_page(store: Store, snapshot: Snapshot, *, origin: str) -> tuple[Proc
     text = normalized_text(snapshot.body)
     text_sha = hashlib.sha256(text.encode()).hexdigest()
     doc = _document(snapshot, origin, None)
-    doc.outcome = "page"
+    doc.outcome, doc.deliveries_for = "page", deliveries_for
     doc.channel_update = {"text_sha256": text_sha}
     previous_sha = channel.get("text_sha256")
     if previous_sha and previous_sha != text_sha:

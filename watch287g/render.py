@@ -1,46 +1,141 @@
-"""One-line text renderings of events and agreements for the terminal (notifiers/ renders messages)."""
+"""Wording of events, shared by the terminal's one-line renderings and notifiers/ (messages).
+
+`headline` says what happened without links; every value taken from a fetched document or a config passes
+through its `data` function, so a renderer can escape data (HTML, Slack) without touching its own wording.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+
+Data = Callable[[str], str]
+
+# Operator events: what happened to a source (fetching) or a subscriber (delivering alerts).
+OPERATOR_WORDS = {
+    "source.failed": ("source", "is failing"),
+    "source.recovered": ("source", "has recovered"),
+    "source.stale": ("source", "looks stale"),
+    "delivery.failing": ("alerts to", "are failing"),
+    "delivery.recovered": ("alerts to", "are being delivered again"),
+}
+# policy.* / bill.* `details.effect`, in words (a bill "would ban", a policy "bans").
+EFFECTS = {"ban": ("would ban", "bans"), "mandate": ("would require", "requires"),
+           "restrict": ("would restrict", "restricts")}  # fmt: skip
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (many or singular + 's')}"
+
+
+def day(value: object) -> str:
+    return str(value or "")[:10] or "an unknown date"
+
+
+def utc(value: object) -> str:
+    """An ISO timestamp as "2025-07-08 21:00 UTC" (no zone means UTC); anything else as given."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def operator_subject(event: dict[str, Any]) -> str:
+    details = event.get("details") or {}
+    name = str(details.get("source") or details.get("subscriber") or event.get("source") or "unknown")
+    return f"{name} ({details['channel']})" if details.get("channel") else name
+
+
+def headline(event: dict[str, Any], data: Data = _same) -> str:
+    """What happened, in words, from the event's own fields (links and provenance are the caller's)."""
+    before, after, details = event.get("before") or {}, event.get("after") or {}, event.get("details") or {}
+    subject = after or before
+    kind = str(event.get("type") or "event")
+
+    def val(value: object) -> str:
+        return data("(blank)" if value is None or value == "" else str(value))
+
+    agency = val(subject.get("agency") or event.get("agency"))
+    model = subject.get("model") or event.get("model")
+    who = f"{agency} ({val(model)})" if model else agency
+    if kind == "agreement.added":
+        signed = subject.get("signed")
+        signed_words = (
+            val(signed)
+            if signed
+            else (f"'{val(subject['signed_text'])}' (as written)" if subject.get("signed_text") else None)
+        )
+        text = f"{who}, signed {signed_words or 'date not given'}"
+        if details.get("was_pending"):
+            text += f"; on the pending list since {val(day(details.get('pending_since')))}"
+        if details.get("re_added_after"):
+            text += f"; back after being {val(details['re_added_after'])}"
+        return text
+    if kind in ("agreement.terminated", "pending.withdrawn"):
+        lists = details.get("absent_lists")
+        absent = f"absent from {plural(lists, 'list')}" if isinstance(lists, int) else "absent"
+        text = f"{who}; {absent} since {val(day(details.get('absent_since')))}"
+        return text + (f", last seen {val(day(details['last_seen']))}" if details.get("last_seen") else "")
+    if kind == "agreement.renamed":
+        fields = details.get("changed") or ["agency"]
+        changes = [f"{val(before.get(f))} -> {val(after.get(f))}" for f in fields if f == "agency"]
+        changes += [
+            f"{val(after.get('agency'))}: {val(f)} {val(before.get(f))} -> {val(after.get(f))}"
+            for f in fields
+            if f != "agency"
+        ]
+        return "; ".join(changes) + (f" ({val(model)})" if model else "")
+    if kind == "agreement.changed":
+        changes = [
+            f"{val(f)}: {val(before.get(f))} -> {val(after.get(f))}" for f in details.get("fields", [])
+        ]
+        return f"{who}: {'; '.join(changes)}"
+    if kind == "agreement.moa_published":
+        return f"{who}: {val(str(details.get('document') or 'moa').upper())} published"
+    if kind == "pending.added":
+        return f"{who} requested an agreement"
+    if kind == "list.quarantined":
+        return f"{val(details.get('list'))} list not believed: {val(details.get('reason'))}"
+    if kind == "page.changed":
+        return "the program page's text changed"
+    if kind in OPERATOR_WORDS:
+        lead, verb = OPERATOR_WORDS[kind]
+        text = f"{lead} {val(operator_subject(event))} {verb}"
+        if details.get("error"):
+            text += f": {val(details['error'])}"
+        if isinstance(details.get("failures"), int):
+            text += f" ({plural(details['failures'], 'failure')} in a row)"
+        return text + (f"; since {val(utc(details['since']))}" if details.get("since") else "")
+    if kind.startswith(("policy.", "bill.")):
+        name = " ".join(val(details[k]) for k in ("bill", "title") if details.get(k)) or agency
+        noun, verb = kind.split(".", 1)
+        text = f"{name}: {val(noun)} {val(verb.replace('_', ' '))}"
+        effect = details.get("effect")
+        if str(effect) in EFFECTS:
+            text += f"; {EFFECTS[str(effect)][0 if noun == 'bill' else 1]} 287(g) agreements"
+        elif effect:
+            text += f"; effect: {val(effect)}"
+        return text
+    return f"{val(kind)}: {who}" if subject or event.get("agency") else val(kind)
 
 
 def describe(event: dict[str, Any]) -> str:
-    """What happened, in words, from the event's own fields."""
-    before, after, details = event.get("before") or {}, event.get("after") or {}, event.get("details") or {}
-    subject = after or before
-    kind = event["type"]
-    if kind == "agreement.added":
-        signed = subject.get("signed") or (
-            f"{subject['signed_text']!r} (as written)" if subject.get("signed_text") else None
-        )
-        text = f"{subject['agency']} ({subject['model']}), signed {signed or 'date not given'}"
-        if details.get("was_pending"):
-            text += f"; on the pending list since {str(details.get('pending_since'))[:10]}"
-        return text
-    if kind in ("agreement.terminated", "pending.withdrawn"):
-        since = str(details.get("absent_since", ""))[:10]
-        return f"{subject['agency']} ({subject['model']}); absent from {details.get('absent_lists')} lists since {since}"
-    if kind == "agreement.renamed":
-        fields = details.get("changed") or ["agency"]
-        changes = [f"{before.get(f)} -> {after.get(f)}" for f in fields if f == "agency"]
-        changes += [
-            f"{after['agency']}: {f} {before.get(f)} -> {after.get(f)}" for f in fields if f != "agency"
-        ]
-        return f"{'; '.join(changes)} ({subject['model']})"
-    if kind == "agreement.changed":
-        changes = [f"{f}: {before.get(f)} -> {after.get(f)}" for f in details.get("fields", [])]
-        return f"{subject['agency']} ({subject['model']}): {'; '.join(changes)}"
-    if kind == "agreement.moa_published":
-        document = details.get("document", "moa")
-        return f"{subject['agency']} ({subject['model']}): {document.upper()} {after.get(document + '_url')}"
-    if kind == "pending.added":
-        return f"{subject['agency']} ({subject['model']}) requested an agreement"
-    if kind == "list.quarantined":
-        return f"{details.get('list')} list not believed: {details.get('reason')}"
-    if kind == "page.changed":
-        return f"the program page's text changed: {details.get('url')}"
-    return kind
+    """What happened, in words, with the MOA or page link: one line for the terminal."""
+    details, after = event.get("details") or {}, event.get("after") or {}
+    text = headline(event)
+    if event.get("type") == "agreement.moa_published":
+        text += f" {after.get(str(details.get('document') or 'moa') + '_url')}"
+    elif event.get("type") == "page.changed":
+        text += f": {details.get('url')}"
+    return text
 
 
 def event_line(event: dict[str, Any]) -> str:

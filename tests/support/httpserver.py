@@ -1,10 +1,13 @@
 """A real HTTP server on 127.0.0.1 for tests: canned routes, conditional GET, faults, and a request log.
 
 Tests talk to it over the loopback interface, so the client code under test runs unmodified (no mocks).
+It also takes POSTs (webhooks): routes answer POST like GET, the request body is recorded, and
+`respond_sequence()` makes a path answer e.g. 500, 500, then 200 to exercise retries.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 import threading
@@ -38,19 +41,35 @@ class Fault:
     options: dict[str, Any]
 
 
+@dataclass
+class StatusSequence:
+    """Successive requests get successive statuses; the last one repeats."""
+
+    statuses: list[int]
+    body: bytes
+    content_type: str | None
+    served: int = 0
+
+    def next_route(self) -> Route:
+        status = self.statuses[min(self.served, len(self.statuses) - 1)]
+        self.served += 1
+        return Route(self.body, self.content_type, status)
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     method: str
     path: str  # with the query string
     headers: CaseInsensitiveDict[str]
     client_port: int  # the same port on several requests means the client reused its connection
+    body: bytes = b""  # what a POST sent (b"" for GET/HEAD)
 
 
 class LoopbackHTTPServer:
     """`route()` a path to a body or `fault()` it; read `requests` to see what the client sent."""
 
     def __init__(self) -> None:
-        self._routes: dict[str, Route | Fault] = {}
+        self._routes: dict[str, Route | Fault | StatusSequence] = {}
         self._log: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self.stopping = threading.Event()  # cuts `delay` faults short at teardown
@@ -116,6 +135,22 @@ class LoopbackHTTPServer:
             self._routes[path] = Fault(kind, options)
         return self.url(path)
 
+    def respond_sequence(
+        self,
+        path: str,
+        statuses: list[int],
+        body: bytes | str = b"ok",
+        content_type: str | None = "text/plain; charset=utf-8",
+    ) -> str:
+        """Answer successive requests to `path` (any method) with successive `statuses`; the last one
+        repeats. E.g. [500, 500, 200] for a webhook that fails twice. Returns the full URL."""
+        if not statuses:
+            raise ValueError("respond_sequence needs at least one status")
+        data = body.encode() if isinstance(body, str) else body
+        with self._lock:
+            self._routes[path] = StatusSequence(list(statuses), data, content_type)
+        return self.url(path)
+
     # -- inspection ----------------------------------------------------------------------------------------
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -129,12 +164,17 @@ class LoopbackHTTPServer:
         with self._lock:
             self._log.clear()
 
+    def posted_json(self, path: str) -> list[Any]:
+        """The JSON documents POSTed to `path` (query ignored), oldest first; raises if one is not JSON."""
+        return [json.loads(r.body) for r in self.requests_for(path) if r.method == "POST"]
+
     # -- used by the handler -------------------------------------------------------------------------------
     def _record(self, request: RecordedRequest) -> Route | Fault | None:
         path = request.path
         with self._lock:
             self._log.append(request)
-            return self._routes.get(path) or self._routes.get(path.split("?", 1)[0])
+            target = self._routes.get(path) or self._routes.get(path.split("?", 1)[0])
+            return target.next_route() if isinstance(target, StatusSequence) else target
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -158,9 +198,27 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._serve(send_body=False)
 
-    def _serve(self, send_body: bool) -> None:
+    def do_POST(self) -> None:
+        self._serve(send_body=True, request_body=self._read_body())
+
+    def _read_body(self) -> bytes:
+        """The request body, by Content-Length or chunked; read fully so a kept-alive connection stays in sync."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()  # the CRLF after each chunk
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _serve(self, send_body: bool, request_body: bytes = b"") -> None:
         headers = CaseInsensitiveDict(dict(self.headers.items()))
-        request = RecordedRequest(self.command, self.path, headers, int(self.client_address[1]))
+        request = RecordedRequest(self.command, self.path, headers, int(self.client_address[1]), request_body)
         target = self.server.owner._record(request)
         if target is None:
             self._send(404, b"not found", "text/plain", {}, send_body)

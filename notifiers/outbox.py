@@ -1,0 +1,193 @@
+"""The outbox: deliveries are rows written with their event; `send_due` works through them.
+
+Anything but apprise's `True` is a failure: the delivery keeps its row, records the attempt and the reason,
+and is retried with backoff on later runs. A delivery with a receipt (`sent_at`) is never sent again. A
+channel that keeps failing alerts the operators once, and once more when it recovers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from notifiers.render import Message, render_alert, render_digest
+from notifiers.subscribers import OPERATORS, Routing, Subscriber
+from state import deliveries
+from state.store import DeliveriesFor, Store
+
+BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360)  # then every 6 hours until it goes through
+DIGEST_HOUR_UTC = 13  # 9 am on the East Coast
+Send = Callable[[str, Message], tuple[bool, str | None]]  # (apprise URL, message) -> (ok, reason)
+
+
+@dataclass
+class SendReport:
+    messages: int = 0
+    deliveries: int = 0
+    failures: list[str] = field(default_factory=list)  # redacted reasons, one per failed message
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def deliveries_for(routing: Routing) -> DeliveriesFor:
+    """The rows to write with an event: one per (subscriber who wants it, channel). Never for baseline,
+    backfill or demo events."""
+
+    def rows(event: dict[str, Any]) -> list[dict[str, Any]]:
+        if event.get("baseline") or event.get("origin", "live") != "live":
+            return []
+        return [
+            {
+                "subscriber": s.name,
+                "target": i,
+                "label": t.label,
+                "due_at": due_at(s.frequency, event["detected_at"]),
+            }
+            for s in routing.everyone()
+            if s.wants(event)
+            for i, t in enumerate(s.targets)
+        ]
+
+    return rows
+
+
+def due_at(frequency: str, at: str) -> str:
+    """When a delivery may go out: now, or at the end of its digest period (13:00 UTC daily, Mondays weekly)."""
+    if frequency == "immediate":
+        return at
+    moment = datetime.fromisoformat(at)
+    slot = moment.replace(hour=DIGEST_HOUR_UTC, minute=0, second=0, microsecond=0)
+    if slot <= moment:
+        slot += timedelta(days=1)
+    if frequency == "weekly":
+        slot += timedelta(days=(7 - slot.weekday()) % 7)
+    return slot.isoformat()
+
+
+def send_due(store: Store, routing: Routing, now: str, send: Send | None = None) -> SendReport:
+    """Send every due delivery, one message per (subscriber, channel); alerts about failing channels are
+    themselves deliveries to the operators and go out in the same call."""
+    send = send or apprise_send
+    report = SendReport()
+    for _ in range(3):  # a pass may create operator alerts (delivery.failing/recovered): send those too
+        batches = _batches(deliveries.due(store, now))
+        if not batches:
+            break
+        for (name, index), rows in batches.items():
+            _send_batch(store, routing, name, index, rows, now, send, report)
+    return report
+
+
+def _batches(rows: list[dict[str, Any]]) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    batches: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row in rows:
+        batches.setdefault((row["subscriber"], row["target"]), []).append(row)
+    return batches
+
+
+def _send_batch(
+    store: Store, routing: Routing, name: str, index: int, rows: list[dict[str, Any]], now: str, send: Send,
+    report: SendReport,
+) -> None:  # fmt: skip
+    ids = [row["delivery_id"] for row in rows]
+    subscriber = _subscriber(routing, name)
+    if subscriber is None or index >= len(subscriber.targets):
+        gone = f"subscriber {name!r} channel {index} is no longer in the config"
+        deliveries.mark_failed(store, ids, gone, _retry_at(now, max(r["attempts"] for r in rows)))
+        report.failures.append(gone)
+        return
+    target = subscriber.targets[index]
+    message = _render(subscriber, rows, now)
+    ok, reason = send(target.url, message)
+    if ok:
+        deliveries.mark_sent(store, ids, {"subscriber": name, "target": index, "label": target.label,
+                                          "kind": subscriber.frequency, "title": message.title,
+                                          "events": len(rows), "sent_at": now})  # fmt: skip
+        report.messages += 1
+        report.deliveries += len(ids)
+    else:
+        why = scrub(reason or "apprise reported a failure without a reason", target.url)
+        deliveries.mark_failed(store, ids, why, _retry_at(now, max(r["attempts"] for r in rows)))
+        report.failures.append(f"{name} via {target.label}: {why}")
+        reason = why
+    _channel_health(store, routing, subscriber, index, ok, reason, now)
+
+
+def _subscriber(routing: Routing, name: str) -> Subscriber | None:
+    return next((s for s in routing.everyone() if s.name == name), None)
+
+
+def _render(subscriber: Subscriber, rows: list[dict[str, Any]], now: str) -> Message:
+    if subscriber.frequency == "immediate" or subscriber.name == OPERATORS:
+        return render_alert(rows, subscriber.name)
+    start = min(str(row["detected_at"]) for row in rows)
+    return render_digest(rows, subscriber.name, subscriber.frequency, start, now)
+
+
+def _retry_at(now: str, attempts: int) -> str:
+    minutes = BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES) - 1)]
+    return (datetime.fromisoformat(now) + timedelta(minutes=minutes)).isoformat()
+
+
+def _channel_health(
+    store: Store, routing: Routing, subscriber: Subscriber, index: int, ok: bool, reason: str | None, now: str
+) -> None:
+    """Track the failure streak; tell the operators once when it reaches the limit and once when it ends."""
+    row = deliveries.channel(store, subscriber.name, index)
+    row["label"] = subscriber.targets[index].label
+    alert = None
+    if ok:
+        if row.get("alerted"):
+            alert = "delivery.recovered"
+        row.update(consecutive_failures=0, alerted=0, last_success=now)
+    else:
+        row.update(consecutive_failures=row["consecutive_failures"] + 1, last_error=reason, last_failure=now)
+        limit = routing.operators.channel_failures_before_alert
+        if row["consecutive_failures"] >= limit and not row.get("alerted"):
+            alert, row["alerted"] = "delivery.failing", 1
+    deliveries.save_channel(store, row)
+    if alert and subscriber.name != OPERATORS:  # the operators' own channel cannot report on itself
+        details = {"subscriber": subscriber.name, "channel": row["label"], "failures": row["consecutive_failures"],
+                   "error": row.get("last_error"), "since": row.get("last_failure")}  # fmt: skip
+        event = {"type": alert, "source": "watch287g", "detected_at": now, "details": details}
+        store.add_events([event], deliveries_for(routing))
+
+
+def apprise_send(url: str, message: Message) -> tuple[bool, str | None]:
+    """One message to one apprise URL in the format the service speaks; (True, None) only on apprise's True."""
+    import apprise
+
+    service = apprise.Apprise.instantiate(url)
+    if service is None:
+        return False, "not a URL apprise can send to"
+    # Slack gets its own mrkdwn (<url|text> links); other markdown services would show that raw, so they,
+    # like every text service, get plain text; e-mail gets HTML (apprise derives its text/plain part).
+    if type(service).__name__ == "NotifySlack":
+        body, body_format = message.markdown, apprise.NotifyFormat.MARKDOWN
+    elif service.notify_format == apprise.NotifyFormat.HTML:
+        body, body_format = message.html, apprise.NotifyFormat.HTML
+    else:
+        body, body_format = message.text, apprise.NotifyFormat.TEXT
+    sender = apprise.Apprise()
+    sender.add(service)
+    with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
+        result = sender.notify(title=message.title, body=body, body_format=body_format)
+        reason = log.getvalue().strip().replace("\n", "; ")
+    return (True, None) if result is True else (False, reason or f"apprise returned {result!r}")
+
+
+def scrub(text: str, url: str) -> str:
+    """Remove every secret part of an apprise URL (password, user, tokens in the path or query) from text."""
+    parts = urlsplit(url)
+    secrets = {url, parts.password or "", parts.username or "", parts.path, parts.query}
+    secrets.update(piece for piece in parts.path.split("/") if len(piece) >= 4)
+    secrets.update(value for _key, value in parse_qsl(parts.query) if len(value) >= 4)
+    secrets |= {unquote(s) for s in secrets}
+    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text[:500]

@@ -1,0 +1,225 @@
+"""Messages for subscribers: an alert for a batch of events, a daily or weekly digest, a test message.
+
+A message is a plain-text title and three bodies (HTML for email, plain text, Slack mrkdwn) made by one layout
+over three formats. Everything taken from a fetched page or spreadsheet (or from the config) is data, never
+markup: HTML-escaped; in mrkdwn stripped of every character Slack, or apprise's Slack plugin (which restores
+`<!channel>`, `<@user>` and `<url|text>` in bodies), would read as markup; control and bidi characters become
+spaces everywhere. Only http(s) URLs become links, and every HTML link shows its URL as its text (apprise makes
+an email's text/plain part from the HTML). Pure functions; the wording of each event is watch287g.render's.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from notifiers.wording import TITLE_LIMIT, clean, digest_title, kind_of, sections, span, summary, title_for
+from watch287g.render import headline, plural, utc
+
+__all__ = ["Message", "render_alert", "render_digest", "render_test", "title_for", "link_url", "utc"]
+
+ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
+DIFF_LINES = 20  # changed lines of a page.changed diff shown in a message
+# Characters a link may keep as they are; anything else is percent-encoded (so no "|", "<", ">", "@", "!",
+# quote or space can reach a Slack link, an HTML attribute or apprise's pattern restoring).
+_URL_SAFE = "-._~:/?#$&()+,;=%"
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+# Slack mrkdwn: "<", ">" open and close links and mentions, "|" splits them, the others format text.
+_SLACK = str.maketrans({"<": "‹", ">": "›", "|": "¦", "*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str  # one line, plain text, <= 200 characters
+    html: str  # email; every URL is also the visible text of its link
+    text: str  # plain text
+    markdown: str  # Slack mrkdwn
+
+
+def link_url(value: object) -> str | None:
+    """The URL to link to (percent-encoded where needed) if `value` is an http(s) URL with a plain host."""
+    if not isinstance(value, str):
+        return None
+    url = quote(value.strip(), safe=_URL_SAFE)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not _HOST.fullmatch(parts.netloc):
+        return None
+    return url
+
+
+class _Text:
+    def data(self, value: str) -> str:
+        return clean(value)
+
+    def link(self, label: str, url: object) -> str:
+        target = link_url(url)
+        return f"{label}: {target}" if target else f"{label} (not a web link): {self.data(str(url))}"
+
+    def section(self, text: str) -> str:
+        return f"== {text} =="
+
+    def heading(self, text: str) -> str:
+        return f"{text}:"
+
+    def para(self, text: str) -> str:
+        return text
+
+    def items(self, items: list[list[str]]) -> str:
+        return "\n".join("- " + "\n".join(lines).replace("\n", "\n  ") for lines in items)
+
+    def join(self, blocks: list[str]) -> str:
+        return "\n\n".join(blocks) + "\n"
+
+
+class _Html(_Text):
+    def data(self, value: str) -> str:
+        return html.escape(clean(value), quote=True)
+
+    def link(self, label: str, url: object) -> str:
+        target = link_url(url)
+        if not target:
+            return f"{label} (not a web link): {self.data(str(url))}"
+        shown = html.escape(target, quote=True)
+        return f'{label}: <a href="{shown}">{shown}</a>'
+
+    def section(self, text: str) -> str:
+        return f"<h2>{text}</h2>"
+
+    def heading(self, text: str) -> str:
+        return f"<h3>{text}</h3>"
+
+    def para(self, text: str) -> str:
+        return f"<p>{text}</p>"
+
+    def items(self, items: list[list[str]]) -> str:
+        return "<ul>\n" + "\n".join("<li>" + "<br>\n".join(lines) + "</li>" for lines in items) + "\n</ul>"
+
+    def join(self, blocks: list[str]) -> str:
+        return "<div>\n" + "\n".join(blocks) + "\n</div>\n"
+
+
+class _Slack(_Text):
+    def data(self, value: str) -> str:
+        return clean(value).translate(_SLACK)
+
+    def link(self, label: str, url: object) -> str:
+        target = link_url(url)  # no "|", ">", "@", "!" or space left: it can only be this link
+        return f"<{target}|{label}>" if target else f"{label} (not a web link): {self.data(str(url))}"
+
+    def section(self, text: str) -> str:
+        return f"*{text}*"
+
+    def heading(self, text: str) -> str:
+        return f"_{text}_"
+
+    def items(self, items: list[list[str]]) -> str:
+        return "\n".join("• " + "\n".join(lines).replace("\n", "\n      ") for lines in items)
+
+
+_FORMATS = (_Html(), _Text(), _Slack())
+
+
+def _evidence(fmt: _Text, event: dict[str, Any]) -> str:
+    """Where and when it was seen: the source link, the snapshot and its sha256, the time."""
+    provenance = []
+    if event.get("snapshot_id") is not None:
+        sha = str(event.get("snapshot_sha256") or "")[:12] or "unknown"
+        provenance.append(f"snapshot #{fmt.data(str(event['snapshot_id']))}, sha256 {fmt.data(sha)}")
+    provenance.append(f"seen {fmt.data(utc(event.get('detected_at')))}")
+    if event.get("baseline"):
+        provenance.append("baseline")
+    if event.get("url"):
+        return f"{fmt.link('Source', event['url'])} ({', '.join(provenance)})"
+    return f"Evidence: {', '.join(provenance)}"
+
+
+def _diff_lines(fmt: _Text, diff: str) -> list[str]:
+    """A page.changed diff as "Added: ..." / "Removed: ..." sentences (no diff headers or context)."""
+    words = {"+": "Added", "-": "Removed"}
+    changed = [line for line in diff.splitlines() if line[:1] in words and line[:3] not in ("+++", "---")]
+    shown = [f"{words[line[0]]}: {fmt.data(line[1:])}" for line in changed[:DIFF_LINES]]
+    if len(changed) > DIFF_LINES:
+        shown.append(f"({plural(len(changed) - DIFF_LINES, 'more changed line')})")
+    return shown
+
+
+def _item(fmt: _Text, event: dict[str, Any]) -> list[str]:
+    details = event.get("details") or {}
+    subject = event.get("after") or event.get("before") or {}
+    lines = [headline(event, fmt.data)]
+    for label, field in (("MOA", "moa_url"), ("Addendum", "addendum_url")):
+        if subject.get(field):
+            lines.append(fmt.link(label, subject[field]))
+    if details.get("url") and details["url"] != event.get("url"):
+        lines.append(fmt.link("Link", details["url"]))
+    if event.get("type") == "page.changed":
+        lines.extend(_diff_lines(fmt, str(details.get("diff") or "")))
+    lines.append(_evidence(fmt, event))
+    return lines
+
+
+def _body(fmt: _Text, intro: str, events: list[dict[str, Any]], footer: str) -> str:
+    blocks = [fmt.para(intro)]
+    for state, groups in sections(events):
+        everything = [e for _, group in groups for e in group]
+        place = fmt.data(state) if state else "Not tied to a state"
+        blocks.append(fmt.section(f"{place}: {', '.join(summary(everything))}"))
+        for event_type, group in groups:
+            blocks.append(fmt.heading(f"{kind_of(event_type).heading} ({len(group)})"))
+            blocks.append(fmt.items([_item(fmt, e) for e in group]))
+    blocks.append(fmt.para(footer))
+    return fmt.join(blocks)
+
+
+def _message(title: str, intro: str, events: list[dict[str, Any]], subscriber: str) -> Message:
+    def body(fmt: _Text) -> str:
+        footer = f"Sent to {fmt.data(subscriber)} by watch287g. Times are UTC."
+        return _body(fmt, intro, events, footer)
+
+    one_line = clean(title)
+    one_line = one_line if len(one_line) <= TITLE_LIMIT else one_line[: TITLE_LIMIT - 1] + "…"
+    return Message(one_line, *(body(fmt) for fmt in _FORMATS))
+
+
+def _counted(events: list[dict[str, Any]]) -> str:
+    return f"{plural(len(events), 'event')}: {', '.join(summary(events))}."
+
+
+def render_alert(events: list[dict[str, Any]], subscriber: str) -> Message:
+    """An immediate alert for one or more events: grouped by state, then by type, each with its evidence."""
+    intro = _counted(events) if events else "No events."
+    return _message(title_for(events), intro, events, subscriber)
+
+
+def render_digest(
+    events: list[dict[str, Any]], subscriber: str, period: str, start: str, end: str
+) -> Message:
+    """One message for a period ("daily" or "weekly"): counts, then the events by state and type."""
+    label = f"{clean(period).capitalize() or 'Periodic'} digest of 287(g) changes, {span(start, end)}"
+    intro = f"{label}: {_counted(events)}" if events else f"{label}: no changes."
+    return _message(digest_title(events, period, start, end), intro, events, subscriber)
+
+
+def render_test(subscriber: str, now: str) -> Message:
+    """`watch287g notify --test`: proves the channel works, with one link to check links arrive."""
+
+    def body(fmt: _Text) -> str:
+        return fmt.join(
+            [
+                fmt.para(
+                    f"This is a test message from watch287g to {fmt.data(subscriber)}, sent "
+                    f"{fmt.data(utc(now))}. If you can read it, 287(g) alerts will reach you here."
+                ),
+                fmt.para(fmt.link("Watching", ICE_PAGE)),
+            ]
+        )
+
+    title = clean(f"watch287g test message for {subscriber}")
+    title = title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1] + "…"
+    return Message(title, *(body(fmt) for fmt in _FORMATS))

@@ -1,0 +1,28 @@
+"""After checks (or on a digest schedule): look for stale sources, then send every due delivery."""
+
+from __future__ import annotations
+
+from monitors.base import utc_now
+from notifiers.outbox import SendReport, apprise_send, deliveries_for, scrub, send_due
+from notifiers.render import render_test
+from state.store import Store
+from watch287g.config import Config
+from watch287g.health import check_staleness
+
+
+def deliver(store: Store, config: Config, now: str | None = None) -> SendReport:
+    now = now or utc_now()
+    for monitor in config.monitors:
+        check_staleness(store, monitor.name, now, config.routing.operators, deliveries_for(config.routing))
+    return send_due(store, config.routing, now)
+
+
+def send_test(config: Config, subscriber_name: str, now: str | None = None) -> list[tuple[str, str | None]]:
+    """A test message to every channel of one subscriber: [(channel label, None or the failure reason)]."""
+    subscriber = config.routing.subscriber(subscriber_name)
+    message = render_test(subscriber.name, now or utc_now())
+    results = []
+    for target in subscriber.targets:
+        ok, reason = apprise_send(target.url, message)
+        results.append((target.label, None if ok else scrub(reason or "failed", target.url)))
+    return results
