@@ -13,12 +13,10 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 
-from monitors.base import ConfigError
 from monitors.http import FetchResult, HttpClient, is_transient
-from monitors.ice_287g import Ice287gMonitor
-from state.store import Store
-from watch287g.check import CheckReport, check_ice
+from watch287g.check import Fetch
 from watch287g.config import load_config
+from watch287g.run import run_once
 
 
 def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -38,45 +36,23 @@ def fetch_task(client: HttpClient, url: str, etag: str | None, last_modified: st
     return client.get(url, etag=etag, last_modified=last_modified)
 
 
+def _prefect_fetch(client: HttpClient) -> Fetch:
+    def fetch(url: str, etag: str | None, last_modified: str | None) -> FetchResult:
+        return fetch_task(client, url, etag, last_modified)
+
+    return fetch
+
+
 @flow(name="watch287g-check", log_prints=False)
-def check_flow(
-    config_path: str = "watch287g.yaml", source: str | None = None
-) -> list[dict[str, Any]] | State:
+def check_flow(config_path: str = "watch287g.yaml", source: str | None = None) -> dict[str, Any] | State:
+    """Check every source (or one), then send the alerts that are due."""
     logger = get_run_logger()
-    config = load_config(config_path)
-    monitors = [config.monitor(source)] if source else config.monitors
-    store = Store(config.database)
-    reports: list[CheckReport] = []
-    try:
-        for monitor in monitors:
-            if not isinstance(monitor, Ice287gMonitor):
-                raise ConfigError(f"source {monitor.name!r}: kind {monitor.kind!r} cannot be checked yet")
-            client = monitor.client(config.contact)
-
-            def fetch(
-                url: str, etag: str | None, last_modified: str | None, client: HttpClient = client
-            ) -> FetchResult:
-                return fetch_task(client, url, etag, last_modified)
-
-            report = check_ice(config.check(store, monitor, fetch))
-            logger.info(
-                "%s: %s, %d new events", monitor.name, "ok" if report.ok else report.error, report.event_count
-            )
-            reports.append(report)
-    finally:
-        store.close()
-    summaries = [summary(r) for r in reports]
-    failed = [r for r in reports if not r.ok]
-    if failed:  # a failed check is an outcome, not a crash: end Failed with the reason, no traceback
-        return Failed(message="; ".join(str(r.error) for r in failed), data=summaries)
-    return summaries
-
-
-def summary(report: CheckReport) -> dict[str, Any]:
-    return {
-        "source": report.source,
-        "ok": report.ok,
-        "error": report.error,
-        "events": report.event_count,
-        "documents": [vars(d) for d in report.documents],
-    }
+    result = run_once(load_config(config_path), source, _prefect_fetch)
+    for report in result.checks:
+        logger.info(
+            "%s: %s, %d new events", report.source, "ok" if report.ok else report.error, report.event_count
+        )
+    logger.info("sent %d messages (%d deliveries)", result.sent.messages, result.sent.deliveries)
+    if result.failures:  # an outcome, not a crash: end Failed with the reasons, no traceback
+        return Failed(message="; ".join(result.failures), data=result.summary())
+    return result.summary()

@@ -43,8 +43,10 @@ def test_flow_run_completes_with_a_summary(http_server: LoopbackHTTPServer, tmp_
 
     state = check_flow(_config(tmp_path, publish(http_server, P07, Q07)), return_state=True)
     assert state.is_completed()
-    [summary] = state.result()
-    assert summary["source"] == "ice" and summary["ok"] and summary["events"] == 826
+    result = state.result()
+    [source] = result["sources"]
+    assert source["source"] == "ice" and source["ok"] and source["events"] == 826
+    assert result["sent"] == {"messages": 0, "deliveries": 0, "failures": []}  # a baseline alerts nobody
 
 
 def test_forbidden_is_not_retried_and_the_run_fails(http_server, tmp_path, fast_retries) -> None:
@@ -68,3 +70,23 @@ def test_server_errors_are_retried_three_times_then_the_run_fails(
     assert state.is_failed()
     assert len(http_server.requests_for(FOLDER + Q07 + ".xlsx")) == 4  # 1 + 3 retries
     assert len(http_server.requests_for(FOLDER + P07 + ".xlsx")) == 1
+
+
+def test_the_flow_itself_delivers_alerts(http_server: LoopbackHTTPServer, tmp_path: Path) -> None:
+    from flows.check import check_flow
+
+    http_server.route("/hook", "ok", content_type="text/plain")
+    config = _config(tmp_path, publish(http_server, P07, Q07))
+    with open(config, "a") as handle:
+        handle.write(
+            f'subscribers:\n  - name: desk\n    notify: ["json://127.0.0.1:{http_server.port}/hook"]\n'
+            "    states: [TX]\n"
+        )
+    assert check_flow(config, return_state=True).is_completed()  # the baseline: nothing to send
+    assert http_server.posted_json("/hook") == []
+    publish(http_server, "participatingAgencies07082025pm", "pendingAgencies07082025pm")
+    state = check_flow(config, return_state=True)
+    assert state.is_completed()
+    assert state.result()["sent"] == {"messages": 1, "deliveries": 8, "failures": []}
+    [posted] = http_server.posted_json("/hook")
+    assert posted["title"] == "8 new 287(g) agreements in Texas"

@@ -54,22 +54,38 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
             config.monitor(source)
         except ConfigError as exc:
             _fail(str(exc), 2)
-    from watch287g.check import SourceFailed
-
     try:
-        reports = _run_plain(config, source) if no_prefect else _run_prefect(config, source)
-    except SourceFailed as exc:
-        _deliver_and_report(config)  # operators hear about the failure even though the check failed
-        _fail(str(exc))
+        summary, failures = _run_plain(config, source) if no_prefect else _run_prefect(config, source)
     except ConfigError as exc:
         _fail(str(exc), 2)
-    for report in reports:
+    for report in summary.get("sources", []):
         click.echo(f"{report['source']}: {report['events']} new events")
         for doc in report["documents"]:
             detail = f" ({doc['detail']})" if doc["detail"] else ""
             click.echo(f"  {doc['channel']:<13} {doc['outcome']:<12} {doc['url']}{detail}")
-    if not _deliver_and_report(config):
-        sys.exit(1)
+    sent = summary.get("sent") or {}
+    if sent.get("messages"):
+        click.echo(f"sent {sent['messages']} messages ({sent['deliveries']} deliveries)")
+    if failures:
+        _fail("; ".join(failures))
+
+
+def _run_prefect(config: Config, source: str | None) -> tuple[dict[str, Any], list[str]]:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.check import check_flow
+
+    state = check_flow(str(config.path), source, return_state=True)
+    summary = state.result(raise_on_failure=False)
+    if state.is_completed() and isinstance(summary, dict):
+        return summary, []
+    return (summary if isinstance(summary, dict) else {}), [str(state.message or state.name)]
+
+
+def _run_plain(config: Config, source: str | None) -> tuple[dict[str, Any], list[str]]:
+    from watch287g.run import run_once
+
+    result = run_once(config, source)
+    return result.summary(), result.failures
 
 
 def _deliver_and_report(config: Config) -> bool:
@@ -86,35 +102,6 @@ def _deliver_and_report(config: Config) -> bool:
     for failure in report.failures:
         click.echo(f"error: delivery failed: {failure}", err=True)
     return report.ok
-
-
-def _run_prefect(config: Config, source: str | None) -> list[dict[str, Any]]:
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows.check import check_flow
-    from watch287g.check import SourceFailed
-
-    state = check_flow(str(config.path), source, return_state=True)
-    if not state.is_completed():
-        raise SourceFailed(str(state.message or state.name))
-    summaries = state.result()
-    assert isinstance(summaries, list)
-    return summaries
-
-
-def _run_plain(config: Config, source: str | None) -> list[dict[str, Any]]:
-    from flows.check import summary
-    from watch287g.check import SourceFailed, check_source
-
-    monitors = [config.monitor(source)] if source else config.monitors
-    store = Store(config.database)
-    try:
-        reports = [check_source(store, monitor, config) for monitor in monitors]
-    finally:
-        store.close()
-    failed = [r for r in reports if not r.ok]
-    if failed:
-        raise SourceFailed("; ".join(str(r.error) for r in failed))
-    return [summary(r) for r in reports]
 
 
 @main.command()

@@ -1,0 +1,63 @@
+"""One `run`: check every source, then deliver what is due. Shared by the Prefect flow and `--no-prefect`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitors.base import ConfigError
+from monitors.http import HttpClient
+from monitors.ice_287g import Ice287gMonitor
+from notifiers.outbox import SendReport
+from state.store import Store
+from watch287g.check import CheckReport, Fetch, check_ice, plain_fetch
+from watch287g.config import Config
+from watch287g.deliver import deliver
+
+
+@dataclass
+class RunResult:
+    checks: list[CheckReport] = field(default_factory=list)
+    sent: SendReport = field(default_factory=SendReport)
+
+    @property
+    def failures(self) -> list[str]:
+        """One line per problem: failed checks first, then failed deliveries."""
+        return [str(r.error) for r in self.checks if not r.ok] + [
+            f"delivery failed: {f}" for f in self.sent.failures
+        ]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "sources": [
+                {"source": r.source, "ok": r.ok, "error": r.error, "events": r.event_count,
+                 "documents": [vars(d) for d in r.documents]}
+                for r in self.checks
+            ],
+            "sent": {"messages": self.sent.messages, "deliveries": self.sent.deliveries,
+                     "failures": self.sent.failures},
+        }  # fmt: skip
+
+
+def run_once(
+    config: Config, source: str | None = None, fetch_for: Callable[[HttpClient], Fetch] = plain_fetch
+) -> RunResult:
+    """Check each source (its failure does not stop the others), then send what is due, failures included:
+    the operators hear about a failed source even when the check failed."""
+    monitors = [config.monitor(source)] if source else config.monitors
+    result = RunResult()
+    store = Store(config.database)
+    try:
+        for monitor in monitors:
+            if not isinstance(monitor, Ice287gMonitor):
+                raise ConfigError(f"source {monitor.name!r}: kind {monitor.kind!r} cannot be checked yet")
+            client = monitor.client(config.contact)
+            try:
+                result.checks.append(check_ice(config.check(store, monitor, fetch_for(client))))
+            finally:
+                client.close()
+        result.sent = deliver(store, config)
+    finally:
+        store.close()
+    return result
