@@ -175,10 +175,22 @@ def apprise_send(url: str, message: Message) -> tuple[bool, str | None]:
         body, body_format = message.text, apprise.NotifyFormat.TEXT
     sender = apprise.Apprise()
     sender.add(service)
-    with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
+    with apprise.LogCapture(level=apprise.logging.DEBUG, fmt="%(levelname)s %(message)s") as log:
         result = sender.notify(title=message.title, body=body, body_format=body_format)
-        reason = log.getvalue().strip().replace("\n", "; ")
-    return (True, None) if result is True else (False, reason or f"apprise returned {result!r}")
+        lines = log.getvalue().splitlines()
+    return (True, None) if result is True else (False, _reason(lines) or f"apprise returned {result!r}")
+
+
+def _reason(log_lines: list[str]) -> str:
+    """Apprise says *that* it failed as a warning and *why* (the server's answer) only at debug level."""
+    keep = []
+    for line in log_lines:
+        level, _, text = line.partition(" ")
+        if level in ("WARNING", "ERROR", "CRITICAL") or (
+            level == "DEBUG" and ("Exception" in text or "Response" in text)
+        ):
+            keep.append(text.strip())
+    return "; ".join(keep)
 
 
 def scrub(text: str, url: str) -> str:

@@ -122,3 +122,41 @@ def test_installed_demo_shows_renames_not_terminations():
     assert "Ft. Myers Police Department -> Fort Myers Police Department" in result.stdout
     assert "agreement.terminated" not in result.stdout
     assert "baseline recorded: 826 events" in result.stdout
+
+
+def test_notify_test_reports_each_channel_and_fails_with_the_reason(tmp_path, smtp_server):
+    config = _write_config(tmp_path, "https://www.ice.gov/identify-and-arrest/287g")
+    config.write_text(
+        config.read_text() + f'subscribers:\n  - name: desk\n    notify: ["{smtp_server.url_for_apprise()}"]\n'
+    )
+    code, out, _ = _cli("--config", str(config), "notify", "--test", "desk")
+    assert code == 0 and out.strip() == "desk via mailto://127.0.0.1: sent"
+    (message,) = smtp_server.wait_for(1, timeout=5)
+    assert "test" in message["Subject"].lower()
+    smtp_server.mode = "refuse"
+    code, out, err = _cli("--config", str(config), "notify", "--test", "desk")
+    assert code == 1
+    assert out.startswith("desk via mailto://127.0.0.1: FAILED: ") and "550" in out
+    assert err.strip() == "error: test message to desk failed on mailto://127.0.0.1"
+    code, _, err = _cli("--config", str(config), "notify", "--test", "nobody")
+    assert code == 2 and "no subscriber named 'nobody'; subscribers: desk" in err
+
+
+def test_deliveries_lists_the_outbox_by_status(http_server, smtp_server, tmp_path):
+    page = publish(http_server, "participatingAgencies07072025pm", "pendingAgencies07072025pm")
+    config = _write_config(tmp_path, page)
+    config.write_text(
+        config.read_text()
+        + f'subscribers:\n  - name: ms-desk\n    notify: ["{smtp_server.url_for_apprise()}"]\n    states: [MS]\n'
+    )
+    assert _cli("--config", str(config), "run", "--no-prefect")[0] == 0
+    publish(http_server, "participatingAgencies07082025pm", "pendingAgencies07082025pm")
+    smtp_server.mode = "refuse"
+    code, _, err = _cli("--config", str(config), "run", "--no-prefect")
+    assert code == 1 and "delivery failed: ms-desk via mailto://127.0.0.1" in err
+    code, out, _ = _cli("--config", str(config), "deliveries", "--status", "failed", "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert {(r["agency"], r["state"], r["attempts"]) for r in rows} == {
+        ("Stone County Sheriff's Office", "MS", 1)
+    } and len(rows) == 3  # Stone County's three models
+    assert _cli("--config", str(config), "deliveries", "--status", "sent")[1] == ""
