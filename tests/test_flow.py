@@ -90,3 +90,33 @@ def test_the_flow_itself_delivers_alerts(http_server: LoopbackHTTPServer, tmp_pa
     assert state.result()["sent"] == {"messages": 1, "deliveries": 8, "failures": []}
     [posted] = http_server.posted_json("/hook")
     assert posted["title"] == "8 new 287(g) agreements in Texas"
+
+
+def test_a_prefect_secret_block_supplies_the_channel_and_stays_secret(
+    http_server: LoopbackHTTPServer, tmp_path: Path
+) -> None:
+    from prefect.blocks.system import Secret
+
+    from flows.check import check_flow
+    from watch287g.config import load_config
+
+    http_server.route("/secret-hook-7f3a", "ok", content_type="text/plain")
+    Secret(value=f"json://127.0.0.1:{http_server.port}/secret-hook-7f3a").save("desk-webhook", overwrite=True)
+    config = _config(tmp_path, publish(http_server, P07, Q07))
+    with open(config, "a") as handle:
+        handle.write(
+            'subscribers:\n  - name: desk\n    notify: ["${secret:desk-webhook}"]\n    states: [MS]\n'
+        )
+    assert load_config(config).routing.subscriber("desk").targets[0].label == "json://127.0.0.1"
+    assert check_flow(config, return_state=True).is_completed()
+    publish(http_server, "participatingAgencies07082025pm", "pendingAgencies07082025pm")
+    assert check_flow(config, return_state=True).is_completed()
+    [posted] = http_server.posted_json("/secret-hook-7f3a")
+    assert posted["title"] == "3 new 287(g) agreements in Mississippi"
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("w.db")]  # the database and its WAL, if any
+    assert files and not any(b"secret-hook-7f3a" in p.read_bytes() for p in files)
+    # A block that does not exist is a config error naming it.
+    missing = tmp_path / "missing.yaml"
+    missing.write_text(Path(config).read_text().replace("desk-webhook", "no-such-block"))
+    with pytest.raises(Exception, match="Prefect Secret block 'no-such-block' could not be read"):
+        load_config(missing)

@@ -1,7 +1,8 @@
 """The YAML config: every key declared, validated before anything runs, errors that name the key.
 
-`${NAME}` anywhere in a string value is replaced by the environment variable NAME (secrets never live in
-the file); a missing variable is an error that names the variable and the key, never its value.
+`${NAME}` anywhere in a string value is replaced by the environment variable NAME, and `${secret:BLOCK}` by
+the value of a Prefect Secret block (secrets never live in the file); a missing one is an error that names it
+and the key, never a value.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ TOP_LEVEL_KEYS = {
     "subscribers": "who gets alerts: name, notify (apprise URLs), events, states, models, effects, frequency",
     "operators": "the operators' channel (notify) and alert thresholds for failing or stale sources",
 }
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ENV = re.compile(r"\$\{((?:secret:[A-Za-z0-9_-]+)|[A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass
@@ -133,9 +134,27 @@ def _substitute(value: Any, environ: Any, where: str) -> Any:
 
         def lookup(match: re.Match[str]) -> str:
             name = match.group(1)
+            if name.startswith("secret:"):
+                return _prefect_secret(name.removeprefix("secret:"), where)
             if name not in environ:
                 raise ConfigError(f"{where}: environment variable {name} is not set")
             return str(environ[name])
 
         return _ENV.sub(lookup, value)
+    return value
+
+
+def _prefect_secret(block: str, where: str) -> str:
+    """`${secret:NAME}`: the value of Prefect Secret block NAME (a string: dict values are not masked by
+    Prefect), read at load time, i.e. inside the flow run for deployments; never stored or logged."""
+    from prefect.blocks.system import Secret
+
+    try:
+        value = Secret.load(block).get()  # type: ignore[union-attr]  (sync context: not a coroutine)
+    except Exception as exc:  # Prefect raises ValueError for a missing block, httpx errors for no server
+        raise ConfigError(
+            f"{where}: Prefect Secret block {block!r} could not be read ({type(exc).__name__})"
+        ) from None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: Prefect Secret block {block!r} must hold a string")
     return value
