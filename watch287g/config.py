@@ -150,7 +150,7 @@ def _prefect_secret(block: str, where: str) -> str:
     from prefect.blocks.system import Secret
 
     try:
-        value = Secret.load(block).get()  # type: ignore[union-attr]  (sync context: not a coroutine)
+        value = Secret.load(block).get()  # type: ignore[union-attr]
     except Exception as exc:  # Prefect raises ValueError for a missing block, httpx errors for no server
         raise ConfigError(
             f"{where}: Prefect Secret block {block!r} could not be read ({type(exc).__name__})"
