@@ -215,3 +215,43 @@ def test_a_run_killed_between_event_stored_and_delivery_sent_delivers_once_next_
     store = Store(config.database)
     assert {r["status"] for r in outbox_rows.listing(store)} == {"sent"}
     assert store.db.table("events").count == len({r["id"] for r in store.db.query("select id from events")})
+
+
+def test_operators_hear_once_per_failure_streak_and_about_quarantined_lists(http_server, tmp_path):
+    from tests.support.ice_site import PAGE_PATH
+
+    http_server.route("/ops", "ok", content_type="text/plain")
+    url = publish(http_server, P07, Q07)
+    operators = (
+        f'operators:\n  notify: ["json://127.0.0.1:{http_server.port}/ops"]\n  failures_before_alert: 2\n'
+        "  stale_after_hours: 1000\n  no_new_list_days: 1000\n"
+    )
+    config = write_config(
+        tmp_path, url, f'  - name: all\n    notify: ["json://127.0.0.1:{http_server.port}/all"]\n', operators
+    )
+    http_server.route("/all", "ok", content_type="text/plain")
+    store = Store(config.database)
+    run_check(config, store, DAY1)
+    http_server.fault(PAGE_PATH, "status", code=503)
+    titles = []
+    for hour in range(22, 24):  # two failed checks: the second reaches the limit
+        monitor = config.monitors[0]
+        client = monitor.client(None)  # type: ignore[attr-defined]
+        report = check_ice(
+            config.check(
+                store, monitor, plain_fetch(client), now=lambda h=hour: f"2025-07-07T{h}:00:00+00:00"
+            )
+        )
+        assert not report.ok and "503" in str(report.error)
+        deliver(store, config, now=f"2025-07-07T{hour}:00:00+00:00")
+        titles = [p["title"] for p in http_server.posted_json("/ops")]
+    assert len(titles) == 1 and "ice" in titles[0] and "fail" in titles[0].lower()
+    # The streak goes on: no second alert. Then the page works again with a bad list: recovered + quarantined.
+    publish(http_server, "participatingAgencies07082025pm", Q07, bodies={
+        "participatingAgencies07082025pm": b"<html><body>Access Denied</body></html>"})  # fmt: skip
+    run_check(config, store, "2025-07-08T09:00:00+00:00")
+    deliver(store, config, now="2025-07-08T09:00:00+00:00")
+    posted = http_server.posted_json("/ops")
+    assert len(posted) == 2  # one message carrying both operator events of this run
+    assert "recovered" in posted[1]["message"].lower() and "quarantined" in posted[1]["message"].lower()
+    assert http_server.posted_json("/all") == []  # subscribers never hear about the pipeline's own health
