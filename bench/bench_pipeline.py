@@ -14,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,7 +70,15 @@ def bench_backfill(rows: list[ManifestRow], folder: Path) -> dict[str, float]:
             t = time.perf_counter()
             queries.agreements_as_of(store.db, day)
             as_of.append(time.perf_counter() - t)
-    active = sum(r["status"] == "active" for r in queries.agreements_as_of(store.db, "2025-05-29"))
+    as_of_0529 = [r for r in queries.agreements_as_of(store.db, "2025-05-29") if r["status"] == "active"]
+    active = len(as_of_0529)
+    by_model = Counter(r["model"] for r in as_of_0529)
+    pending = sum(r["status"] == "pending" for r in queries.pending_as_of(store.db, "2025-05-29"))
+    # The acceptance check: after the whole corpus, the active agreements are exactly the last list's.
+    last = next(r for r in reversed(rows) if r.channel == "participating")
+    expected = {(r["state"], r["agency"], r["model"]) for r in parse_list(last.path.read_bytes()).records}
+    final = {(r["state"], r["agency"], r["model"]) for r in queries.agreements_as_of(store.db, "2099-01-01")
+             if r["status"] == "active"}  # fmt: skip
     store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     raw = sum(r.path.stat().st_size for r in rows)
@@ -80,6 +89,10 @@ def bench_backfill(rows: list[ManifestRow], folder: Path) -> dict[str, float]:
         "raw_mb": raw / 2**20,
         "as_of_ms": statistics.median(as_of) * 1000,
         "active_0529": active,
+        "models_0529": dict(sorted(by_model.items())),
+        "pending_0529": pending,
+        "final_matches_last_list": final == expected,
+        "final_active": len(final),
     }
 
 
@@ -135,7 +148,13 @@ def main() -> None:
     )
     print(f"| database after backfill vs raw xlsx | {b['db_mb']:.1f} MB vs {b['raw_mb']:.1f} MB |")
     print(f"| `agreements --as-of` query, median | {b['as_of_ms']:.1f} ms |")
-    print(f"| active agreements as of 2025-05-29 | {b['active_0529']} |")
+    print(
+        f"| active agreements as of 2025-05-29 (ICE: 635 = 100 JEM / 307 TFM / 228 WSO) | {b['active_0529']} = {b['models_0529']} |"
+    )
+    print(f"| pending requests as of 2025-05-29 (ICE: 68) | {b['pending_0529']} |")
+    print(
+        f"| active after the last list == that list's agreements | {b['final_matches_last_list']} ({b['final_active']}) |"
+    )
     print(
         f"| no-change check (loopback) | {nc['ms']:.0f} ms, {nc['requests']} conditional requests: "
         f"{nc['all_conditional']}, {nc['bytes']} bytes downloaded, {nc['new_parses']} parses |"
