@@ -32,13 +32,21 @@ def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
     cache_policy=NO_CACHE,
     task_run_name="fetch {url}",
 )
-def fetch_task(client: HttpClient, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
-    return client.get(url, etag=etag, last_modified=last_modified)
+def fetch_task(
+    client: HttpClient,
+    url: str,
+    etag: str | None,
+    last_modified: str | None,
+    headers: dict[str, str] | None = None,
+) -> FetchResult:
+    return client.get(url, etag=etag, last_modified=last_modified, headers=headers)
 
 
 def _prefect_fetch(client: HttpClient) -> Fetch:
-    def fetch(url: str, etag: str | None, last_modified: str | None) -> FetchResult:
-        return fetch_task(client, url, etag, last_modified)
+    def fetch(
+        url: str, etag: str | None, last_modified: str | None, headers: dict[str, str] | None = None
+    ) -> FetchResult:
+        return fetch_task(client, url, etag, last_modified, headers)
 
     return fetch
 

@@ -5,6 +5,7 @@ There are no retries here on purpose: Prefect task retries decide when to try ag
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -34,15 +35,21 @@ def user_agent(contact: str | None) -> str:
     return f"watch287g/{VERSION} ({detail})"
 
 
+_SECRET_PARAMS = re.compile(r"(?i)(^|&)((?:api[_-]?)?key|apikey|token|access_token|secret)=[^&]*")
+
+
 def redact_url(url: str) -> str:
-    """The URL without user:password@, so it can go into messages and logs."""
+    """The URL without user:password@ and without key-like query values (LegiScan puts its API key in the
+    query), so it can go into messages, logs and the database."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<unparseable URL>"
-    if "@" not in parts.netloc:
+    netloc = parts.netloc.rsplit("@", 1)[1] if "@" in parts.netloc else parts.netloc
+    query = _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}{m.group(2)}=***", parts.query)
+    if (netloc, query) == (parts.netloc, parts.query):
         return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -67,12 +74,20 @@ class HttpClient:
     def close(self) -> None:
         self.session.close()
 
-    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
-        """GET `url` once. Raises FetchError (see `is_transient`) for anything but 2xx or 304."""
+    def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> FetchResult:
+        """GET `url` once. Raises FetchError (see `is_transient`) for anything but 2xx or 304.
+        `headers` carry credentials such as API keys: they are sent, never logged or stored."""
         shown = redact_url(url)
         if not _is_http_url(url):
             raise FetchError(f"invalid URL (need http or https): {shown}", url=shown, transient=False)
-        headers = {}
+        headers = dict(headers or {})
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:

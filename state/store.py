@@ -99,6 +99,11 @@ class Store:
         rows = self.db.query("select * from records where source = ?", [source])
         return [{**row, "record": json.loads(row["record"])} for row in rows]
 
+    def tracked_of_kind(self, kind: str) -> list[dict[str, Any]]:
+        """Records of one kind from every source (a bill is one record whichever tracker saw it)."""
+        rows = self.db.query("select * from records where kind = ?", [kind])
+        return [{**row, "record": json.loads(row["record"])} for row in rows]
+
     def cached_parse(self, sha256: str, parser_version: str) -> dict[str, Any] | None:
         rows = list(
             self.db.query(

@@ -32,7 +32,7 @@ def _check(store: Store, url: str, tmp_path: Path, at: str = "2025-07-07T21:00:0
     monitor = Ice287gMonitor({"name": "ice", "kind": "ice_287g", "url": url, "timeout": 2})
     client = monitor.client("tests@example.org")
 
-    def fetch(u: str, etag: str | None, modified: str | None):  # type: ignore[no-untyped-def]
+    def fetch(u: str, etag: str | None, modified: str | None, headers: object = None):  # type: ignore[no-untyped-def]
         return client.get(u, etag=etag, last_modified=modified)
 
     try:

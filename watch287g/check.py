@@ -25,7 +25,8 @@ from watch287g.pipeline import LIST_CHANNELS, process_list, process_page
 if TYPE_CHECKING:
     from watch287g.config import Config
 
-Fetch = Callable[[str, str | None, str | None], FetchResult]  # (url, etag, last_modified)
+# (url, etag, last_modified, headers): headers carry API keys, never logged
+Fetch = Callable[[str, str | None, str | None, dict[str, str] | None], FetchResult]
 
 
 class SourceFailed(RuntimeError):
@@ -64,7 +65,7 @@ class Check:
     """Everything one check of one ICE source needs; the helpers below read from it."""
 
     store: Store
-    monitor: Ice287gMonitor
+    monitor: Monitor
     fetch: Fetch
     rules: Rules
     origin: str = "live"
@@ -78,6 +79,7 @@ class Check:
 
 
 def check_ice(check: Check) -> CheckReport:
+    assert isinstance(check.monitor, Ice287gMonitor)
     report = CheckReport(check.source)
     try:
         links = _page_links(check, report)
@@ -101,8 +103,10 @@ def check_source(store: Store, monitor: Monitor, config: Config, origin: str = "
 
 
 def plain_fetch(client: HttpClient) -> Fetch:
-    def fetch(url: str, etag: str | None, last_modified: str | None) -> FetchResult:
-        return client.get(url, etag=etag, last_modified=last_modified)
+    def fetch(
+        url: str, etag: str | None, last_modified: str | None, headers: dict[str, str] | None = None
+    ) -> FetchResult:
+        return client.get(url, etag=etag, last_modified=last_modified, headers=headers)
 
     return fetch
 
@@ -111,7 +115,7 @@ def _get(check: Check, channel: str, url: str, conditional: bool) -> tuple[Fetch
     state = (check.store.channel(check.source, channel) or {}) if conditional else {}
     started, clock = check.now(), time.monotonic()
     try:
-        result = check.fetch(url, state.get("etag"), state.get("last_modified"))
+        result = check.fetch(url, state.get("etag"), state.get("last_modified"), None)
     except FetchError as exc:
         row = _fetch_row(check.source, channel, url, started, clock, "error", exc.http_status, 0, str(exc))
         check.store.log_fetch(row)
@@ -126,6 +130,7 @@ def _get(check: Check, channel: str, url: str, conditional: bool) -> tuple[Fetch
 
 def _page_links(check: Check, report: CheckReport) -> dict[str, str | None]:
     """Fetch the page (conditionally), commit it when new, and return the spreadsheet links it holds."""
+    assert isinstance(check.monitor, Ice287gMonitor)
     url = check.monitor.url
     result, doc = _get(check, "page", url, True)
     report.documents.append(doc)

@@ -96,7 +96,9 @@ def run_demo(echo: Callable[[str], None]) -> None:
             for when, participating, pending, intro in STEPS:
                 site.publish(participating, pending, intro)
 
-                def fetch(url: str, etag: str | None, modified: str | None) -> FetchResult:
+                def fetch(
+                    url: str, etag: str | None, modified: str | None, headers: object = None
+                ) -> FetchResult:
                     return client.get(url, etag=etag, last_modified=modified)
 
                 def clock(when: str = when) -> str:  # the demo replays ICE's own publication times
