@@ -127,7 +127,8 @@ def test_installed_demo_shows_renames_not_terminations():
 def test_notify_test_reports_each_channel_and_fails_with_the_reason(tmp_path, smtp_server):
     config = _write_config(tmp_path, "https://www.ice.gov/identify-and-arrest/287g")
     config.write_text(
-        config.read_text() + f'subscribers:\n  - name: desk\n    notify: ["{smtp_server.url_for_apprise()}"]\n'
+        config.read_text()
+        + f'subscribers:\n  - name: desk\n    notify: ["{smtp_server.url_for_apprise()}"]\n'
     )
     code, out, _ = _cli("--config", str(config), "notify", "--test", "desk")
     assert code == 0 and out.strip() == "desk via mailto://127.0.0.1: sent"
@@ -160,3 +161,49 @@ def test_deliveries_lists_the_outbox_by_status(http_server, smtp_server, tmp_pat
         ("Stone County Sheriff's Office", "MS", 1)
     } and len(rows) == 3  # Stone County's three models
     assert _cli("--config", str(config), "deliveries", "--status", "sent")[1] == ""
+
+
+def test_classify_reads_a_file_or_stdin(tmp_path):
+    text = (
+        "Requires the sheriff of each county to enter into an agreement under an available federal 287(g) "
+        "program with United States Immigration and Customs Enforcement."
+    )
+    result = CliRunner().invoke(main, ["classify", "-"], input=text)
+    label, phrase = result.stdout.rstrip("\n").split("\t")
+    assert (result.exit_code, label) == (0, "mandate") and phrase in text
+    bill = tmp_path / "bill.txt"
+    bill.write_text("An act relating to E-Verify for public contractors and immigration status checks.")
+    result = CliRunner().invoke(main, ["classify", str(bill), "--json"])
+    decided = json.loads(result.stdout)
+    assert decided["label"] == "not_287g" and set(decided) == {"label", "scope", "phrase", "about", "version"}
+
+
+def test_states_shows_policy_beside_active_agreements(tmp_path):
+    manifest = tmp_path / "manifest.csv"
+    rows = ["fetched_at,list,path"]
+    for file in sorted(REAL_LISTS.glob("*.xlsx")):
+        date, name = file.name.split("_", 1)
+        kind = "participating" if name.startswith("participating") else "pending"
+        rows.append(f"{date}T{'09' if 'am' in name else '21'}:00:00+00:00,{kind},{file}")
+    manifest.write_text("\n".join(rows) + "\n")
+    config = str(_write_config(tmp_path, "https://www.ice.gov/identify-and-arrest/287g"))
+    assert _cli("--config", config, "backfill", str(manifest))[0] == 0
+    code, out, _ = _cli("--config", config, "states", "--json", "--as-of", "2025-07-16")
+    table = {row["state"]: row for row in map(json.loads, out.splitlines())}
+    fl_active = [
+        json.loads(line)
+        for line in _cli(
+            "--config", config, "agreements", "--state", "FL", "--as-of", "2025-07-16", "--json"
+        )[1].splitlines()
+    ]
+    assert table["FL"]["local_agencies"] == "mandate"
+    assert table["FL"]["active_agreements"] == sum(a["status"] == "active" for a in fl_active) > 100
+    assert (table["MD"]["state_agencies"], table["MD"]["local_agencies"]) == ("ban", "ban")
+    assert table["CA"]["local_agencies"] == "ban" and table["CA"]["active_agreements"] == 0
+    assert all(e["source_url"] or e["evidence"] for e in table["MD"]["evidence"])
+    code, out, _ = _cli("--config", config, "states", "--as-of", "2025-07-16")
+    assert (
+        code == 0
+        and out.splitlines()[0].startswith("state")
+        and any(line.startswith("Maryland") for line in out.splitlines())
+    )

@@ -235,6 +235,46 @@ def deliveries(ctx: click.Context, status: str | None, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+@click.option("--as-of", "as_of", help="count agreements active at this date (default: now)")
+@click.pass_context
+def states(ctx: click.Context, as_json: bool, as_of: str | None) -> None:
+    """Each state's 287(g) policy (state / local agencies), its active agreements, and the evidence."""
+    from monitors.base import utc_now
+    from watch287g.states import state_table
+
+    store = Store(_config(ctx).database)
+    try:
+        rows = state_table(store, as_of or utc_now())
+    finally:
+        store.close()
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True))
+        return
+    click.echo(f"{'state':<16}{'state agencies':<16}{'local agencies':<16}{'active':>7}  evidence")
+    for row in rows:
+        evidence = "; ".join(f"{e['name']} ({e['effect']})" for e in row["evidence"]) or "-"
+        click.echo(f"{row['name']:<16}{row['state_agencies']:<16}{row['local_agencies']:<16}"
+                   f"{row['active_agreements']:>7}  {evidence}{'  ! ' + row['note'] if row['note'] else ''}")  # fmt: skip
+
+
+@main.command()
+@click.argument("file", default="-", type=click.File("r", encoding="utf-8"))
+@click.option("--json", "as_json", is_flag=True, help="label, scope, deciding phrase and classifier version")
+def classify(file: Any, as_json: bool) -> None:
+    """Classify a bill's title/abstract/text (FILE or - for stdin): ban, mandate, restrict or not_287g."""
+    from monitors.classify import classify as run_classifier
+
+    result = run_classifier(file.read())
+    if as_json:
+        click.echo(json.dumps({"label": result.label, "scope": result.scope, "phrase": result.phrase,
+                               "about": result.about_phrase, "version": result.version}, ensure_ascii=False))  # fmt: skip
+    else:
+        click.echo(f"{result.label}\t{result.phrase}")
+
+
+@main.command()
 def demo() -> None:
     """Replay bundled real ICE lists through the whole pipeline on a throwaway database."""
     from watch287g.demo import run_demo

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+import monitors.ice_287g  # noqa: F401  (registers the source kinds)
+import monitors.legislation  # noqa: F401
 from monitors.base import ConfigError, Monitor, monitor_for, utc_now
-from monitors.ice_287g import Ice287gMonitor
 from monitors.ice_rules import Rules
 from notifiers.outbox import deliveries_for
 from notifiers.subscribers import Routing, parse_routing
@@ -58,7 +59,6 @@ class Config:
         """Everything a check of `monitor` needs, with alerts routed to this config's subscribers."""
         from watch287g.check import Check
 
-        assert isinstance(monitor, Ice287gMonitor)
         return Check(store, monitor, fetch, self.rules, origin, now, deliveries_for=deliveries_for(self.routing),
                      operators=self.routing.operators)  # fmt: skip
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitors.base import ConfigError
+from monitors.base import ConfigError, Monitor
 from monitors.http import HttpClient
 from monitors.ice_287g import Ice287gMonitor
 from notifiers.outbox import SendReport
@@ -40,6 +40,22 @@ class RunResult:
         }  # fmt: skip
 
 
+def check_one(
+    store: Store, config: Config, monitor: Monitor, fetch_for: Callable[[HttpClient], Fetch]
+) -> CheckReport:
+    from monitors.legislation import LegislationMonitor
+    from watch287g.legislation import check_legislation
+
+    if not isinstance(monitor, Ice287gMonitor | LegislationMonitor):
+        raise ConfigError(f"source {monitor.name!r}: kind {monitor.kind!r} cannot be checked")
+    client = monitor.client(config.contact)
+    try:
+        check = config.check(store, monitor, fetch_for(client))
+        return check_ice(check) if isinstance(monitor, Ice287gMonitor) else check_legislation(check)
+    finally:
+        client.close()
+
+
 def run_once(
     config: Config, source: str | None = None, fetch_for: Callable[[HttpClient], Fetch] = plain_fetch
 ) -> RunResult:
@@ -50,13 +66,7 @@ def run_once(
     store = Store(config.database)
     try:
         for monitor in monitors:
-            if not isinstance(monitor, Ice287gMonitor):
-                raise ConfigError(f"source {monitor.name!r}: kind {monitor.kind!r} cannot be checked yet")
-            client = monitor.client(config.contact)
-            try:
-                result.checks.append(check_ice(config.check(store, monitor, fetch_for(client))))
-            finally:
-                client.close()
+            result.checks.append(check_one(store, config, monitor, fetch_for))
         result.sent = deliver(store, config)
     finally:
         store.close()

@@ -1,0 +1,113 @@
+"""Domain rules for legislation (pure): bill records + what we knew -> bill events and updated bills.
+
+A bill is keyed by (state, session, normalised identifier) across sources, so Open States, LegiScan and a
+state's own page all advance the same bill. Its stage never goes backwards (sources lag each other); only
+bills about 287(g)-type agreements produce events. See monitors/policy.py for the per-state view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from monitors.bills import stage_rank
+from monitors.classify import CLASSIFIER_VERSION, classify
+from monitors.ice_rules import Context, Outcome, Tracked
+
+BILL = "bill"
+FINAL_FAILURES = ("vetoed", "failed")
+
+
+def bill_id(key: str) -> str:
+    return f"bill:{key}"
+
+
+def classified(record: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """The record with its classification; re-classified only when its text changed or the rules did."""
+    text = "\n".join(str(record.get(f) or "") for f in ("title", "abstract", "text"))
+    old = (previous or {}).get("classification") or {}
+    if previous and old.get("version") == CLASSIFIER_VERSION and previous.get("_text") == text:
+        return {**record, "classification": old, "_text": text}
+    result = classify(text)
+    return {**record, "classification": {"label": result.label, "scope": result.scope, "phrase": result.phrase,
+                                         "about": result.about_phrase, "version": result.version},
+            "_text": text}  # fmt: skip
+
+
+def about_287g(record: dict[str, Any]) -> bool:
+    return (record.get("classification") or {}).get("label", "not_287g") != "not_287g"
+
+
+def merged(previous: dict[str, Any] | None, record: dict[str, Any]) -> dict[str, Any]:
+    """Sources lag each other: keep the furthest stage seen, and everything any source told us."""
+    if not previous:
+        return record
+    if stage_rank(previous.get("stage") or "introduced") > stage_rank(record.get("stage") or "introduced"):
+        record = {**record, "stage": previous["stage"], "stage_date": previous.get("stage_date")}
+    sources = list(dict.fromkeys([*(previous.get("sources") or []), *(record.get("sources") or [])]))
+    companions = list(dict.fromkeys([*(previous.get("companions") or []), *(record.get("companions") or [])]))
+    return {**record, "sources": sources, "companions": companions}
+
+
+def interpret_bills(records: list[dict[str, Any]], known: dict[str, Tracked], ctx: Context) -> Outcome:
+    out = Outcome()
+    for raw in records:
+        tracked = known.get(bill_id(raw["key"]))
+        previous = tracked.record if tracked else None
+        record = classified(merged(previous, raw), previous)
+        if tracked is None:
+            tracked = Tracked(bill_id(raw["key"]), BILL, raw["key"], record, record.get("stage") or "introduced",
+                              ctx.detected_at, ctx.detected_at)  # fmt: skip
+            if about_287g(record):
+                out.events.append(_bill_event(_first_seen_type(record), tracked.id, ctx, None, record))
+            out.updated.append(tracked)
+            continue
+        updated = replace(tracked, record=record, status=record.get("stage") or tracked.status,
+                          last_seen=ctx.detected_at)  # fmt: skip
+        kind = _transition(previous or {}, record)
+        if kind and about_287g(record):
+            out.events.append(_bill_event(kind, tracked.id, ctx, previous, record))
+        elif about_287g(record) and not about_287g(previous or {}):  # its text now shows it is about 287(g)
+            out.events.append(_bill_event(_first_seen_type(record), tracked.id, ctx, previous, record))
+        if updated.record != tracked.record or updated.status != tracked.status:
+            out.updated.append(updated)
+    return out
+
+
+def _first_seen_type(record: dict[str, Any]) -> str:
+    stage = record.get("stage") or "introduced"
+    if stage == "enacted":
+        return "bill.enacted"
+    return "bill.failed" if stage in FINAL_FAILURES else "bill.introduced"
+
+
+def _transition(before: dict[str, Any], after: dict[str, Any]) -> str | None:
+    old, new = before.get("stage") or "introduced", after.get("stage") or "introduced"
+    if old == new or stage_rank(new) <= stage_rank(old) and new not in FINAL_FAILURES:
+        return None
+    if new == "enacted":
+        return "bill.enacted"
+    return "bill.failed" if new in FINAL_FAILURES else "bill.advanced"
+
+
+def _bill_event(
+    kind: str, record_id: str, ctx: Context, before: dict[str, Any] | None, after: dict[str, Any]
+) -> dict[str, Any]:
+    label = (after.get("classification") or {}).get("label")
+    details = {
+        "bill": after["key"], "identifier": after.get("identifier"), "session": after.get("session"),
+        "title": after.get("title"), "stage": after.get("stage"), "stage_date": after.get("stage_date"),
+        "previous_stage": (before or {}).get("stage"), "effect": label if label != "not_287g" else None,
+        "classification": after.get("classification"), "sources": after.get("sources") or [],
+        "companions": after.get("companions") or [],
+    }  # fmt: skip
+    return {
+        "type": kind, "source": ctx.source, "detected_at": ctx.detected_at, "record_id": record_id,
+        "state": after.get("state"), "agency": None, "model": None, "before": _public(before),
+        "after": _public(after), "details": details, "baseline": ctx.baseline,
+    }  # fmt: skip
+
+
+def _public(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The record as shown in events: without the cached text used to decide re-classification."""
+    return None if record is None else {k: v for k, v in record.items() if k != "_text"}

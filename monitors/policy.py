@@ -1,0 +1,128 @@
+"""Per-state 287(g) policy, derived (pure) from enacted instruments: the reviewed seed file of known
+instruments (watch287g/data/state_policy.csv) plus bills this tool saw enacted and classified.
+
+For each state and scope (state agencies, local agencies) the newest ban or mandate wins; a restriction
+counts only where no ban or mandate applies. Companion bills enacted together are one change of policy,
+so they give one policy event.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SEED = Path(__file__).resolve().parents[1] / "watch287g" / "data" / "state_policy.csv"
+SCOPES = ("state_agencies", "local_agencies")
+IN_FORCE = ("enacted", "in_force")
+EVENT_FOR = {
+    "ban": "policy.ban_enacted",
+    "mandate": "policy.mandate_enacted",
+    "restrict": "policy.restriction_enacted",
+}
+
+
+@dataclass(frozen=True)
+class Instrument:
+    state: str
+    effect: str  # ban | mandate | restrict
+    scope: tuple[bool, bool]  # (state agencies, local agencies)
+    name: str
+    enacted: str  # ISO date or "" when unknown
+    source_url: str
+    evidence: str  # seed evidence level, or "bill" for bills seen enacted
+
+
+@dataclass
+class StatePolicy:
+    state: str
+    state_agencies: str = "none"
+    local_agencies: str = "none"
+    instruments: list[Instrument] = field(default_factory=list)
+
+    def label(self) -> tuple[str, str]:
+        return self.state_agencies, self.local_agencies
+
+
+def load_seed(path: Path | None = None) -> list[Instrument]:
+    with open(path or SEED, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [
+        Instrument(
+            row["state"],
+            row["effect"],
+            (_yes(row["scope_state"]), _yes(row["scope_local"])),
+            row["instrument"],
+            row.get("enacted") or "",
+            row.get("source_url") or "",
+            row.get("evidence_level") or "",
+        )  # fmt: skip
+        for row in rows
+        if row["status"] in IN_FORCE and row["effect"] in EVENT_FOR
+    ]
+
+
+def _yes(value: str | None) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "y")
+
+
+def from_bills(bills: list[dict[str, Any]]) -> list[Instrument]:
+    """Enacted bills classified ban / mandate / restrict, one instrument per policy (companions merged)."""
+    instruments: list[Instrument] = []
+    seen: set[frozenset[str]] = set()
+    for bill in bills:
+        decided = bill.get("classification") or {}
+        label = decided.get("label")
+        if bill.get("stage") != "enacted" or label not in EVENT_FOR:
+            continue
+        if decided.get("phrase") == decided.get("about"):  # about 287(g), but no operative phrase decided it
+            continue
+        group = frozenset([bill["identifier"], *(bill.get("companions") or [])])
+        if any(group & other for other in seen):
+            continue
+        seen.add(group)
+        scope = (bill.get("classification") or {}).get("scope") or {}
+        sources = bill.get("sources") or [""]
+        instruments.append(
+            Instrument(
+                bill["state"],
+                label,
+                (bool(scope.get("state_agencies", True)), bool(scope.get("local_agencies", True))),
+                f"{bill['identifier']} ({bill.get('session')})",
+                bill.get("stage_date") or "",
+                sources[0],
+                "bill",
+            )  # fmt: skip
+        )
+    return instruments
+
+
+def policies(instruments: list[Instrument]) -> dict[str, StatePolicy]:
+    result: dict[str, StatePolicy] = {}
+    for item in sorted(instruments, key=lambda i: (i.enacted or "0000", i.name)):
+        view = result.setdefault(item.state, StatePolicy(item.state))
+        view.instruments.append(item)
+        for index, scope in enumerate(SCOPES):
+            if not item.scope[index]:
+                continue
+            current = getattr(view, scope)
+            if item.effect in ("ban", "mandate") or current in ("none", "restrict"):
+                setattr(view, scope, item.effect)
+    return result
+
+
+def policy_events(
+    before: dict[str, StatePolicy], after: dict[str, StatePolicy]
+) -> list[tuple[str, StatePolicy, StatePolicy | None]]:
+    """(event type, new view, old view) for every state whose (state agencies, local agencies) label changed."""
+    changes = []
+    for state, view in sorted(after.items()):
+        old = before.get(state)
+        if old is not None and old.label() == view.label():
+            continue
+        old_labels = old.label() if old else ("none", "none")
+        new_effects = {e for e, o in zip(view.label(), old_labels, strict=True) if e != o and e != "none"}
+        kind = EVENT_FOR[new_effects.pop()] if len(new_effects) == 1 else "policy.changed"
+        changes.append((kind, view, old))
+    return changes

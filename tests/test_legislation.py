@@ -1,0 +1,232 @@
+"""Legislation end to end: Open States, LegiScan and a bill page served on 127.0.0.1, through the real
+check, bill rules, policy view and SQLite. Fixtures are the real samples (or, where no real sample of a shape
+exists, built from the API's documented schema, as each fixture says)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitors.policy import load_seed
+from state import queries
+from state.store import Store
+from tests.support.httpserver import LoopbackHTTPServer
+from watch287g.config import Config, load_config
+from watch287g.run import run_once
+
+FIXTURES = Path(__file__).parent / "fixtures" / "legislation"
+KEY = "test-key-3f9c2a"
+
+
+def payload(name: str) -> Any:
+    data = json.loads((FIXTURES / name).read_text())
+    return data.get("payload", data) if isinstance(data, dict) else data
+
+
+def config(tmp_path: Path, sources: str, extra: str = "") -> Config:
+    path = tmp_path / "watch287g.yaml"
+    path.write_text(f"database: w.db\nsources:\n{sources}{extra}")
+    return load_config(path)
+
+
+def events(cfg: Config, **filters: Any) -> list[dict[str, Any]]:
+    store = Store(cfg.database)
+    try:
+        return queries.events(store.db, **filters)
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def api_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("OPENSTATES_API_KEY", KEY)
+    monkeypatch.setenv("LEGISCAN_API_KEY", KEY)
+    return KEY
+
+
+def openstates_source(server: LoopbackHTTPServer, states: str = "[NY]") -> str:
+    return (
+        f"  - name: os\n    kind: openstates\n    states: {states}\n    queries: ['\"287(g)\"']\n"
+        f"    base_url: {server.url('')}\n    timeout: 2\n"
+    )
+
+
+def test_a_noisy_search_result_gives_no_events(http_server, tmp_path, api_key):
+    noisy = payload("openstates_v3_bills_search_NY_2025-2026_q-immigration_subset.json")
+    http_server.route("/bills", json.dumps(noisy), content_type="application/json")
+    cfg = config(tmp_path, openstates_source(http_server))
+    assert not run_once(cfg).failures
+    assert events(cfg) == []  # seven immigration bills, none about 287(g): not even baseline events
+    store = Store(cfg.database)
+    bills = {r["key"]: r["record"]["classification"]["label"] for r in store.tracked_of_kind("bill")}
+    store.close()
+    assert len(bills) == 7 and set(bills.values()) == {"not_287g"}
+    # The next result moves one of them forward: still nothing, because it is not about 287(g).
+    noisy["results"][0]["latest_passage_date"] = "2026-06-30"
+    noisy["results"][0]["latest_action_description"] = "passed assembly"
+    http_server.route("/bills", json.dumps(noisy), content_type="application/json")
+    assert not run_once(cfg).failures
+    assert events(cfg) == []
+    request = http_server.requests_for("/bills")[0]
+    assert request.headers["X-API-KEY"] == KEY and '"287(g)"' in request.path.replace("%22", '"').replace(
+        "%28", "("
+    ).replace("%29", ")")
+
+
+def test_the_tennessee_mandate_is_a_mandate_and_a_baseline(http_server, tmp_path, api_key):
+    bill = payload("openstates_v3_bill_TN_114_SB2223_287g_mandate.json")
+    http_server.route(
+        "/bills", json.dumps({"results": [bill], "pagination": {}}), content_type="application/json"
+    )
+    cfg = config(tmp_path, openstates_source(http_server, "[TN]"))
+    assert not run_once(cfg).failures
+    [event] = events(cfg)
+    assert (event["type"], event["state"], event["baseline"]) == ("bill.enacted", "TN", True)
+    assert event["details"]["bill"] == "TN|114|SB2223"
+    assert (
+        event["details"]["effect"] == "mandate" and event["details"]["classification"]["label"] == "mandate"
+    )
+
+
+def bill_page_source(server: LoopbackHTTPServer) -> str:
+    return (
+        f"  - name: md-hb444\n    kind: bill_page\n    url: {server.url('/hb0444')}\n    timeout: 2\n"
+        "    state: MD\n    session: 2026RS\n    identifier: HB 444\n"  # a loopback URL does not say them
+    )
+
+
+def test_the_maryland_page_status_change_gives_the_stage_event(http_server, tmp_path):
+    http_server.route("/hb0444", (FIXTURES / "mgaleg_MD_2026RS_HB0444_v1_constructed.html").read_bytes())
+    cfg = config(tmp_path, bill_page_source(http_server))
+    assert not run_once(cfg).failures
+    [first] = events(cfg)
+    assert (first["type"], first["baseline"], first["details"]["stage"]) == (
+        "bill.introduced",
+        True,
+        "introduced",
+    )
+    assert first["details"]["effect"] == "ban"
+    http_server.route(
+        "/hb0444", (FIXTURES / "mgaleg_MD_2026RS_HB0444_v2_enacted_constructed.html").read_bytes()
+    )
+    assert not run_once(cfg).failures
+    new = [e for e in events(cfg) if not e["baseline"]]
+    # Maryland's ban is already in the reviewed seed, so the enactment changes no policy: one bill event.
+    assert [(e["type"], e["state"], e["details"]["stage"], e["details"]["previous_stage"]) for e in new] == [
+        ("bill.enacted", "MD", "enacted", "introduced")
+    ]
+
+
+def test_an_enactment_outside_the_seed_changes_the_state_policy(http_server, tmp_path, monkeypatch):
+    import monitors.policy
+
+    empty = tmp_path / "seed.csv"
+    empty.write_text((monitors.policy.SEED.read_text().splitlines()[0]) + "\n")
+    monkeypatch.setattr(monitors.policy, "SEED", empty)
+    assert load_seed() == []
+    http_server.route("/hb0444", (FIXTURES / "mgaleg_MD_2026RS_HB0444_v1_constructed.html").read_bytes())
+    cfg = config(tmp_path, bill_page_source(http_server))
+    run_once(cfg)
+    http_server.route(
+        "/hb0444", (FIXTURES / "mgaleg_MD_2026RS_HB0444_v2_enacted_constructed.html").read_bytes()
+    )
+    run_once(cfg)
+    policy = [e for e in events(cfg) if e["type"].startswith("policy.")]
+    assert [(e["type"], e["state"], e["baseline"]) for e in policy] == [("policy.ban_enacted", "MD", False)]
+    details = policy[0]["details"]
+    assert (details["state_agencies"], details["local_agencies"], details["previous"]) == (
+        "ban",
+        "ban",
+        ["none", "none"],
+    )
+    assert details["instruments"][0]["name"].startswith("HB 444")
+
+
+def test_legiscan_fetches_a_bill_only_when_its_change_hash_moves(http_server, tmp_path, api_key):
+    from urllib.parse import urlencode
+
+    from monitors.legislation import DEFAULT_LEGISCAN_QUERY
+
+    search = payload("legiscan_getSearchRaw_constructed.json")
+    bill = payload("legiscan_getBill_MD_2026_HB444_constructed.json")
+    hits = [v for k, v in search["searchresult"].items() if k != "summary"]
+    search["searchresult"] = {"summary": search["searchresult"]["summary"], "0": hits[0]}  # the MD bill only
+
+    def url(**params: str) -> str:  # LegiScan answers at one path; the operation is in the query
+        return "/?" + urlencode({"key": KEY, **params})
+
+    search_url = url(op="getSearchRaw", state="MD", query=DEFAULT_LEGISCAN_QUERY)
+    bill_url = url(op="getBill", id=str(hits[0]["bill_id"]))
+    http_server.route(search_url, json.dumps(search), content_type="application/json")
+    http_server.route(bill_url, json.dumps(bill), content_type="application/json")
+    source = f"  - name: ls\n    kind: legiscan\n    states: [MD]\n    base_url: {http_server.url('/')}\n    timeout: 2\n"
+    cfg = config(tmp_path, source)
+    assert not run_once(cfg).failures
+    assert len(http_server.requests_for("/")) == 2  # the search, then the bill
+    [event] = events(cfg)
+    assert (event["type"], event["details"]["bill"], event["baseline"]) == (
+        "bill.enacted",
+        "MD|2026RS|HB444",
+        True,
+    )
+    # Same change_hash: only the search is asked again.
+    http_server.clear_requests()
+    assert not run_once(cfg).failures
+    assert [r.path for r in http_server.requests] == [search_url]
+    # The hash moves: the bill is fetched again (its content is the same, so no new event).
+    search["searchresult"]["0"]["change_hash"] = "0" * 32
+    http_server.route(search_url, json.dumps(search), content_type="application/json")
+    http_server.clear_requests()
+    assert not run_once(cfg).failures
+    assert [r.path for r in http_server.requests] == [search_url, bill_url]
+    assert len(events(cfg)) == 1
+    # The API key is masked wherever a URL is stored.
+    store = Store(cfg.database)
+    stored = [r["url"] for r in store.db.query("select url from fetches union all select url from snapshots")]
+    store.close()
+    assert stored and all(KEY not in u and "key=***" in u for u in stored)
+    assert not any(KEY.encode() in p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("w.db"))
+
+
+def test_a_legiscan_error_is_quarantined_not_believed(http_server, tmp_path, api_key):
+    from urllib.parse import urlencode
+
+    from monitors.legislation import DEFAULT_LEGISCAN_QUERY
+
+    error = payload("legiscan_error_constructed.json")
+    query = urlencode({"key": KEY, "op": "getSearchRaw", "state": "MD", "query": DEFAULT_LEGISCAN_QUERY})
+    http_server.route("/?" + query, json.dumps(error), content_type="application/json")
+    source = f"  - name: ls\n    kind: legiscan\n    states: [MD]\n    base_url: {http_server.url('/')}\n    timeout: 2\n"
+    cfg = config(tmp_path, source)
+    run_once(cfg)
+    [event] = events(cfg)
+    assert event["type"] == "list.quarantined" and "LegiScan ERROR" in event["details"]["reason"]
+    assert KEY not in json.dumps(event)
+
+
+def test_subscribers_filter_policy_events_by_state_and_effect():
+    from notifiers.subscribers import Subscriber, Target
+
+    md = Subscriber(
+        "md", (Target("json://x", "json://x"),), ("policy.*",), frozenset({"MD"}), effects=frozenset({"ban"})
+    )
+    ban_md = {"type": "policy.ban_enacted", "state": "MD", "details": {"effect": "ban"}}
+    assert md.wants(ban_md)
+    assert not md.wants({**ban_md, "state": "TX"})
+    assert not md.wants({"type": "policy.mandate_enacted", "state": "MD", "details": {"effect": "mandate"}})
+    assert not md.wants(
+        {"type": "bill.enacted", "state": "MD", "details": {"effect": "ban"}}
+    )  # not in its globs
+
+
+def test_an_enacted_bill_without_an_operative_phrase_changes_no_policy():
+    from monitors.policy import from_bills
+
+    bill = {"key": "TX|89R|HB1", "state": "TX", "identifier": "HB 1", "session": "89R", "stage": "enacted",
+            "classification": {"label": "restrict", "scope": {}, "phrase": "287(g)", "about": "287(g)"}}  # fmt: skip
+    assert from_bills([bill]) == []
+    decided = {**bill, "classification": {**bill["classification"], "phrase": "shall not enter into"}}
+    assert [i.effect for i in from_bills([decided])] == ["restrict"]
