@@ -230,3 +230,40 @@ def test_an_enacted_bill_without_an_operative_phrase_changes_no_policy():
     assert from_bills([bill]) == []
     decided = {**bill, "classification": {**bill["classification"], "phrase": "shall not enter into"}}
     assert [i.effect for i in from_bills([decided])] == ["restrict"]
+
+
+def test_a_watched_web_page_gives_page_changed_with_its_state(http_server, tmp_path):
+    page = "<html><body><nav>Menu</nav><main><h1>Executive Orders</h1><p>{body}</p></main></body></html>"
+    http_server.route("/eo", page.format(body="EO 2025-01: state agencies shall cooperate with ICE."))
+    source = f"  - name: tx-eo\n    kind: webpage\n    url: {http_server.url('/eo')}\n    selector: main\n    state: TX\n"
+    cfg = config(tmp_path, source)
+    assert not run_once(cfg).failures
+    assert events(cfg) == []  # the first look is a baseline: nothing changed yet
+    http_server.route(
+        "/eo",
+        page.format(body="EO 2025-01: state agencies shall cooperate with ICE.").replace("Menu", "Home"),
+    )
+    run_once(cfg)
+    assert events(cfg) == []  # outside the watched selector: not a change
+    http_server.route(
+        "/eo", page.format(body="EO 2026-02: state agencies shall enter into 287(g) agreements.")
+    )
+    run_once(cfg)
+    [changed] = events(cfg)
+    assert (changed["type"], changed["state"], changed["baseline"]) == ("page.changed", "TX", False)
+    assert "EO 2026-02" in changed["details"]["diff"] and changed["details"]["url"].endswith("/eo")
+
+
+def test_companion_bills_are_one_policy():
+    from monitors.policy import from_bills, policies, policy_events
+
+    ban = {"label": "ban", "scope": {"state_agencies": True, "local_agencies": True}, "phrase": "may not enter into",
+           "about": "immigration enforcement agreement"}  # fmt: skip
+    house = {"key": "MD|2026RS|HB444", "state": "MD", "identifier": "HB 444", "session": "2026RS", "stage": "enacted",
+             "stage_date": "2026-02-17", "companions": ["SB 245"], "classification": ban}  # fmt: skip
+    senate = {**house, "key": "MD|2026RS|SB245", "identifier": "SB 245", "companions": ["HB 444"]}
+    assert [i.name for i in from_bills([house, senate])] == ["HB 444 (2026RS)"]
+    before = policies(from_bills([house]))
+    after = policies(from_bills([house, senate]))
+    assert policy_events(before, after) == []  # the companion's enactment is not a second change of policy
+    assert [kind for kind, _view, _old in policy_events({}, after)] == ["policy.ban_enacted"]
