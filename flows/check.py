@@ -11,11 +11,12 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Failed, State
+from prefect.states import Completed, Failed, State
 
 from monitors.http import FetchResult, HttpClient, is_transient
 from watch287g.check import Fetch
 from watch287g.config import load_config
+from watch287g.lock import Busy
 from watch287g.run import run_once
 
 
@@ -55,7 +56,11 @@ def _prefect_fetch(client: HttpClient) -> Fetch:
 def check_flow(config_path: str = "watch287g.yaml", source: str | None = None) -> dict[str, Any] | State:
     """Check every source (or one), then send the alerts that are due."""
     logger = get_run_logger()
-    result = run_once(load_config(config_path), source, _prefect_fetch)
+    try:
+        result = run_once(load_config(config_path), source, _prefect_fetch)
+    except Busy as exc:  # another run is working on the same database: this one does nothing, cleanly
+        logger.warning(str(exc))
+        return Completed(message=str(exc))
     for report in result.checks:
         logger.info(
             "%s: %s, %d new events", report.source, "ok" if report.ok else report.error, report.event_count

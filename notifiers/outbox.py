@@ -17,6 +17,7 @@ from notifiers.render import Message, render_alert, render_digest
 from notifiers.subscribers import OPERATORS, Routing, Subscriber
 from state import deliveries
 from state.store import DeliveriesFor, Store
+from watch287g.faults import crash_point
 
 BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360)  # then every 6 hours until it goes through
 DIGEST_HOUR_UTC = 13  # 9 am on the East Coast
@@ -103,7 +104,9 @@ def _send_batch(
         return
     target = subscriber.targets[index]
     message = _render(subscriber, rows, now)
+    crash_point("before_send")
     ok, reason = send(target.url, message)
+    crash_point("after_send")
     if ok:
         deliveries.mark_sent(store, ids, {"subscriber": name, "target": index, "label": target.label,
                                           "kind": subscriber.frequency, "title": message.title,

@@ -14,6 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from state.schema import migrate
+from watch287g.faults import crash_point
 
 # Record fields that are layout, not content: a moved row is not a new version.
 LAYOUT_FIELDS = ("row", "hidden")
@@ -70,6 +71,7 @@ class DocumentCommit:
 class Store:
     def __init__(self, path: str | Path | None = None):
         """A file database (WAL, foreign keys on), or in memory when path is None (tests)."""
+        self.path = Path(path) if path is not None else None
         if path is None:
             self.db = Database(memory=True)
         else:
@@ -155,6 +157,7 @@ class Store:
                 }
             ).last_pk  # fmt: skip
             assert isinstance(snapshot_id, int)
+            crash_point("mid_transaction")
             if doc.parse:
                 db.table("parses").upsert(self._parse_row(doc), pk=("sha256", "parser_version"))
             for tracked in doc.tracked:
@@ -168,6 +171,7 @@ class Store:
                  "updated_at": doc.fetched_at, **doc.channel_update},
                 pk=("source", "channel"),
             )  # fmt: skip
+        crash_point("after_commit")
         return event_ids
 
     def _parse_row(self, doc: DocumentCommit) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from monitors.ice_page import find_list_links
 from monitors.ice_rules import Rules
 from notifiers.subscribers import Operators
 from state.store import DeliveriesFor, Store
+from watch287g.faults import crash_point
 from watch287g.health import settle_health
 from watch287g.pipeline import LIST_CHANNELS, process_list, process_page
 
@@ -120,6 +121,7 @@ def _get(check: Check, channel: str, url: str, conditional: bool) -> tuple[Fetch
         row = _fetch_row(check.source, channel, url, started, clock, "error", exc.http_status, 0, str(exc))
         check.store.log_fetch(row)
         raise
+    crash_point("after_fetch")
     outcome = "not_modified" if result.status == 304 else "fetched"
     size = len(result.body or b"")
     check.store.log_fetch(

@@ -54,10 +54,15 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
             config.monitor(source)
         except ConfigError as exc:
             _fail(str(exc), 2)
+    from watch287g.lock import Busy
+
     try:
         summary, failures = _run_plain(config, source) if no_prefect else _run_prefect(config, source)
     except ConfigError as exc:
         _fail(str(exc), 2)
+    except Busy as exc:  # another run is at work: this one exits cleanly, having done nothing
+        click.echo(f"skipped: {exc}", err=True)
+        return
     for report in summary.get("sources", []):
         click.echo(f"{report['source']}: {report['events']} new events")
         for doc in report["documents"]:
@@ -272,6 +277,41 @@ def classify(file: Any, as_json: bool) -> None:
                                "about": result.about_phrase, "version": result.version}, ensure_ascii=False))  # fmt: skip
     else:
         click.echo(f"{result.label}\t{result.phrase}")
+
+
+@main.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Check the database: integrity, foreign keys, WAL mode; report migrations, backlog and last checks."""
+    from state.maintenance import doctor as run_doctor
+
+    store = Store(_config(ctx).database)
+    try:
+        problems, facts = run_doctor(store)
+    finally:
+        store.close()
+    for key, value in facts.items():
+        click.echo(f"{key}: {value}")
+    if problems:
+        _fail("; ".join(problems))
+    click.echo("ok")
+
+
+@main.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, target: Path) -> None:
+    """A consistent copy of the database, safe while runs are writing (restore: see README)."""
+    from state.maintenance import backup as run_backup
+
+    store = Store(_config(ctx).database)
+    try:
+        run_backup(store, target)
+    except (FileExistsError, RuntimeError) as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+    click.echo(f"backed up to {target}")
 
 
 @main.command()

@@ -16,6 +16,7 @@ from monitors.legislation import LegislationMonitor, Parsed, Request
 from monitors.policy import from_bills, load_seed, policies, policy_events
 from state.store import DocumentCommit, Store
 from watch287g.check import Check, CheckReport, DocumentReport, SourceFailed, _fetch_row, _ms
+from watch287g.faults import crash_point
 from watch287g.health import settle_health
 from watch287g.pipeline import Processed, _document, _tracked
 
@@ -52,6 +53,7 @@ def _one_document(
         check.store.log_fetch(_fetch_row(check.source, request.channel, request.url, started, clock, "error",
                                          exc.http_status, 0, str(exc)))  # fmt: skip
         raise
+    crash_point("after_fetch")
     size = len(result.body or b"")
     outcome = "not_modified" if result.status == 304 else "fetched"
     check.store.log_fetch(_fetch_row(check.source, request.channel, request.url, started, clock, outcome,

@@ -14,6 +14,7 @@ from state.store import Store
 from watch287g.check import CheckReport, Fetch, check_ice, plain_fetch
 from watch287g.config import Config
 from watch287g.deliver import deliver
+from watch287g.lock import run_lock
 
 
 @dataclass
@@ -63,11 +64,12 @@ def run_once(
     the operators hear about a failed source even when the check failed."""
     monitors = [config.monitor(source)] if source else config.monitors
     result = RunResult()
-    store = Store(config.database)
-    try:
-        for monitor in monitors:
-            result.checks.append(check_one(store, config, monitor, fetch_for))
-        result.sent = deliver(store, config)
-    finally:
-        store.close()
+    with run_lock(config.database):  # raises Busy when another run holds it: nothing is done twice
+        store = Store(config.database)
+        try:
+            for monitor in monitors:
+                result.checks.append(check_one(store, config, monitor, fetch_for))
+            result.sent = deliver(store, config)
+        finally:
+            store.close()
     return result

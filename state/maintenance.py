@@ -1,0 +1,49 @@
+"""Database health and backups (SQL lives in state/)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from state.store import Store
+
+
+def doctor(store: Store) -> tuple[list[str], dict[str, Any]]:
+    """(problems, facts): integrity and foreign keys checked, WAL expected, migrations and backlog reported."""
+    db = store.db
+    problems = []
+    integrity = [row[0] for row in db.execute("pragma integrity_check").fetchall()]
+    if integrity != ["ok"]:
+        problems += [f"integrity: {line}" for line in integrity[:20]]
+    for table, rowid, parent, _index in db.execute("pragma foreign_key_check").fetchall()[:20]:
+        problems.append(f"foreign key: {table} row {rowid} points to a missing {parent} row")
+    mode = db.execute("pragma journal_mode").fetchone()[0]
+    if mode != "wal" and store.path is not None:
+        problems.append(f"journal mode is {mode}, expected wal")
+    facts = {
+        "journal_mode": mode,
+        "migrations": [r[0] for r in db.execute("select name from _sqlite_migrations order by id")],
+        "events": db.table("events").count,
+        "snapshots": db.table("snapshots").count,
+        "bodies_bytes": db.execute("select coalesce(sum(size), 0) from bodies").fetchone()[0],
+        "deliveries_due": db.execute("select count(*) from deliveries where status != 'sent'").fetchone()[0],
+        "last_check": dict(
+            db.execute("select source, max(started_at) from fetches group by source").fetchall()
+        ),
+    }
+    return problems, facts
+
+
+def backup(store: Store, target: Path) -> None:
+    """A consistent copy while runs may be writing (SQLite's online backup API), then verified."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        raise FileExistsError(f"{target} exists; choose a new file name")
+    destination = sqlite3.connect(target)
+    try:
+        store.db.conn.backup(destination)
+        if destination.execute("pragma integrity_check").fetchone()[0] != "ok":
+            raise RuntimeError(f"the backup {target} failed its integrity check")
+    finally:
+        destination.close()

@@ -1,0 +1,35 @@
+"""One run at a time per database: an exclusive lock on `<database>.lock` (fcntl.flock, released by the OS
+if the process dies, so a killed run never leaves a stale lock)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class Busy(RuntimeError):
+    """Another run holds the database's lock."""
+
+
+@contextmanager
+def run_lock(database: Path, wait_seconds: float = 0.0) -> Iterator[None]:
+    path = Path(f"{database}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Busy(f"another watch287g run is using {database}; this one did nothing") from None
+                time.sleep(0.2)
+        yield
+    finally:
+        os.close(handle)  # closing the descriptor releases the lock
