@@ -12,6 +12,15 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
   touch "$stamp"
 fi
+# tests/test_report.py renders the report in headless Chromium (Debian's package); install it once if missing.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "tests need Chromium: run 'apt-get install -y chromium' as root" >&2
+    exit 1
+  fi
+fi
 export PREFECT_HOME="${PREFECT_HOME:-$PWD/.prefect-test}"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
 .venv/bin/ruff check .

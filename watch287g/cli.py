@@ -315,6 +315,28 @@ def backup(ctx: click.Context, target: Path) -> None:
 
 
 @main.command()
+@click.option("--html", "html_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="write the report (one self-contained HTML page) to this file")  # fmt: skip
+@click.option("--as-of", "as_of", help="date or ISO timestamp (default: now)")
+@click.pass_context
+def report(ctx: click.Context, html_path: Path, as_of: str | None) -> None:
+    """An HTML report: agreements over time by model, a map of the states by policy, the latest events."""
+    from monitors.base import utc_now
+    from watch287g.report import write_report
+
+    store = Store(_config(ctx).database)
+    try:
+        write_report(store, html_path, as_of or utc_now())
+    except ValueError:
+        _fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD) or ISO timestamp", 2)
+    except OSError as exc:
+        _fail(f"cannot write {html_path}: {exc.strerror or exc}")
+    finally:
+        store.close()
+    click.echo(f"wrote {html_path}")
+
+
+@main.command()
 def demo() -> None:
     """Replay bundled real ICE lists through the whole pipeline on a throwaway database."""
     from watch287g.demo import run_demo
