@@ -238,6 +238,7 @@ def export_events(db: Any, fmt: str = "csv", **filters: Any) -> str:
 
 def export_agreements(db: Any, as_of: str | None = None, fmt: str = "csv", state: str | None = None) -> str:
     """Agreements in force at `as_of` (default now), as `watch287g agreements` lists them."""
+    datetime.fromisoformat(as_of or utc_now())  # ValueError for anything but a date or an ISO timestamp
     return write_rows(queries.agreements_as_of(db, as_of or utc_now(), state=state), AGREEMENT_COLUMNS, fmt)
 
 

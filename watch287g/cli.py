@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,22 +94,6 @@ def _run_plain(config: Config, source: str | None) -> tuple[dict[str, Any], list
     return result.summary(), result.failures
 
 
-def _deliver_and_report(config: Config) -> bool:
-    """Send what is due; print a line per failed message. True when everything due went out."""
-    from watch287g.deliver import deliver
-
-    store = Store(config.database)
-    try:
-        report = deliver(store, config)
-    finally:
-        store.close()
-    if report.messages:
-        click.echo(f"sent {report.messages} messages ({report.deliveries} deliveries)")
-    for failure in report.failures:
-        click.echo(f"error: delivery failed: {failure}", err=True)
-    return report.ok
-
-
 @main.command()
 @click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", help="the source the archive belongs to (default: the first ice_287g source)")
@@ -180,6 +165,8 @@ def agreements(ctx: click.Context, as_of: str | None, state: str | None, as_json
 
     store = Store(_config(ctx).database)
     try:
+        if as_of:
+            datetime.fromisoformat(as_of)  # a date or an ISO timestamp, nothing else
         rows = queries.agreements_as_of(store.db, as_of or utc_now(), state=state)
     except ValueError:
         _fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD) or ISO timestamp", 2)
@@ -193,152 +180,12 @@ def agreements(ctx: click.Context, as_of: str | None, state: str | None, as_json
 
 
 @main.command()
-@click.option("--test", "test_subscriber", metavar="SUBSCRIBER", help="send a test message to one subscriber")
-@click.pass_context
-def notify(ctx: click.Context, test_subscriber: str | None) -> None:
-    """Send every due delivery now (digests, retries); with --test, a test message to one subscriber."""
-    config = _config(ctx)
-    if test_subscriber is None:
-        if not _deliver_and_report(config):
-            sys.exit(1)
-        return
-    from watch287g.deliver import send_test
-
-    try:
-        results = send_test(config, test_subscriber)
-    except ConfigError as exc:
-        _fail(str(exc), 2)
-    for label, reason in results:
-        click.echo(f"{test_subscriber} via {label}: {'sent' if reason is None else 'FAILED: ' + reason}")
-    failed = [label for label, reason in results if reason is not None]
-    if failed:
-        _fail(f"test message to {test_subscriber} failed on {', '.join(failed)}")
-
-
-@main.command()
-@click.option(
-    "--status", type=click.Choice(["pending", "failed", "sent"]), help="only deliveries in this state"
-)
-@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
-@click.pass_context
-def deliveries(ctx: click.Context, status: str | None, as_json: bool) -> None:
-    """The outbox: every (event, subscriber, channel) with its status, attempts and last error."""
-    from state.deliveries import listing
-
-    store = Store(_config(ctx).database)
-    try:
-        rows = listing(store, status)
-    finally:
-        store.close()
-    for row in rows:
-        if as_json:
-            click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True))
-        else:
-            error = f"  ({row['last_error']})" if row["last_error"] else ""
-            click.echo(f"{row['id']:>6} {row['status']:<8} {row['subscriber']:<20} {row['label']:<28} "
-                       f"{row['type']:<24} {row['state'] or '--':<3}{row['agency'] or ''}{error}")  # fmt: skip
-
-
-@main.command()
-@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
-@click.option("--as-of", "as_of", help="count agreements active at this date (default: now)")
-@click.pass_context
-def states(ctx: click.Context, as_json: bool, as_of: str | None) -> None:
-    """Each state's 287(g) policy (state / local agencies), its active agreements, and the evidence."""
-    from monitors.base import utc_now
-    from watch287g.states import state_table
-
-    store = Store(_config(ctx).database)
-    try:
-        rows = state_table(store, as_of or utc_now())
-    finally:
-        store.close()
-    if as_json:
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True))
-        return
-    click.echo(f"{'state':<16}{'state agencies':<16}{'local agencies':<16}{'active':>7}  evidence")
-    for row in rows:
-        evidence = "; ".join(f"{e['name']} ({e['effect']})" for e in row["evidence"]) or "-"
-        click.echo(f"{row['name']:<16}{row['state_agencies']:<16}{row['local_agencies']:<16}"
-                   f"{row['active_agreements']:>7}  {evidence}{'  ! ' + row['note'] if row['note'] else ''}")  # fmt: skip
-
-
-@main.command()
-@click.argument("file", default="-", type=click.File("r", encoding="utf-8"))
-@click.option("--json", "as_json", is_flag=True, help="label, scope, deciding phrase and classifier version")
-def classify(file: Any, as_json: bool) -> None:
-    """Classify a bill's title/abstract/text (FILE or - for stdin): ban, mandate, restrict or not_287g."""
-    from monitors.classify import classify as run_classifier
-
-    result = run_classifier(file.read())
-    if as_json:
-        click.echo(json.dumps({"label": result.label, "scope": result.scope, "phrase": result.phrase,
-                               "about": result.about_phrase, "version": result.version}, ensure_ascii=False))  # fmt: skip
-    else:
-        click.echo(f"{result.label}\t{result.phrase}")
-
-
-@main.command()
-@click.pass_context
-def doctor(ctx: click.Context) -> None:
-    """Check the database: integrity, foreign keys, WAL mode; report migrations, backlog and last checks."""
-    from state.maintenance import doctor as run_doctor
-
-    store = Store(_config(ctx).database)
-    try:
-        problems, facts = run_doctor(store)
-    finally:
-        store.close()
-    for key, value in facts.items():
-        click.echo(f"{key}: {value}")
-    if problems:
-        _fail("; ".join(problems))
-    click.echo("ok")
-
-
-@main.command()
-@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_context
-def backup(ctx: click.Context, target: Path) -> None:
-    """A consistent copy of the database, safe while runs are writing (restore: see README)."""
-    from state.maintenance import backup as run_backup
-
-    store = Store(_config(ctx).database)
-    try:
-        run_backup(store, target)
-    except (FileExistsError, RuntimeError) as exc:
-        _fail(str(exc))
-    finally:
-        store.close()
-    click.echo(f"backed up to {target}")
-
-
-@main.command()
-@click.option("--html", "html_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="write the report (one self-contained HTML page) to this file")  # fmt: skip
-@click.option("--as-of", "as_of", help="date or ISO timestamp (default: now)")
-@click.pass_context
-def report(ctx: click.Context, html_path: Path, as_of: str | None) -> None:
-    """An HTML report: agreements over time by model, a map of the states by policy, the latest events."""
-    from monitors.base import utc_now
-    from watch287g.report import write_report
-
-    store = Store(_config(ctx).database)
-    try:
-        write_report(store, html_path, as_of or utc_now())
-    except ValueError:
-        _fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD) or ISO timestamp", 2)
-    except OSError as exc:
-        _fail(f"cannot write {html_path}: {exc.strerror or exc}")
-    finally:
-        store.close()
-    click.echo(f"wrote {html_path}")
-
-
-@main.command()
 def demo() -> None:
     """Replay bundled real ICE lists through the whole pipeline on a throwaway database."""
     from watch287g.demo import run_demo
 
     run_demo(click.echo)
+
+
+# Commands for operators and analysts live in their own modules; importing them registers them on `main`.
+from watch287g import cli_admin, cli_analysts  # noqa: E402, F401

@@ -1,0 +1,112 @@
+"""Commands for operators: notify, deliveries, doctor, backup."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from monitors.base import ConfigError
+from state.store import Store
+from watch287g.cli import _config, _fail, main
+from watch287g.config import Config
+
+
+def _deliver_and_report(config: Config) -> bool:
+    """Send what is due; print a line per failed message. True when everything due went out."""
+    from watch287g.deliver import deliver
+
+    store = Store(config.database)
+    try:
+        report = deliver(store, config)
+    finally:
+        store.close()
+    if report.messages:
+        click.echo(f"sent {report.messages} messages ({report.deliveries} deliveries)")
+    for failure in report.failures:
+        click.echo(f"error: delivery failed: {failure}", err=True)
+    return report.ok
+
+
+@main.command()
+@click.option("--test", "test_subscriber", metavar="SUBSCRIBER", help="send a test message to one subscriber")
+@click.pass_context
+def notify(ctx: click.Context, test_subscriber: str | None) -> None:
+    """Send every due delivery now (digests, retries); with --test, a test message to one subscriber."""
+    config = _config(ctx)
+    if test_subscriber is None:
+        if not _deliver_and_report(config):
+            sys.exit(1)
+        return
+    from watch287g.deliver import send_test
+
+    try:
+        results = send_test(config, test_subscriber)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    for label, reason in results:
+        click.echo(f"{test_subscriber} via {label}: {'sent' if reason is None else 'FAILED: ' + reason}")
+    failed = [label for label, reason in results if reason is not None]
+    if failed:
+        _fail(f"test message to {test_subscriber} failed on {', '.join(failed)}")
+
+
+@main.command()
+@click.option(
+    "--status", type=click.Choice(["pending", "failed", "sent"]), help="only deliveries in this state"
+)
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+@click.pass_context
+def deliveries(ctx: click.Context, status: str | None, as_json: bool) -> None:
+    """The outbox: every (event, subscriber, channel) with its status, attempts and last error."""
+    from state.deliveries import listing
+
+    store = Store(_config(ctx).database)
+    try:
+        rows = listing(store, status)
+    finally:
+        store.close()
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True))
+        else:
+            error = f"  ({row['last_error']})" if row["last_error"] else ""
+            click.echo(f"{row['id']:>6} {row['status']:<8} {row['subscriber']:<20} {row['label']:<28} "
+                       f"{row['type']:<24} {row['state'] or '--':<3}{row['agency'] or ''}{error}")  # fmt: skip
+
+
+@main.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Check the database: integrity, foreign keys, WAL mode; report migrations, backlog and last checks."""
+    from state.maintenance import doctor as run_doctor
+
+    store = Store(_config(ctx).database)
+    try:
+        problems, facts = run_doctor(store)
+    finally:
+        store.close()
+    for key, value in facts.items():
+        click.echo(f"{key}: {value}")
+    if problems:
+        _fail("; ".join(problems))
+    click.echo("ok")
+
+
+@main.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, target: Path) -> None:
+    """A consistent copy of the database, safe while runs are writing (restore: see README)."""
+    from state.maintenance import backup as run_backup
+
+    store = Store(_config(ctx).database)
+    try:
+        run_backup(store, target)
+    except (FileExistsError, RuntimeError) as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+    click.echo(f"backed up to {target}")
