@@ -7,9 +7,7 @@ Plain reads; `watch287g/analysts.py` turns them into history rows, exports and f
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -89,19 +87,6 @@ def policy_events(db: Database, state: str) -> list[dict[str, Any]]:
         where e.type like 'policy.%' and e.state = ? order by e.detected_at, e.rowid
     """
     return _decoded(db.query(sql, [state]))
-
-
-def backup(db_path: str | Path, target: str | Path) -> None:
-    """A consistent copy of a database, as one self-contained file (SQLite's backup API: safe while a run
-    writes; the copy leaves WAL mode so that an immutable reader sees everything)."""
-    source = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
-    copy = sqlite3.connect(target)
-    try:
-        source.backup(copy)
-        copy.execute("pragma journal_mode = delete")
-    finally:
-        copy.close()
-        source.close()
 
 
 # ---- canned queries (Datasette) --------------------------------------------------------------------------

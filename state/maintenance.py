@@ -35,15 +35,20 @@ def doctor(store: Store) -> tuple[list[str], dict[str, Any]]:
     return problems, facts
 
 
-def backup(store: Store, target: Path) -> None:
-    """A consistent copy while runs may be writing (SQLite's online backup API), then verified."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def backup(db_path: str | Path, target: str | Path) -> None:
+    """A consistent copy while runs may be writing (SQLite's online backup API, read-only on the source), as
+    one self-contained file (out of WAL mode, so a plain or immutable reader sees everything), verified."""
+    target = Path(target)
     if target.exists():
         raise FileExistsError(f"{target} exists; choose a new file name")
-    destination = sqlite3.connect(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+    copy = sqlite3.connect(target)
     try:
-        store.db.conn.backup(destination)
-        if destination.execute("pragma integrity_check").fetchone()[0] != "ok":
+        source.backup(copy)
+        copy.execute("pragma journal_mode = delete")
+        if copy.execute("pragma integrity_check").fetchone()[0] != "ok":
             raise RuntimeError(f"the backup {target} failed its integrity check")
     finally:
-        destination.close()
+        copy.close()
+        source.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -102,11 +103,8 @@ def backup(ctx: click.Context, target: Path) -> None:
     """A consistent copy of the database, safe while runs are writing (restore: see README)."""
     from state.maintenance import backup as run_backup
 
-    store = Store(_config(ctx).database)
     try:
-        run_backup(store, target)
-    except (FileExistsError, RuntimeError) as exc:
+        run_backup(_config(ctx).database, target)
+    except (FileExistsError, RuntimeError, sqlite3.Error) as exc:
         _fail(str(exc))
-    finally:
-        store.close()
     click.echo(f"backed up to {target}")

@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from state import history
+from state import history, maintenance
 
 SQL_TIME_LIMIT_MS = 3000
 DEFAULT_HOST = "127.0.0.1"
@@ -111,7 +111,7 @@ def serving_copy(db_path: str | Path, directory: str | Path) -> Path:
     the live file in WAL mode may change under Datasette and `-i` would not see the WAL. Same file name,
     so the Datasette database name (and the canned queries' URLs) stay the same."""
     target = Path(directory) / Path(db_path).name
-    history.backup(db_path, target)
+    maintenance.backup(db_path, target)
     return target
 
 
