@@ -7,15 +7,19 @@ the truth, and so does the CLI's exit code.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 
+from flows.artifacts import publish_check_artifacts
+from flows.events import emit_events, run_events
+from monitors.base import MONITORS, ConfigError, utc_now
 from monitors.http import FetchResult, HttpClient, is_transient
 from watch287g.check import Fetch
-from watch287g.config import load_config
+from watch287g.config import Config, load_config
 from watch287g.lock import Busy
 from watch287g.run import run_once
 
@@ -53,11 +57,20 @@ def _prefect_fetch(client: HttpClient) -> Fetch:
 
 
 @flow(name="watch287g-check", log_prints=False)
-def check_flow(config_path: str = "watch287g.yaml", source: str | None = None) -> dict[str, Any] | State:
-    """Check every source (or one), then send the alerts that are due."""
+def check_flow(
+    config_path: str = "watch287g.yaml", source: str | None = None, kinds: list[str] | None = None
+) -> dict[str, Any] | State:
+    """Check every source (or the one named, or those of the given kinds), then send the alerts that are due.
+
+    The run's new events are read back from the database once committed: emitted as Prefect events
+    (`watch287g.<type>`, live and non-baseline only) and summarised in a markdown and a table artifact."""
     logger = get_run_logger()
+    config = _select(load_config(config_path), kinds)
+    if not config.monitors:
+        logger.warning("no source of kind %s in %s: nothing to check", ", ".join(kinds or []), config_path)
+    started = utc_now()
     try:
-        result = run_once(load_config(config_path), source, _prefect_fetch)
+        result = run_once(config, source, _prefect_fetch)
     except Busy as exc:  # another run is working on the same database: this one does nothing, cleanly
         logger.warning(str(exc))
         return Completed(message=str(exc))
@@ -66,6 +79,22 @@ def check_flow(config_path: str = "watch287g.yaml", source: str | None = None) -
             "%s: %s, %d new events", report.source, "ok" if report.ok else report.error, report.event_count
         )
     logger.info("sent %d messages (%d deliveries)", result.sent.messages, result.sent.deliveries)
+    summary = result.summary()
+    new = run_events(config.database, started, utc_now(), [r.source for r in result.checks])
+    emitted = emit_events(new)
+    publish_check_artifacts(result.checks, new, summary["sent"], started)
+    logger.info("%d Prefect events emitted", emitted)
     if result.failures:  # an outcome, not a crash: end Failed with the reasons, no traceback
-        return Failed(message="; ".join(result.failures), data=result.summary())
-    return result.summary()
+        return Failed(message="; ".join(result.failures), data=summary)
+    return summary
+
+
+def _select(config: Config, kinds: list[str] | None) -> Config:
+    """The config restricted to sources of these kinds (e.g. the legislation kinds); all sources if None."""
+    if not kinds:
+        return config
+    known = sorted(MONITORS)
+    unknown = [kind for kind in kinds if kind not in MONITORS]
+    if unknown:
+        raise ConfigError(f"unknown source kind {unknown[0]!r}; valid kinds: {', '.join(known)}")
+    return replace(config, monitors=[m for m in config.monitors if m.kind in kinds])

@@ -102,9 +102,26 @@ def validate_config(cls: type[Monitor], config: dict[str, Any]) -> dict[str, Any
         if f.type is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, f.type) or (f.type in (int, float) and isinstance(value, bool)):
-            raise ConfigError(f"{where}: key {f.name!r} must be {f.type.__name__}, got {value!r}")
+            # the value's type, never the value: it may hold a secret substituted from the environment
+            raise ConfigError(
+                f"{where}: key {f.name!r} must be {f.type.__name__}, got {type(value).__name__}"
+            )
+        if isinstance(value, int | float) and value <= 0:
+            raise ConfigError(f"{where}: key {f.name!r} must be a positive number")
+        if f.name in ("url", "base_url") and not _is_web_url(str(value)):
+            raise ConfigError(f"{where}: key {f.name!r} must be an http(s) URL with a host")
         result[f.name] = value
     return result
+
+
+def _is_web_url(value: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 MONITORS: dict[str, type[Monitor]] = {}

@@ -144,7 +144,9 @@ def _operators(raw: Any, where: str) -> Operators:
     numbers = {key: raw[key] for key in OPERATOR_KEYS if key != "notify" and key in raw}
     for key, value in numbers.items():
         if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-            raise ConfigError(f"{where}: {key} must be a positive number, got {value!r}")
+            raise ConfigError(
+                f"{where}: {key} must be a positive number, got {type(value).__name__} {value}"[:200]
+            )
     subscriber = Subscriber(OPERATORS, _targets(raw, where), OPERATOR_EVENTS) if raw.get("notify") else None
     return Operators(subscriber, **numbers)
 
@@ -174,7 +176,9 @@ def _check_keys(raw: Any, keys: dict[str, str], where: str) -> None:
 def _strings(raw: dict[str, Any], key: str, where: str) -> list[str]:
     value = raw.get(key) or []
     if isinstance(value, str) or not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where}: {key} must be a list of strings, got {value!r}")
+        raise ConfigError(
+            f"{where}: {key} must be a list of strings, got {type(value).__name__}"
+        )  # not the value: secrets
     return value
 
 

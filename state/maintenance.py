@@ -11,6 +11,13 @@ from state.store import Store
 
 def doctor(store: Store) -> tuple[list[str], dict[str, Any]]:
     """(problems, facts): integrity and foreign keys checked, WAL expected, migrations and backlog reported."""
+    try:
+        return _doctor(store)
+    except sqlite3.DatabaseError as exc:  # a damaged page can make even the checks fail
+        return [f"integrity: the database is damaged ({exc})"], {}
+
+
+def _doctor(store: Store) -> tuple[list[str], dict[str, Any]]:
     db = store.db
     problems = []
     integrity = [row[0] for row in db.execute("pragma integrity_check").fetchall()]

@@ -3,8 +3,10 @@ network errors are retried. Slow (a server start), so the logic itself is tested
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +122,119 @@ def test_a_prefect_secret_block_supplies_the_channel_and_stays_secret(
     missing.write_text(Path(config).read_text().replace("desk-webhook", "no-such-block"))
     with pytest.raises(Exception, match="Prefect Secret block 'no-such-block' could not be read"):
         load_config(missing)
+
+
+# -- issue 5: artifacts, Prefect events, the kinds parameter, the notify flow ---------------------------
+def _artifacts(state: Any) -> dict[str, Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    run_filter = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+    with get_client(sync_client=True) as client:
+        return {a.key: a for a in client.read_artifacts(flow_run_filter=run_filter)}
+
+
+@pytest.fixture
+def emitted(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Prefect events the flows emit, captured (the real server path is tests/test_deployments.py)."""
+    import prefect.events
+
+    captured: list[dict[str, Any]] = []
+    monkeypatch.setattr(prefect.events, "emit_event", lambda **kwargs: captured.append(kwargs))
+    return captured
+
+
+def test_a_run_summarises_itself_and_emits_its_alertable_events(
+    http_server: LoopbackHTTPServer, tmp_path: Path, emitted: list[dict[str, Any]]
+) -> None:
+    from flows.check import check_flow
+
+    config = _config(tmp_path, publish(http_server, P07, Q07))
+    first = check_flow(config, return_state=True)
+    assert first.is_completed() and emitted == []  # the baseline is never emitted
+    summary = _artifacts(first)["watch287g-check-summary"].data
+    assert "# watch287g check: 0 new events" in summary and "826 baseline events stored" in summary
+    publish(http_server, "participatingAgencies07082025pm", "pendingAgencies07082025pm")
+    second = check_flow(config, return_state=True)
+    assert second.is_completed()
+    assert len(emitted) == 35
+    assert {e["event"] for e in emitted} == {"watch287g.agreement.added", "watch287g.agreement.moa_published"}
+    assert all(
+        e["resource"]["prefect.resource.id"].startswith("watch287g.agreement.ice:agreement:") for e in emitted
+    )
+    artifacts = _artifacts(second)
+    assert "| agreement.added | TX | 8 |" in artifacts["watch287g-check-summary"].data
+    table = artifacts["watch287g-check-sources"].data
+    rows = json.loads(table) if isinstance(table, str) else table
+    assert [(r["channel"], r["outcome"], r["http_status"], r["events"]) for r in rows] == [
+        ("page", "page", 200, 0), ("participating", "processed", 200, 35), ("pending", "processed", 200, 0)
+    ]  # fmt: skip
+    assert all(r["source"] == "ice" and r["bytes"] > 0 and r["ms"] >= 0 for r in rows)
+
+
+def test_a_failed_source_still_leaves_its_artifacts(
+    http_server: LoopbackHTTPServer, tmp_path: Path, fast_retries: None
+) -> None:
+    from flows.check import check_flow
+
+    http_server.fault(PAGE_PATH, "status", code=403)
+    state = check_flow(_config(tmp_path, http_server.url(PAGE_PATH)), return_state=True)
+    assert state.is_failed()
+    artifacts = _artifacts(state)
+    assert "1 of 1 sources failed" in artifacts["watch287g-check-summary"].data
+    table = artifacts["watch287g-check-sources"].data
+    rows = json.loads(table) if isinstance(table, str) else table
+    # the failed request is a row of its own, with its HTTP status
+    assert (rows[0]["channel"], rows[0]["outcome"], rows[0]["http_status"]) == ("page", "error", 403)
+    assert "HTTP 403" in rows[0]["detail"]
+
+
+def test_kinds_selects_the_sources_a_run_checks(http_server: LoopbackHTTPServer, tmp_path: Path) -> None:
+    from flows.check import check_flow
+
+    config = _config(tmp_path, publish(http_server, P07, Q07))
+    state = check_flow(config, kinds=["openstates", "webpage"], return_state=True)  # the config has none
+    assert state.is_completed() and state.result()["sources"] == []
+    assert http_server.requests == []
+    assert "No source was checked" in _artifacts(state)["watch287g-check-summary"].data
+    assert check_flow(config, kinds=["ice_287g"], return_state=True).result()["sources"][0]["events"] == 826
+    bad = check_flow(config, kinds=["nope"], return_state=True)
+    assert bad.is_failed() and "unknown source kind 'nope'" in str(bad.message)
+
+
+def test_the_notify_flow_sends_what_is_due_once(http_server: LoopbackHTTPServer, tmp_path: Path) -> None:
+    from flows.check import check_flow
+    from flows.notify import notify_flow
+    from state.store import Store
+    from watch287g.check import plain_fetch
+    from watch287g.config import load_config
+    from watch287g.lock import run_lock
+    from watch287g.run import check_one
+
+    http_server.route("/hook", "ok", content_type="text/plain")
+    config = _config(tmp_path, publish(http_server, P07, Q07))
+    with open(config, "a") as handle:
+        handle.write(
+            f'subscribers:\n  - name: desk\n    notify: ["json://127.0.0.1:{http_server.port}/hook"]\n'
+            "    states: [TX]\n"
+        )
+    assert check_flow(config, return_state=True).is_completed()
+    publish(http_server, "participatingAgencies07082025pm", "pendingAgencies07082025pm")
+    loaded = load_config(config)
+    store = Store(loaded.database)
+    try:  # a check that stored its events and deliveries but sent nothing (as if killed before sending)
+        check_one(store, loaded, loaded.monitors[0], plain_fetch)
+    finally:
+        store.close()
+    with run_lock(loaded.database):  # a check at work: the notify run does nothing, cleanly
+        busy = notify_flow(config, return_state=True)
+    assert busy.is_completed() and "did nothing" in str(busy.message)
+    assert http_server.posted_json("/hook") == []
+    state = notify_flow(config, return_state=True)
+    assert state.is_completed()
+    assert state.result() == {"messages": 1, "deliveries": 8, "failures": []}
+    [posted] = http_server.posted_json("/hook")
+    assert posted["title"] == "8 new 287(g) agreements in Texas"
+    artifacts = _artifacts(state)
+    assert "Sent 1 messages (8 deliveries)." in artifacts["watch287g-notify-summary"].data
+    assert notify_flow(config, return_state=True).result()["messages"] == 0  # never sent twice

@@ -112,7 +112,9 @@ def plain_fetch(client: HttpClient) -> Fetch:
     return fetch
 
 
-def _get(check: Check, channel: str, url: str, conditional: bool) -> tuple[FetchResult, DocumentReport]:
+def _get(
+    check: Check, channel: str, url: str, conditional: bool, report: CheckReport
+) -> tuple[FetchResult, DocumentReport]:
     state = (check.store.channel(check.source, channel) or {}) if conditional else {}
     started, clock = check.now(), time.monotonic()
     try:
@@ -120,6 +122,10 @@ def _get(check: Check, channel: str, url: str, conditional: bool) -> tuple[Fetch
     except FetchError as exc:
         row = _fetch_row(check.source, channel, url, started, clock, "error", exc.http_status, 0, str(exc))
         check.store.log_fetch(row)
+        failed = DocumentReport(
+            channel, redact_url(url), "error", exc.http_status, 0, _ms(clock), 0, str(exc)
+        )
+        report.documents.append(failed)  # the operators' table shows the failed request too
         raise
     crash_point("after_fetch")
     outcome = "not_modified" if result.status == 304 else "fetched"
@@ -134,7 +140,7 @@ def _page_links(check: Check, report: CheckReport) -> dict[str, str | None]:
     """Fetch the page (conditionally), commit it when new, and return the spreadsheet links it holds."""
     assert isinstance(check.monitor, Ice287gMonitor)
     url = check.monitor.url
-    result, doc = _get(check, "page", url, True)
+    result, doc = _get(check, "page", url, True, report)
     report.documents.append(doc)
     if result.status == 304:
         stored = check.store.channel(check.source, "page") or {}
@@ -163,7 +169,7 @@ def _page_links(check: Check, report: CheckReport) -> dict[str, str | None]:
 def _check_list(check: Check, channel: str, url: str | None, report: CheckReport) -> None:
     assert url is not None
     same_url = (check.store.channel(check.source, channel) or {}).get("url") == url
-    result, doc = _get(check, channel, url, same_url)
+    result, doc = _get(check, channel, url, same_url, report)
     report.documents.append(doc)
     if result.status == 304:
         return

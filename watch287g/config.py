@@ -84,6 +84,8 @@ def load_config(path: Path | str = DEFAULT_CONFIG, environ: dict[str, str] | Non
     unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
     if unknown:
         raise ConfigError(f"{path}: unknown key {unknown[0]!r}; valid keys: {', '.join(TOP_LEVEL_KEYS)}")
+    if not isinstance(raw.get("database", ""), str):
+        raise ConfigError(f"{path}: database must be a file path (a string)")
     return Config(
         path=path,
         database=path.parent / str(raw.get("database") or "data/watch287g.db"),

@@ -70,7 +70,9 @@ def process_list(
     source's records as stored, and is updated here after the commit, which saves re-reading them.
     """
     channel = store.channel(snapshot.source, snapshot.channel) or {}
-    if channel.get("current_sha256") == snapshot.sha256:
+    # The same bytes as the last processed list, or as the last valid one (a list served again after a
+    # quarantined one): the records in force already say what these bytes say.
+    if snapshot.sha256 in (channel.get("current_sha256"), channel.get("valid_sha256")):
         return Processed(snapshot.channel, "unchanged")
     parsed, parse_row, error = load_parse(store, snapshot)
     if known is None:

@@ -1,0 +1,91 @@
+"""A run's new events, read back from the database after they are committed, and emitted as Prefect events.
+
+Prefect events (`watch287g.agreement.added`, ...) let automations react at once: the `notify-on-event`
+deployment in prefect.yaml is triggered by them. Only live, non-baseline events are emitted, and only
+after their transaction committed (the flow emits after `run_once` returned). The payload holds a few
+public fields, never details, apprise URLs or anything from the config.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from state.queries import events as stored_events
+from state.store import Store
+
+PREFIX = "watch287g"
+OPERATOR_SOURCE = "watch287g"  # the `source` of delivery.failing / delivery.recovered events
+_NAMESPACE = uuid.UUID("5b8f6a0e-2f7c-4a53-9a53-28a7f0e1c287")  # event id -> Prefect event id, stable
+_PAYLOAD_DETAILS = ("identifier", "session", "stage", "previous_stage", "effect", "list", "was_pending")
+
+
+def run_events(database: Path, since: str, until: str, sources: Iterable[str]) -> list[dict[str, Any]]:
+    """Live events of these sources detected in [since, until] (ISO times, as `detected_at` is stored):
+    what one run stored. Backfill and demo events carry older times or another origin and are left out."""
+    wanted = {*sources, OPERATOR_SOURCE}
+    store = Store(database)
+    try:
+        rows = stored_events(store.db, since=since)
+    finally:
+        store.close()
+    return [
+        row
+        for row in rows
+        if row["source"] in wanted and row.get("origin") == "live" and str(row["detected_at"]) <= until
+    ]
+
+
+def prefect_event(event: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of `prefect.events.emit_event` for one stored event."""
+    kind = str(event["type"])
+    details = event.get("details") or {}
+    # An agreement, request or bill is its record (stable across renames); a source.* event is about its source,
+    # so automations can follow one source; anything else is the stored event itself.
+    subject = event.get("record_id") or (event["source"] if kind.startswith("source.") else event["id"])
+    name = event.get("agency") or details.get("identifier") or details.get("bill") or event.get("state")
+    resource = {
+        "prefect.resource.id": f"{PREFIX}.{kind.split('.')[0]}.{subject}",
+        "prefect.resource.name": str(name or event["source"]),
+        f"{PREFIX}.type": kind,
+        f"{PREFIX}.source": str(event["source"]),
+    }
+    for label in ("state", "model"):
+        if event.get(label):
+            resource[f"{PREFIX}.{label}"] = str(event[label])
+    payload: dict[str, Any] = {
+        "event_id": event["id"], "type": kind, "source": event["source"], "detected_at": event["detected_at"],
+        "state": event.get("state"), "agency": event.get("agency"), "model": event.get("model"),
+        "url": event.get("url"), "snapshot_sha256": event.get("snapshot_sha256"),
+    }  # fmt: skip
+    payload.update({key: details[key] for key in _PAYLOAD_DETAILS if details.get(key) is not None})
+    return {
+        "event": f"{PREFIX}.{kind}",
+        "resource": resource,
+        "related": [
+            {
+                "prefect.resource.id": f"{PREFIX}.source.{event['source']}",
+                "prefect.resource.role": "source",
+                "prefect.resource.name": str(event["source"]),
+            }
+        ],  # fmt: skip
+        "payload": {key: value for key, value in payload.items() if value is not None},
+        "id": uuid.uuid5(_NAMESPACE, str(event["id"])),  # re-emitting the same stored event is deduplicated
+    }
+
+
+def emit_events(events: Iterable[dict[str, Any]], emit: Callable[..., Any] | None = None) -> int:
+    """Emit every live, non-baseline event; returns how many were emitted."""
+    if emit is None:
+        from prefect.events import emit_event
+
+        emit = emit_event
+    count = 0
+    for event in events:
+        if event.get("baseline") or event.get("origin") != "live":
+            continue
+        emit(**prefect_event(event))
+        count += 1
+    return count
