@@ -238,3 +238,43 @@ def test_the_notify_flow_sends_what_is_due_once(http_server: LoopbackHTTPServer,
     artifacts = _artifacts(state)
     assert "Sent 1 messages (8 deliveries)." in artifacts["watch287g-notify-summary"].data
     assert notify_flow(config, return_state=True).result()["messages"] == 0  # never sent twice
+
+
+def test_secrets_stay_out_of_prefect_logs_artifacts_and_states(
+    http_server: LoopbackHTTPServer, smtp_server_auth: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A subscriber's SMTP password from the environment, a refusing server, failed runs: the password is in
+    no flow-run log, artifact, state message or result stored by Prefect."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, LogFilter, LogFilterFlowRunId
+
+    from flows.check import check_flow
+    from tests.support.fixtures import SMTP_AUTH
+
+    user, password = SMTP_AUTH
+    monkeypatch.setenv("SMTP_PASSWORD", password)
+    mail = smtp_server_auth.url_for_apprise().replace("mailto://", f"mailto://{user}:${{SMTP_PASSWORD}}@")
+    config = _config(tmp_path, publish(http_server, P07, Q07))
+    with open(config, "a") as handle:
+        handle.write(f'subscribers:\n  - name: desk\n    notify: ["{mail}"]\n    states: [TX]\n')
+    smtp_server_auth.mode = "refuse"
+    states = [check_flow(config, return_state=True)]
+    publish(http_server, "participatingAgencies07082025pm", "pendingAgencies07082025pm")
+    states.append(check_flow(config, return_state=True))
+    assert states[1].is_failed() and "delivery failed" in str(states[1].message)  # the password was used
+    assert smtp_server_auth.data_attempts >= 1
+    seen = []
+    with get_client(sync_client=True) as client:
+        for state in states:
+            run_id = state.state_details.flow_run_id
+            run = client.read_flow_run(run_id)
+            seen.append(repr(run.state) + repr(run.parameters))
+            logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+            seen += [log.message for log in logs]
+            artifacts = client.read_artifacts(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
+            )
+            seen += [repr(a.data) + repr(a.description) for a in artifacts]
+            seen.append(repr(state.result(raise_on_failure=False)))
+    assert len(seen) > 6 and any("delivery failed" in text for text in seen)
+    assert not [text for text in seen if password in text]
