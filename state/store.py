@@ -16,6 +16,8 @@ from sqlite_utils import Database
 from state.schema import migrate
 from watch287g.faults import crash_point
 
+BUSY_TIMEOUT_MS = 30000  # how long a write waits for another process's transaction before giving up
+
 # Record fields that are layout, not content: a moved row is not a new version.
 LAYOUT_FIELDS = ("row", "hidden")
 
@@ -77,9 +79,11 @@ class Store:
         else:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.db = Database(path)
+            # Another process may be writing (a `notify` beside a run): wait for its lock, even here.
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.enable_wal()  # outside any transaction, or SQLite ignores it
         self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA busy_timeout = 30000")
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         migrate(self.db)
 
     def close(self) -> None:
@@ -87,8 +91,19 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
-        with self.db.atomic() as db:
-            yield db
+        """BEGIN IMMEDIATE: take the write lock first (waiting busy_timeout for it). A deferred transaction that
+        reads, then writes after another process committed, fails at once with `database is locked`."""
+        if self.db.conn.in_transaction:
+            with self.db.atomic() as db:
+                yield db
+            return
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+            self.db.conn.execute("COMMIT")
+        except BaseException:
+            self.db.rollback()
+            raise
 
     # -- reading state -------------------------------------------------------------------------------
     def channel(self, source: str, channel: str) -> dict[str, Any] | None:

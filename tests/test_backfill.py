@@ -17,6 +17,7 @@ from watch287g.backfill import ManifestRow, backfill, read_manifest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ice"
 MANIFEST = FIXTURES / "manifest_small.csv"
+MANIFEST_ALL = FIXTURES / "manifest_all.csv"  # the 21 lists of tests/fixtures/ice from 03-08 to 07-31
 SOURCE, URL = "ice-287g", "https://www.ice.gov/identify-and-arrest/287g"
 
 
@@ -63,11 +64,15 @@ def test_read_manifest_sorts_by_time_and_resolves_paths() -> None:
         ),
         ("fetched_at,list,path\n2025-05-29,pending,nowhere.xlsx\n", ":2: no such file 'nowhere.xlsx'"),
         (
+            "fetched_at,list,path\n2025-05-29T12:00Z,pending,{pending}\n2025-05-29T08:00-04:00,pending,{pending}\n",
+            ":3: a second pending list at 2025-05-29T12:00:00+00:00 (line 2); give each list its own time",
+        ),
+        (
             "fetched_at,list,path\n2025-05-29,pending,{pending}\n29/05/2025,pending,{pending}\n",
             ":3: fetched_at '29/05/2025' is not an ISO date or timestamp",
         ),
     ],
-    ids=["columns", "list", "file", "timestamp"],
+    ids=["columns", "list", "file", "same_time", "timestamp"],
 )
 def test_read_manifest_errors_name_the_line(tmp_path: Path, content: str, message: str) -> None:
     pending = tmp_path / "2025-05-29_pendingAgencies05292025am.xlsx"
@@ -151,14 +156,57 @@ def test_active_agreements_after_the_last_list_are_that_list(history: tuple[Stor
     ] == [("PA", "Butler County Sheriff's Office", "Warrant Service Officer", "missing")]
 
 
-def test_backfill_twice_is_idempotent(history: tuple[Store, list[Any]]) -> None:
-    store, _ = history
-    before = {
-        t: store.db.table(t).count for t in ("events", "snapshots", "records", "record_versions", "parses")
+def history_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything a backfill writes, table by table, in a stable order (ids included: they must match)."""
+    tables = {
+        "events": "select * from events order by id",
+        "records": "select * from records order by id",
+        "record_versions": "select * from record_versions order by id",
+        "snapshots": "select * from snapshots order by id",
+        "channels": "select * from channels order by source, channel",
+        "bodies": "select sha256, first_seen from bodies order by sha256",
     }
-    again = backfill(store, read_manifest(MANIFEST)[-1:], source=SOURCE, url=URL, rules=Rules())
-    assert [r.outcome for r in again] == ["unchanged"]
-    assert {t: store.db.table(t).count for t in before} == before
+    return {name: [tuple(row) for row in store.db.execute(sql).fetchall()] for name, sql in tables.items()}
+
+
+def test_a_manifest_run_twice_stores_exactly_the_events_of_one_run(tmp_path: Path) -> None:
+    """Issue 9: the second run replayed every earlier list against newer state (false terminations,
+    withdrawals, quarantined lists). Now every row is already seen and nothing changes."""
+    rows = read_manifest(MANIFEST_ALL)
+    assert len(rows) == 21
+    store = Store(tmp_path / "w.db")
+    first = backfill(store, rows, source=SOURCE, url=URL, rules=Rules())
+    assert Counter(r.outcome for r in first) == {"processed": 21}
+    once = history_rows(store)
+    again = backfill(store, rows, source=SOURCE, url=URL, rules=Rules())
+    assert [r.outcome for r in again] == ["already_seen"] * 21
+    assert again[0].detail == (
+        "fetched 2025-03-08T12:00:00+00:00, not after the list interpreted at 2025-07-15T12:00:00+00:00"
+    )
+    assert history_rows(store) == once
+    store.close()
+
+
+def test_a_backfill_resumed_after_any_list_equals_one_clean_run() -> None:
+    rows = read_manifest(MANIFEST_ALL)
+    clean, _ = run(rows)
+    expected = history_rows(clean)
+    for done in (1, 4, 10, 17):  # the run stopped after `done` lists; the same manifest is run again
+        store, _ = run(rows[:done])
+        resumed = backfill(store, rows, source=SOURCE, url=URL, rules=Rules())
+        assert [r.outcome for r in resumed[:done]] == ["already_seen"] * done
+        assert history_rows(store) == expected, f"resumed after {done} lists"
+
+
+def test_an_archive_older_than_the_history_is_not_interpreted_against_it() -> None:
+    """History only moves forward: lists older than the last one interpreted on their channel are skipped."""
+    rows = read_manifest(MANIFEST_ALL)
+    store, _ = run([r for r in rows if r.fetched_at.startswith("2025-07-15")])
+    before = history_rows(store)
+    older = [r for r in rows if r.channel == "participating" and r.fetched_at < "2025-07-15"]
+    results = backfill(store, older, source=SOURCE, url=URL, rules=Rules())
+    assert {r.outcome for r in results} == {"already_seen"}
+    assert history_rows(store) == before
 
 
 def test_press_figures_do_not_depend_on_file_order() -> None:

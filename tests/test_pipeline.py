@@ -827,3 +827,21 @@ def test_file_store_is_wal_and_commits_atomically(tmp_path: Path, monkeypatch: p
         "channels": 1,
     }
     reopened.close()
+
+
+def test_a_list_not_later_than_the_last_one_interpreted_is_already_seen() -> None:
+    """Issue 9: an older list (a repeated backfill row, a live list stamped by a clock behind) was interpreted
+    against newer state. It is now skipped and stored nowhere; the same instant counts as seen too."""
+    store = Store(None)
+    process(store, P0714)
+    process(store, P0715)
+    tables = {t: store.db.table(t).count for t in ("events", "snapshots", "records", "record_versions")}
+    for name, when in ((P0714, None), (P0707, None), (P0708, at(P0715))):
+        result, events = process(store, name, when)
+        assert (result.outcome, events) == ("already_seen", [])
+    assert result.detail == (
+        "fetched 2025-07-15T12:00:00+00:00, not after the list interpreted at 2025-07-15T12:00:00+00:00"
+    )
+    assert {t: store.db.table(t).count for t in tables} == tables
+    # A later list is interpreted as ever; a time without a zone is UTC.
+    assert process(store, P0714, "2025-07-16T09:00:00")[0].outcome == "processed"

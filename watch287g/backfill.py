@@ -23,6 +23,7 @@ class ManifestRow:
 def read_manifest(path: Path) -> list[ManifestRow]:
     """Rows of `fetched_at,list,path` (paths relative to the manifest), sorted by time, stable for ties."""
     rows = []
+    lines: dict[tuple[str, str], int] = {}  # (fetched_at, list) -> the line that gave it
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         missing = {"fetched_at", "list", "path"} - set(reader.fieldnames or [])
@@ -39,6 +40,14 @@ def read_manifest(path: Path) -> list[ManifestRow]:
             if not file.is_file():
                 raise ConfigError(f"{path}:{number}: no such file {row['path']!r}")
             rows.append(ManifestRow(_timestamp(row["fetched_at"], path, number), row["list"], file))
+            # Two lists of one kind at one instant: which was in force is unknowable (and a resumed run
+            # would skip the second as already seen), so the manifest is refused.
+            first = lines.setdefault((rows[-1].fetched_at, row["list"]), number)
+            if first != number:
+                raise ConfigError(
+                    f"{path}:{number}: a second {row['list']} list at {rows[-1].fetched_at} (line {first}); "
+                    "give each list its own time"
+                )
     return sorted(rows, key=lambda r: r.fetched_at)
 
 

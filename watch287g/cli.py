@@ -102,6 +102,7 @@ def backfill(ctx: click.Context, manifest: Path, source: str | None) -> None:
     """Feed archived lists (CSV: fetched_at,list,path) through the pipeline, in time order; sends no alerts."""
     from watch287g.backfill import backfill as run_backfill
     from watch287g.backfill import read_manifest
+    from watch287g.lock import Busy, run_lock
 
     config = _config(ctx)
     try:
@@ -109,22 +110,35 @@ def backfill(ctx: click.Context, manifest: Path, source: str | None) -> None:
         rows = read_manifest(manifest)
     except ConfigError as exc:
         _fail(str(exc), 2)
-    store = Store(config.database)
-    try:
-        results = run_backfill(
-            store, rows, source=monitor.name, url=str(monitor.config["url"]), rules=config.rules
-        )
-    finally:
-        store.close()
+    waiting = f"waiting: another watch287g run is using {config.database}"
+    try:  # a run is short: wait for it; a run started meanwhile is skipped (it finds the lock taken)
+        with run_lock(config.database, BACKFILL_WAIT_SECONDS, lambda: click.echo(waiting, err=True)):
+            store = Store(config.database)
+            try:
+                results = run_backfill(
+                    store, rows, source=monitor.name, url=str(monitor.config["url"]), rules=config.rules
+                )
+            finally:
+                store.close()
+    except Busy as exc:
+        _fail(str(exc))
     counts: dict[str, int] = {}
     for result in results:
         counts[result.outcome] = counts.get(result.outcome, 0) + 1
     events = sum(len(r.event_ids) for r in results)
-    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+    summary = ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in sorted(counts.items()))
     click.echo(f"{len(results)} files: {summary}; {events} events stored")
+    if counts.get("already_seen"):
+        click.echo(
+            "  already seen: not later than the list last interpreted on their channel (history only moves"
+            " forward; a repeated or resumed backfill skips what it already did)"
+        )
     for row, result in zip(rows, results, strict=True):
         if result.outcome == "quarantined":
             click.echo(f"  quarantined {row.path.name}: {result.detail}")
+
+
+BACKFILL_WAIT_SECONDS = 600.0  # a run takes seconds, minutes with retries; then give up with an error
 
 
 @main.command()

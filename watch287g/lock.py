@@ -6,7 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,7 +16,10 @@ class Busy(RuntimeError):
 
 
 @contextmanager
-def run_lock(database: Path, wait_seconds: float = 0.0) -> Iterator[None]:
+def run_lock(
+    database: Path, wait_seconds: float = 0.0, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold the run lock; wait up to `wait_seconds` for it (calling `on_wait` once if it is taken), else Busy."""
     path = Path(f"{database}.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -29,6 +32,9 @@ def run_lock(database: Path, wait_seconds: float = 0.0) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise Busy(f"another watch287g run is using {database}; this one did nothing") from None
+                if on_wait is not None:
+                    on_wait()
+                    on_wait = None
                 time.sleep(0.2)
         yield
     finally:

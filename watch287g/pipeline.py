@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from monitors.base import ParseError, Snapshot
@@ -23,7 +24,7 @@ LIST_CHANNELS = ("participating", "pending")
 @dataclass(frozen=True)
 class Processed:
     channel: str
-    outcome: str  # "unchanged" | "processed" | "quarantined" | "page"
+    outcome: str  # "unchanged" | "already_seen" | "processed" | "quarantined" | "page"
     event_ids: tuple[str, ...] = ()
     detail: str | None = None
 
@@ -70,6 +71,12 @@ def process_list(
     source's records as stored, and is updated here after the commit, which saves re-reading them.
     """
     channel = store.channel(snapshot.source, snapshot.channel) or {}
+    # History only moves forward: a list not later than the last one interpreted on this channel (a manifest
+    # run again or resumed, an archive older than the live history) is never interpreted against newer state.
+    last_at = channel.get("updated_at")
+    if last_at and not _later(snapshot.fetched_at, last_at):
+        detail = f"fetched {snapshot.fetched_at}, not after the list interpreted at {last_at}"
+        return Processed(snapshot.channel, "already_seen", detail=detail)
     # The same bytes as the last processed list, or as the last valid one (a list served again after a
     # quarantined one): the records in force already say what these bytes say.
     if snapshot.sha256 in (channel.get("current_sha256"), channel.get("valid_sha256")):
@@ -99,7 +106,7 @@ def process_list(
         }  # fmt: skip
     event_ids = store.commit_document(doc)
     if outcome and not reason:
-        known.update((t.id, t) for t in outcome.updated)
+        _remember(known, outcome.updated)
     return Processed(snapshot.channel, doc.outcome, tuple(event_ids), reason)
 
 
@@ -124,6 +131,15 @@ def process_page(
     return Processed("page", "page", tuple(store.commit_document(doc))), link_map
 
 
+def _later(moment: str, than: str) -> bool:
+    return _instant(moment) > _instant(than)
+
+
+def _instant(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # a time without a zone is UTC
+
+
 def _document(snapshot: Snapshot, origin: str, parse_row: dict[str, Any] | None) -> DocumentCommit:
     return DocumentCommit(
         source=snapshot.source, channel=snapshot.channel, url=snapshot.url, sha256=snapshot.sha256,
@@ -134,7 +150,18 @@ def _document(snapshot: Snapshot, origin: str, parse_row: dict[str, Any] | None)
 
 
 def load_known(store: Store, source: str) -> dict[str, Tracked]:
-    return {row["id"]: _tracked(row) for row in store.tracked(source)}
+    """The source's records by id, in id order: the rules see them in one order whether a backfill carried
+    them from list to list or a resumed one read them back, so both interpret a list identically."""
+    return {row["id"]: _tracked(row) for row in sorted(store.tracked(source), key=lambda row: row["id"])}
+
+
+def _remember(known: dict[str, Tracked], updated: list[Tracked]) -> None:
+    new = any(t.id not in known for t in updated)
+    known.update((t.id, t) for t in updated)
+    if new:  # keep load_known's order
+        ordered = sorted(known.items())
+        known.clear()
+        known.update(ordered)
 
 
 def _tracked(row: dict[str, Any]) -> Tracked:
