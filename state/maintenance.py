@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +46,44 @@ def _doctor(store: Store) -> tuple[list[str], dict[str, Any]]:
 
 def backup(db_path: str | Path, target: str | Path) -> None:
     """A consistent copy while runs may be writing (SQLite's online backup API, read-only on the source), as
-    one self-contained file (out of WAL mode, so a plain or immutable reader sees everything), verified."""
+    one self-contained file (out of WAL mode, so a plain or immutable reader sees everything), verified.
+
+    It is written under a temporary name in the target's folder and given its name only once complete and
+    verified: a failure (disk full) removes it, so nothing half-written looks like a backup or blocks a retry."""
     target = Path(target)
     if target.exists():
         raise FileExistsError(f"{target} exists; choose a new file name")
     target.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
-    copy = sqlite3.connect(target)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(handle)
+    partial = Path(name)
+    try:
+        _copy(Path(db_path), partial)
+        _name(partial, target)
+    finally:
+        for leftover in (partial, Path(f"{partial}-journal")):
+            leftover.unlink(missing_ok=True)
+
+
+def _copy(db_path: Path, partial: Path) -> None:
+    source = sqlite3.connect(f"file:{db_path.resolve()}?mode=ro", uri=True)
+    copy = sqlite3.connect(partial)
     try:
         source.backup(copy)
         copy.execute("pragma journal_mode = delete")
         if copy.execute("pragma integrity_check").fetchone()[0] != "ok":
-            raise RuntimeError(f"the backup {target} failed its integrity check")
+            raise RuntimeError(f"the backup of {db_path} failed its integrity check")
     finally:
         copy.close()
         source.close()
+    with open(partial, "rb") as written:  # on disk before it gets its name
+        os.fsync(written.fileno())
+
+
+def _name(partial: Path, target: Path) -> None:
+    try:
+        os.link(partial, target)  # fails if the name was taken meanwhile: a backup never overwrites a file
+    except FileExistsError:
+        raise FileExistsError(f"{target} exists; choose a new file name") from None
+    except OSError:  # a file system without hard links (FAT): a rename, checked for the name above
+        os.rename(partial, target)

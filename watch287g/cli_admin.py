@@ -105,6 +105,8 @@ def backup(ctx: click.Context, target: Path) -> None:
 
     try:
         run_backup(_config(ctx).database, target)
-    except (FileExistsError, RuntimeError, sqlite3.Error) as exc:
+    except (FileExistsError, RuntimeError) as exc:
         _fail(str(exc))
+    except (OSError, sqlite3.Error) as exc:  # disk full, file too large...: nothing is left under that name
+        _fail(f"backup to {target} failed: {exc}")
     click.echo(f"backed up to {target}")
