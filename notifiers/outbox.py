@@ -8,6 +8,7 @@ channel that keeps failing alerts the operators once, and once more when it reco
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,9 +19,11 @@ from notifiers.subscribers import OPERATORS, Routing, Subscriber
 from state import deliveries
 from state.store import DeliveriesFor, Store
 from watch287g.faults import crash_point
+from watch287g.lock import Busy, send_lock
 
 BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360)  # then every 6 hours until it goes through
 DIGEST_HOUR_UTC = 13  # 9 am on the East Coast
+SEND_WAIT_SECONDS = 300.0  # a send takes seconds (SMTP timeouts included); then leave the rest to the next
 Send = Callable[[str, Message], tuple[bool, str | None]]  # (apprise URL, message) -> (ok, reason)
 
 
@@ -29,6 +32,7 @@ class SendReport:
     messages: int = 0
     deliveries: int = 0
     failures: list[str] = field(default_factory=list)  # redacted reasons, one per failed message
+    skipped: str | None = None  # why nothing was sent (another sender held the send lock too long)
 
     @property
     def ok(self) -> bool:
@@ -72,16 +76,27 @@ def due_at(frequency: str, at: str) -> str:
 
 def send_due(store: Store, routing: Routing, now: str, send: Send | None = None) -> SendReport:
     """Send every due delivery, one message per (subscriber, channel); alerts about failing channels are
-    themselves deliveries to the operators and go out in the same call."""
+    themselves deliveries to the operators and go out in the same call.
+
+    Senders take turns (the send lock): one started while another sends waits, then finds sent deliveries
+    receipted, so concurrent `run`s and `notify`s send each delivery once."""
     send = send or apprise_send
     report = SendReport()
+    try:
+        with send_lock(store.path, SEND_WAIT_SECONDS) if store.path else nullcontext():
+            _send_passes(store, routing, now, send, report)
+    except Busy as exc:  # the other sender is stuck: what is due stays pending for the next one
+        report.skipped = str(exc)
+    return report
+
+
+def _send_passes(store: Store, routing: Routing, now: str, send: Send, report: SendReport) -> None:
     for _ in range(3):  # a pass may create operator alerts (delivery.failing/recovered): send those too
         batches = _batches(deliveries.due(store, now))
         if not batches:
             break
         for (name, index), rows in batches.items():
             _send_batch(store, routing, name, index, rows, now, send, report)
-    return report
 
 
 def _batches(rows: list[dict[str, Any]]) -> dict[tuple[str, int], list[dict[str, Any]]]:

@@ -255,3 +255,69 @@ def test_operators_hear_once_per_failure_streak_and_about_quarantined_lists(http
     assert len(posted) == 2  # one message carrying both operator events of this run
     assert "recovered" in posted[1]["message"].lower() and "quarantined" in posted[1]["message"].lower()
     assert http_server.posted_json("/all") == []  # subscribers never hear about the pipeline's own health
+
+
+def test_three_senders_at_once_send_each_delivery_once(http_server, tmp_path):
+    """Issue 9: with a slow mail server, `notify`, `notify` and `run --no-prefect` at once sent the same alert
+    three times. The first sender is held in SMTP DATA while the other two start; then the server answers."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.support.smtpserver import LoopbackSMTPServer
+
+    with LoopbackSMTPServer(hold_timeout=60) as smtp:
+        subscribers = f'  - name: desk\n    notify: ["{smtp.url_for_apprise()}"]\n    states: [TX]\n'
+        config, store = two_days(http_server, lambda url: write_config(tmp_path, url, subscribers), tmp_path)
+        store.close()
+        cli = [str(Path(sys.executable).parent / "watch287g"), "--config", str(config.path)]
+        smtp.mode = "hold"
+        started = time.monotonic()
+        senders = [
+            subprocess.Popen([*cli, "notify"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ]
+        try:
+            assert smtp.wait_until_held(timeout=60)
+            startup = time.monotonic() - started
+            for command in (["notify"], ["run", "--no-prefect"]):
+                senders.append(
+                    subprocess.Popen(
+                        [*cli, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                    )
+                )
+            # Time for the other two to reach the server too (they did, before the fix), bounded.
+            deadline = time.monotonic() + 2 * startup + 1
+            while smtp.data_attempts < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            smtp.release(accept=True)
+        outputs = [sender.communicate(timeout=120) for sender in senders]
+        assert [s.returncode for s in senders] == [0, 0, 0], outputs
+        assert len(smtp.messages) == 1, f"{smtp.data_attempts} messages sent"
+        assert smtp.messages[0]["Subject"] == "8 new 287(g) agreements in Texas"
+    store = Store(config.database)
+    rows = list(store.db.query("select status, attempts, message_id from deliveries"))
+    store.close()
+    assert len(rows) == 8 and {(r["status"], r["attempts"], r["message_id"]) for r in rows} == {
+        ("sent", 1, 1)
+    }
+
+
+def test_a_sender_that_cannot_get_its_turn_leaves_everything_pending(
+    http_server, smtp_server, tmp_path, monkeypatch
+):
+    import notifiers.outbox
+    from watch287g.lock import send_lock
+
+    subscribers = f'  - name: desk\n    notify: ["{smtp_server.url_for_apprise()}"]\n    states: [TX]\n'
+    config, store = two_days(http_server, lambda url: write_config(tmp_path, url, subscribers), tmp_path)
+    monkeypatch.setattr(notifiers.outbox, "SEND_WAIT_SECONDS", 0.3)
+    with send_lock(config.database, 0):  # another sender, stuck
+        report = deliver(store, config, now=DAY2)
+    assert (report.ok, report.messages, smtp_server.messages) == (True, 0, [])
+    assert (
+        report.skipped == f"another watch287g process has been sending alerts from {config.database} for 0 s"
+    )
+    assert {r["status"] for r in outbox_rows.listing(store)} == {"pending"}
+    assert deliver(store, config, now=DAY2).messages == 1
+    assert {r["status"] for r in outbox_rows.listing(store)} == {"sent"}

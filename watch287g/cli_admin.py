@@ -26,6 +26,8 @@ def _deliver_and_report(config: Config) -> bool:
         store.close()
     if report.messages:
         click.echo(f"sent {report.messages} messages ({report.deliveries} deliveries)")
+    if report.skipped:
+        click.echo(f"skipped: {report.skipped}; what is due stays pending", err=True)
     for failure in report.failures:
         click.echo(f"error: delivery failed: {failure}", err=True)
     return report.ok

@@ -1,5 +1,6 @@
 """One run at a time per database: an exclusive lock on `<database>.lock` (fcntl.flock, released by the OS
-if the process dies, so a killed run never leaves a stale lock)."""
+if the process dies, so a killed run never leaves a stale lock). Senders of alerts (`run`, `notify`, the
+notify flow) also take `<database>.send.lock` while they send, so no delivery goes out twice."""
 
 from __future__ import annotations
 
@@ -20,7 +21,22 @@ def run_lock(
     database: Path, wait_seconds: float = 0.0, on_wait: Callable[[], None] | None = None
 ) -> Iterator[None]:
     """Hold the run lock; wait up to `wait_seconds` for it (calling `on_wait` once if it is taken), else Busy."""
-    path = Path(f"{database}.lock")
+    busy = f"another watch287g run is using {database}; this one did nothing"
+    with _flock(Path(f"{database}.lock"), wait_seconds, on_wait, busy):
+        yield
+
+
+@contextmanager
+def send_lock(database: Path, wait_seconds: float) -> Iterator[None]:
+    """Held while deliveries are selected, sent and receipted. A sender killed while holding it leaves its
+    deliveries pending, and the lock free, for the next one."""
+    busy = f"another watch287g process has been sending alerts from {database} for {wait_seconds:.0f} s"
+    with _flock(Path(f"{database}.send.lock"), wait_seconds, None, busy):
+        yield
+
+
+@contextmanager
+def _flock(path: Path, wait_seconds: float, on_wait: Callable[[], None] | None, busy: str) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + wait_seconds
@@ -31,7 +47,7 @@ def run_lock(
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise Busy(f"another watch287g run is using {database}; this one did nothing") from None
+                    raise Busy(busy) from None
                 if on_wait is not None:
                     on_wait()
                     on_wait = None
