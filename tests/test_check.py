@@ -151,3 +151,25 @@ def test_check_source_without_prefect_uses_the_configured_url(http_server, tmp_p
     report = check_source(store, monitor, config)
     assert report.ok and report.event_count == 826
     assert http_server.requests_for(FOLDER + P07 + ".xlsx")
+
+
+def test_a_list_fetched_by_a_clock_behind_the_history_waits_for_a_later_check(http_server, store, tmp_path):
+    """Issue 9: a live list stamped earlier than the last list interpreted on its channel is already seen, not
+    interpreted against newer state, and its ETag is not kept: the next check fetches and interprets it."""
+    _check(store, publish(http_server, P07, Q07), tmp_path, at="2025-07-08T21:00:00+00:00")
+    url = publish(http_server, P08, Q08)
+    behind = _check(store, url, tmp_path, at="2025-07-08T20:00:00+00:00")
+    assert [(d.channel, d.outcome) for d in behind.documents[1:]] == [
+        ("participating", "already_seen"),
+        ("pending", "already_seen"),
+    ]
+    assert behind.documents[1].detail == (
+        "fetched 2025-07-08T20:00:00+00:00, not after the list interpreted at 2025-07-08T21:00:00+00:00"
+    )
+    assert queries.events(store.db, include_baseline=False) == []
+    later = _check(store, url, tmp_path, at="2025-07-08T22:00:00+00:00")
+    assert [(d.channel, d.outcome) for d in later.documents[1:]] == [
+        ("participating", "processed"),
+        ("pending", "processed"),
+    ]
+    assert len(queries.events(store.db, include_baseline=False)) == 35

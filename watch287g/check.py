@@ -178,7 +178,8 @@ def _check_list(check: Check, channel: str, url: str | None, report: CheckReport
         deliveries_for=check.deliveries_for,
     )  # fmt: skip
     doc.outcome, doc.events, doc.detail = processed.outcome, len(processed.event_ids), processed.detail
-    _remember_validators(check, channel, url, result)
+    if processed.outcome != "already_seen":  # else fetched in full again next time, when the clock is later
+        _remember_validators(check, channel, url, result)
 
 
 def _snapshot(check: Check, channel: str, url: str, result: FetchResult) -> Snapshot:
