@@ -829,6 +829,36 @@ def test_file_store_is_wal_and_commits_atomically(tmp_path: Path, monkeypatch: p
     reopened.close()
 
 
+def test_a_transaction_that_reads_first_waits_for_another_writer_instead_of_failing(tmp_path: Path) -> None:
+    """Issue 9 (`database is locked` beside a run): a transaction that read, then wrote after another
+    connection committed, failed at once (SQLite cannot wait there). Transactions now take the write lock
+    first, so the other writer waits its turn (busy_timeout) and both commit."""
+    import threading
+    import time
+
+    path = tmp_path / "w.db"
+    first = Store(path)
+    second_done: list[str] = []
+
+    def other_writer() -> None:  # its own connection, as another process has
+        second = Store(path)
+        second.update_channel(SOURCE, "pending", {"etag": '"other"'})
+        second.close()
+        second_done.append("committed")
+
+    with first.transaction() as db:
+        first.channel(SOURCE, "participating")  # a read: commit_document begins like this
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        time.sleep(0.3)  # time for the other connection to commit, if it can
+        db.table("channels").insert({"source": SOURCE, "channel": "participating", "etag": '"first"'})
+    writer.join(timeout=30)
+    assert second_done == ["committed"]
+    rows = first.db.execute("select channel, etag from channels order by channel").fetchall()
+    assert rows == [("participating", '"first"'), ("pending", '"other"')]
+    first.close()
+
+
 def test_a_list_not_later_than_the_last_one_interpreted_is_already_seen() -> None:
     """Issue 9: an older list (a repeated backfill row, a live list stamped by a clock behind) was interpreted
     against newer state. It is now skipped and stored nowhere; the same instant counts as seen too."""
