@@ -17,6 +17,7 @@ from bs4 import BeautifulSoup
 
 from monitors.base import ConfigError, ConfigField, Monitor, register
 from monitors.bills import parse_bill_page, parse_legiscan_bill, parse_legiscan_search, parse_openstates
+from monitors.fetch_scope import FetchScope
 from monitors.http import HttpClient, redact_url
 
 DEFAULT_QUERIES = ['"287(g)"', '"immigration enforcement agreement"', '"1357(g)"']  # quoted: see Open States
@@ -45,13 +46,17 @@ class Parsed:
 class LegislationMonitor(Monitor):
     fields: ClassVar[tuple[ConfigField, ...]] = (
         ConfigField("timeout", "seconds to wait for connect and for each read", default=30.0, type=float),
+        ConfigField("deadline", "seconds a whole response may take (default 4 x timeout)", type=float),
         ConfigField("max_bytes", "largest response accepted, in bytes", default=20_000_000, type=int),
     )
 
     def client(self, contact: str | None) -> HttpClient:
+        # Redirects may go to other public hosts (without the source's headers), never to a private address.
+        home = self.config.get("url") or self.config.get("base_url") or ""
         return HttpClient(
-            contact=contact, timeout=float(self.config["timeout"]), max_bytes=self.config["max_bytes"]
-        )
+            contact=contact, timeout=float(self.config["timeout"]), max_bytes=self.config["max_bytes"],
+            deadline=self.config["deadline"], scope=FetchScope.around(home) if home else None,
+        )  # fmt: skip
 
     def requests(self) -> list[Request]:
         raise NotImplementedError

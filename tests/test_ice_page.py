@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
@@ -158,3 +160,34 @@ def test_volatile_dates_are_masked(snippet: str, expected: str) -> None:
 def test_text_is_unicode_normalized() -> None:
     composed, decomposed = "<main><p>Ca\u00f1on\u00a0City</p></main>", "<main><p>Can\u0303on City</p></main>"
     assert normalized_text(composed.encode()) == normalized_text(decomposed.encode()) == "Ca\u00f1on City"
+
+
+def _python_lines_run(html: bytes) -> int:
+    """How many lines of Python normalized_text executes on `html`: a measure of work that, unlike time,
+    does not depend on the machine's load."""
+    count = 0
+
+    def tracer(frame: FrameType, event: str, arg: object) -> object:
+        nonlocal count
+        count += event == "line"
+        return tracer
+
+    sys.settrace(tracer)  # type: ignore[arg-type]
+    try:
+        normalized_text(html)
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_normalized_text_work_grows_linearly_with_the_page() -> None:
+    """Many sibling blocks and chrome elements (a long page): inserting line marks or decomposing chrome
+    through bs4 scans the siblings each time, so 4x the page meant ~10x the work (157 s for 3 MB)."""
+
+    def long_page(blocks: int) -> bytes:
+        return ("<main>" + "<p>Task Force Model</p><button>Share</button>" * blocks + "</main>").encode()
+
+    _python_lines_run(long_page(10))  # first use imports and caches; not part of the measure
+    small, large = _python_lines_run(long_page(250)), _python_lines_run(long_page(1000))
+    assert large / small < 5  # linear: ~4
+    assert normalized_text(long_page(3)) == "Task Force Model\nTask Force Model\nTask Force Model"
