@@ -8,9 +8,7 @@ before anything is sent, and a watchdog ends a response that outlives its deadli
 
 from __future__ import annotations
 
-import contextlib
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -18,12 +16,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from monitors.base import FetchError
 from monitors.fetch_scope import FetchScope, origin
+from monitors.http_guard import ACTIVE, Guard, GuardedAdapter, Refused
 
 VERSION = "0.1.0"
 _CHUNK_BYTES = 64 * 1024
@@ -87,7 +83,7 @@ class HttpClient:
         self.session = requests.Session()  # reuses connections across calls
         self.session.trust_env = False  # direct connections (checkable addresses); no ~/.netrc passwords
         for prefix in ("http://", "https://"):
-            self.session.mount(prefix, _GuardedAdapter())
+            self.session.mount(prefix, GuardedAdapter())
         self.session.headers["User-Agent"] = user_agent(contact)
 
     def close(self) -> None:
@@ -115,10 +111,10 @@ class HttpClient:
             headers["If-Modified-Since"] = last_modified
         cap = min(max_bytes or self.max_bytes, self.max_bytes)
         started = time.monotonic()
-        guard = _Guard(self.scope)
+        guard = Guard(self.scope)
         watchdog = threading.Timer(self.deadline, guard.expire)
         watchdog.daemon = True
-        _ACTIVE.guard = guard
+        ACTIVE.guard = guard
         watchdog.start()
         try:
             response, final_url = self._follow(url, headers)
@@ -129,13 +125,13 @@ class HttpClient:
                 raise self._too_slow(shown)
         except FetchError:
             raise
-        except _Refused as exc:
+        except Refused as exc:
             raise FetchError(str(exc), url=shown, transient=False) from None
         except (requests.RequestException, OSError) as exc:
             raise (self._too_slow(shown) if guard.expired else _translate(exc, shown, self.timeout)) from None
         finally:
             watchdog.cancel()
-            _ACTIVE.guard = None
+            ACTIVE.guard = None
         return FetchResult(
             url=url,
             final_url=redact_url(final_url),
@@ -154,7 +150,7 @@ class HttpClient:
         for _ in range(self.max_redirects + 1):
             refusal = self.scope.refusal(current) if self.scope else None
             if refusal:
-                raise _Refused(refusal)
+                raise Refused(refusal)
             response = self.session.get(
                 _without_userinfo(current), headers=headers, timeout=self.timeout, stream=True,
                 allow_redirects=False, auth=_no_auth,
@@ -164,7 +160,7 @@ class HttpClient:
             response.close()
             target = urljoin(current, response.headers["Location"])
             if not _is_http_url(target):
-                raise _Refused(f"refused a redirect to a non-web URL from {redact_url(current)}")
+                raise Refused(f"refused a redirect to a non-web URL from {redact_url(current)}")
             if origin(target) != origin(current):
                 headers = {}  # a source's headers (API keys) are for the origin it configured, no other
             current = target
@@ -197,92 +193,6 @@ def _no_auth(request: Any) -> Any:
 def _without_userinfo(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])) if "@" in parts.netloc else url
-
-
-class _Refused(Exception):
-    """A URL, redirect or connected address outside the source's scope; the message names the host."""
-
-
-class _Guard:
-    """The request in flight on one thread: its scope (for the peer check) and its socket (for the watchdog)."""
-
-    def __init__(self, scope: FetchScope | None):
-        self.scope = scope
-        self.sock: socket.socket | None = None
-        self.expired = False
-
-    def expire(self) -> None:
-        """Called by the watchdog timer: cut the connection, so whatever read is waiting returns now."""
-        self.expired = True
-        sock = self.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):  # already closed
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-_ACTIVE = threading.local()  # .guard: the _Guard of the request this thread is making (None between them)
-
-
-class _GuardMixin:
-    """urllib3 connection hooks: check the peer before sending anything; show the socket to the watchdog."""
-
-    scheme_name = "http"
-    sock: Any
-    host: str
-    port: int
-
-    def _new_conn(self) -> socket.socket:
-        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
-        guard: _Guard | None = getattr(_ACTIVE, "guard", None)
-        if guard is not None:
-            guard.sock = sock
-            peer = str(sock.getpeername()[0])
-            refusal = (
-                guard.scope.peer_refusal(self.scheme_name, self.host, self.port, peer)
-                if guard.scope
-                else None
-            )
-            if refusal:
-                sock.close()
-                raise _Refused(refusal)
-        return sock
-
-    def connect(self) -> None:
-        super().connect()  # type: ignore[misc]
-        self._show_socket()  # after TLS, the wrapped socket
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        self._show_socket()  # a kept-alive connection makes no new socket
-        super().request(*args, **kwargs)  # type: ignore[misc]
-
-    def _show_socket(self) -> None:
-        guard: _Guard | None = getattr(_ACTIVE, "guard", None)
-        if guard is not None and self.sock is not None:
-            guard.sock = self.sock
-            if guard.expired:
-                guard.expire()
-
-
-class _GuardedHTTPConnection(_GuardMixin, HTTPConnection):
-    scheme_name = "http"
-
-
-class _GuardedHTTPSConnection(_GuardMixin, HTTPSConnection):
-    scheme_name = "https"
-
-
-class _GuardedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _GuardedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
-
-
-class _GuardedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
 
 def _is_http_url(url: str) -> bool:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
+from bs4 import BeautifulSoup, Tag
+
+from monitors.html_text import text_pieces
 
 KEYWORDS = {"participating": "participating", "pending": "pending"}
 
@@ -99,49 +100,13 @@ def normalized_text(html: bytes) -> str:
     """Main-content text, one line per block, with chrome and review dates removed (stable across runs)."""
     soup = BeautifulSoup(html, "lxml")
     root = _content_root(soup)
-    # Source line breaks are mere whitespace; only block boundaries start a new line.
-    text = unicodedata.normalize(
-        "NFKC", _marked_text(root, _chrome(root))
-    )  # NFKC folds NBSP and other odd spaces
+    # Source line breaks are mere whitespace; only block boundaries start a new line. One pass, no tree edits.
+    pieces = text_pieces(root, _chrome(root), _BLOCK_SET, _BLOCK_MARK)
+    text = unicodedata.normalize("NFKC", "".join(pieces))  # NFKC folds NBSP and other odd spaces
     text = text.replace("\u200b", "").replace("\ufeff", "")
     lines = (" ".join(part.split()) for part in text.split(_BLOCK_MARK))
     text = "\n".join(line for line in lines if line)
     return _VOLATILE_DATE.sub(r"\1[date]", text)
-
-
-def _marked_text(root: Tag, skip: set[int]) -> str:
-    """`root.get_text("")` without the elements in `skip`, with a mark before and after every block element,
-    in one pass over the tree.
-
-    (Inserting the marks into the tree instead is quadratic: bs4 finds each insertion point by a linear
-    `index` over the parent's children, 157 s for a 3 MB page.)"""
-    wanted = root.interesting_string_types or Tag.MAIN_CONTENT_STRING_TYPES
-    parts: list[str] = []
-    pending: list[tuple[Iterator[PageElement], bool]] = [(iter(root.contents), False)]
-    while pending:
-        children, is_block = pending[-1]
-        child = next(children, None)
-        if child is None:  # this element is done
-            pending.pop()
-            if is_block:
-                parts.append(_BLOCK_MARK)
-        elif isinstance(child, Tag):
-            if id(child) in skip:
-                continue
-            opens_block = child.name in _BLOCK_SET
-            if opens_block:
-                parts.append(_BLOCK_MARK)
-            pending.append((iter(child.contents), opens_block))
-        elif isinstance(child, NavigableString) and _interesting(type(child), wanted):
-            parts.append(str(child))
-    return "".join(parts)
-
-
-def _interesting(kind: type, wanted: object) -> bool:
-    """Which strings get_text keeps (text and CDATA, not comments or doctypes): bs4's own rule."""
-    if isinstance(wanted, type):
-        return kind is wanted
-    return wanted is None or kind in wanted  # type: ignore[operator]
 
 
 def _content_root(soup: BeautifulSoup) -> Tag:
