@@ -115,7 +115,7 @@ class FetchScope:
         for ip in [literal] if literal else resolve(host):
             kind = address_kind(ip)
             if kind:
-                return f"refused {host}: it resolves to {ip}, a {kind} address"
+                return f"refused {host}: it {'is' if literal else 'resolves to'} {ip}, a {kind} address"
         return None
 
     def peer_refusal(self, scheme: str, host: str, port: int | None, peer: str) -> str | None:

@@ -304,11 +304,11 @@ def test_scope_allows_home_and_public_allowed_hosts_only() -> None:
     anywhere = FetchScope.around("https://v3.openstates.org/")  # any host, but only public addresses
     assert anywhere.refusal("https://evil.example/", resolve) is None
     assert anywhere.refusal("http://2130706433/", resolve) == (
-        "refused 2130706433: it resolves to 127.0.0.1, a loopback address"
+        "refused 2130706433: it is 127.0.0.1, a loopback address"
     )
     assert (
         anywhere.refusal("http://[::1]:8080/", resolve)
-        == "refused ::1: it resolves to ::1, a loopback address"
+        == "refused ::1: it is ::1, a loopback address"
     )
 
 
@@ -423,4 +423,30 @@ def test_the_cap_can_be_lowered_per_response(http_server: LoopbackHTTPServer, cl
 def fetch_error_with(client: HttpClient, url: str, **options: int) -> FetchError:
     with pytest.raises(FetchError) as caught:
         client.get(url, **options)  # type: ignore[arg-type]
+    return caught.value
+
+
+def test_the_open_states_key_never_reaches_another_origin(
+    http_server: LoopbackHTTPServer, other_server: LoopbackHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The configured API answers with a redirect to another server: the key header must not follow."""
+    from monitors.legislation import OpenStatesMonitor
+
+    monkeypatch.setenv("OPENSTATES_API_KEY", "os-key-123")
+    monitor = OpenStatesMonitor(
+        {"name": "os", "kind": "openstates", "states": ["MD"], "base_url": http_server.url("/")}
+    )
+    request = monitor.requests()[0]
+    http_server.route("/bills", b"", status=302, headers={"Location": other_server.url("/bills")})
+    other_server.route("/bills", b'{"results": []}', content_type="application/json")
+    client = monitor.client(None)
+    error = fetch_error_with_headers(client, request.url, request.headers)
+    assert str(error) == "refused 127.0.0.1: it is 127.0.0.1, a loopback address"
+    assert other_server.requests == []  # a public host would get the request, without the key (test above)
+    assert http_server.requests_for("/bills")[0].headers["X-API-KEY"] == "os-key-123"
+
+
+def fetch_error_with_headers(client: HttpClient, url: str, headers: dict[str, str]) -> FetchError:
+    with pytest.raises(FetchError) as caught:
+        client.get(url, headers=headers)
     return caught.value
