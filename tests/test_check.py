@@ -180,6 +180,8 @@ def _page_linking(server: LoopbackHTTPServer, participating: str) -> str:
     [
         ("http://127.0.0.1:{other}/x/participatingAgencies.xlsx", "127.0.0.1"),  # another port
         ("http://2130706433:{other}/x/participatingAgencies.xlsx", "2130706433"),  # loopback, in decimal
+        ("http://[::1]:{other}/x/participatingAgencies.xlsx", "::1"),  # IPv6 loopback
+        ("http://0x7f.1:{own}/x/participatingAgencies.xlsx", "0x7f.1"),  # the page's own server, spelt in hex
         ("http://user:pass@127.0.0.1:{other}/x/participatingAgencies.xlsx", "127.0.0.1"),
         (
             "http://user:pass@127.0.0.1:{own}/x/participatingAgencies.xlsx",

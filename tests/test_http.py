@@ -306,10 +306,7 @@ def test_scope_allows_home_and_public_allowed_hosts_only() -> None:
     assert anywhere.refusal("http://2130706433/", resolve) == (
         "refused 2130706433: it is 127.0.0.1, a loopback address"
     )
-    assert (
-        anywhere.refusal("http://[::1]:8080/", resolve)
-        == "refused ::1: it is ::1, a loopback address"
-    )
+    assert anywhere.refusal("http://[::1]:8080/", resolve) == "refused ::1: it is ::1, a loopback address"
 
 
 def test_a_page_on_loopback_allows_its_own_origin_only() -> None:
