@@ -43,15 +43,17 @@ def fetch_task(
     etag: str | None,
     last_modified: str | None,
     headers: dict[str, str] | None = None,
+    max_bytes: int | None = None,
 ) -> FetchResult:
-    return client.get(url, etag=etag, last_modified=last_modified, headers=headers)
+    return client.get(url, etag=etag, last_modified=last_modified, headers=headers, max_bytes=max_bytes)
 
 
 def _prefect_fetch(client: HttpClient) -> Fetch:
     def fetch(
-        url: str, etag: str | None, last_modified: str | None, headers: dict[str, str] | None = None
-    ) -> FetchResult:
-        return fetch_task(client, url, etag, last_modified, headers)
+        url: str, etag: str | None, last_modified: str | None, headers: dict[str, str] | None = None,
+        max_bytes: int | None = None,
+    ) -> FetchResult:  # fmt: skip
+        return fetch_task(client, url, etag, last_modified, headers, max_bytes)
 
     return fetch
 

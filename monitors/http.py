@@ -1,18 +1,25 @@
 """Polite HTTP GET for monitors: one request per call, conditional headers, a size cap, clear errors.
 
 There are no retries here on purpose: Prefect task retries decide when to try again, using `is_transient`.
+Redirects are followed here, hop by hop, so that each hop is checked against the source's `FetchScope` and
+a source's own headers (API keys) never travel to another origin. Every connection's peer address is checked
+before anything is sent, and a watchdog ends a response that outlives its deadline (a slow drip).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
 from monitors.base import FetchError
+from monitors.fetch_scope import FetchScope, origin
+from monitors.http_guard import ACTIVE, Guard, GuardedAdapter, Refused
 
 VERSION = "0.1.0"
 _CHUNK_BYTES = 64 * 1024
@@ -64,11 +71,19 @@ class HttpClient:
         timeout: float = 30.0,
         max_bytes: int = 50_000_000,
         max_redirects: int = 5,
+        *,
+        deadline: float | None = None,
+        scope: FetchScope | None = None,
     ):
-        self.timeout = timeout
+        self.timeout = timeout  # connect, and each wait for bytes
+        self.deadline = deadline or 4 * timeout  # the whole response: connect, headers and body
         self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.scope = scope  # None: any URL (tests of the client itself); monitors always pass one
         self.session = requests.Session()  # reuses connections across calls
-        self.session.max_redirects = max_redirects
+        self.session.trust_env = False  # direct connections (checkable addresses); no ~/.netrc passwords
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, GuardedAdapter())
         self.session.headers["User-Agent"] = user_agent(contact)
 
     def close(self) -> None:
@@ -81,9 +96,11 @@ class HttpClient:
         etag: str | None = None,
         last_modified: str | None = None,
         headers: dict[str, str] | None = None,
+        max_bytes: int | None = None,
     ) -> FetchResult:
-        """GET `url` once. Raises FetchError (see `is_transient`) for anything but 2xx or 304.
-        `headers` carry credentials such as API keys: they are sent, never logged or stored."""
+        """GET `url` once (following redirects). Raises FetchError (see `is_transient`) for anything but 2xx
+        or 304. `headers` carry credentials such as API keys: they are sent to the URL's origin only, never
+        logged or stored. `max_bytes` lowers the client's cap for this response (an HTML page)."""
         shown = redact_url(url)
         if not _is_http_url(url):
             raise FetchError(f"invalid URL (need http or https): {shown}", url=shown, transient=False)
@@ -92,18 +109,32 @@ class HttpClient:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        cap = min(max_bytes or self.max_bytes, self.max_bytes)
         started = time.monotonic()
+        guard = Guard(self.scope)
+        watchdog = threading.Timer(self.deadline, guard.expire)
+        watchdog.daemon = True
+        ACTIVE.guard = guard
+        watchdog.start()
         try:
-            with self.session.get(url, headers=headers, timeout=self.timeout, stream=True) as response:
+            response, final_url = self._follow(url, headers)
+            with response:
                 _raise_for_status(response, shown)
-                body = None if response.status_code == 304 else self._read_body(response, shown, started)
+                body = None if response.status_code == 304 else self._read_body(response, shown, cap)
+            if guard.expired:  # the cut connection may look like a body that simply ended
+                raise self._too_slow(shown)
         except FetchError:
             raise
-        except requests.RequestException as exc:
-            raise _translate(exc, shown, self.timeout) from None
+        except Refused as exc:
+            raise FetchError(str(exc), url=shown, transient=False) from None
+        except (requests.RequestException, OSError) as exc:
+            raise (self._too_slow(shown) if guard.expired else _translate(exc, shown, self.timeout)) from None
+        finally:
+            watchdog.cancel()
+            ACTIVE.guard = None
         return FetchResult(
             url=url,
-            final_url=redact_url(response.url),
+            final_url=redact_url(final_url),
             status=response.status_code,
             body=body,
             content_type=response.headers.get("Content-Type"),
@@ -113,26 +144,55 @@ class HttpClient:
             elapsed_ms=int((time.monotonic() - started) * 1000),
         )
 
-    def _read_body(self, response: requests.Response, shown: str, started: float) -> bytes:
-        """Stream the body, stopping as soon as it exceeds the cap or the overall time budget."""
+    def _follow(self, url: str, headers: dict[str, str]) -> tuple[requests.Response, str]:
+        """Request `url`, then each redirect target, checking every hop; the last response and its URL."""
+        current = url
+        for _ in range(self.max_redirects + 1):
+            refusal = self.scope.refusal(current) if self.scope else None
+            if refusal:
+                raise Refused(refusal)
+            response = self.session.get(
+                _without_userinfo(current), headers=headers, timeout=self.timeout, stream=True,
+                allow_redirects=False, auth=_no_auth,
+            )  # fmt: skip
+            if not response.is_redirect:
+                return response, current
+            response.close()
+            target = urljoin(current, response.headers["Location"])
+            if not _is_http_url(target):
+                raise Refused(f"refused a redirect to a non-web URL from {redact_url(current)}")
+            if origin(target) != origin(current):
+                headers = {}  # a source's headers (API keys) are for the origin it configured, no other
+            current = target
+        raise requests.TooManyRedirects()
+
+    def _too_slow(self, shown: str) -> FetchError:
+        message = f"too slow: {shown} did not finish within {self.deadline:g}s (connect, headers and body)"
+        return FetchError(message, url=shown, transient=True)
+
+    def _read_body(self, response: requests.Response, shown: str, cap: int) -> bytes:
+        """Stream the body, stopping as soon as it exceeds the cap (the watchdog bounds the time)."""
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            raise _too_big(shown, self.max_bytes, f"Content-Length says {declared} bytes")
+        if declared.isdigit() and int(declared) > cap:
+            raise _too_big(shown, cap, f"Content-Length says {declared} bytes")
         chunks: list[bytes] = []
         received = 0
         for chunk in response.iter_content(_CHUNK_BYTES):
             received += len(chunk)
-            if received > self.max_bytes:
-                raise _too_big(shown, self.max_bytes, f"more than {self.max_bytes} bytes arrived")
-            if time.monotonic() - started > self.timeout:
-                # the read timeout is per socket read; a slow trickle must not hold the task for ever
-                raise FetchError(
-                    f"timed out after {self.timeout:g}s reading the body of {shown}",
-                    url=shown,
-                    transient=True,
-                )
+            if received > cap:
+                raise _too_big(shown, cap, f"more than {cap} bytes arrived")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _no_auth(request: Any) -> Any:
+    """Passed as `auth`: requests then builds no Basic auth from a URL's user:password@ (nor from .netrc)."""
+    return request
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])) if "@" in parts.netloc else url
 
 
 def _is_http_url(url: str) -> bool:
@@ -166,7 +226,7 @@ def _raise_for_status(response: requests.Response, shown: str) -> None:
     raise FetchError(message, url=shown, transient=False, http_status=status)
 
 
-def _translate(exc: requests.RequestException, shown: str, timeout: float) -> FetchError:
+def _translate(exc: BaseException, shown: str, timeout: float) -> FetchError:
     """One clear line per failure; the exception text itself is not used since it may echo the URL."""
     if isinstance(exc, requests.TooManyRedirects):
         return FetchError(f"too many redirects (redirect loop?) for {shown}", url=shown, transient=False)

@@ -13,6 +13,8 @@ from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
+from monitors.html_text import text_pieces
+
 KEYWORDS = {"participating": "participating", "pending": "pending"}
 
 # Chrome and volatile widgets: none of this is the program's content.
@@ -23,6 +25,7 @@ _BLOCK_TAGS = [
     "p", "div", "section", "article", "main", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
     "table", "tr", "td", "th", "dl", "dt", "dd", "blockquote", "pre", "br", "hr", "figure", "figcaption",
 ]  # fmt: skip
+_BLOCK_SET = frozenset(_BLOCK_TAGS)
 
 _BLOCK_MARK = "\ue000"  # a private-use character: cannot occur in ICE's text
 
@@ -97,12 +100,9 @@ def normalized_text(html: bytes) -> str:
     """Main-content text, one line per block, with chrome and review dates removed (stable across runs)."""
     soup = BeautifulSoup(html, "lxml")
     root = _content_root(soup)
-    _drop_chrome(root)
-    # Source line breaks are mere whitespace; only block boundaries start a new line.
-    for block in root.find_all(_BLOCK_TAGS):
-        block.insert_before(_BLOCK_MARK)
-        block.insert_after(_BLOCK_MARK)
-    text = unicodedata.normalize("NFKC", root.get_text(""))  # NFKC folds NBSP and other odd spaces
+    # Source line breaks are mere whitespace; only block boundaries start a new line. One pass, no tree edits.
+    pieces = text_pieces(root, _chrome(root), _BLOCK_SET, _BLOCK_MARK)
+    text = unicodedata.normalize("NFKC", "".join(pieces))  # NFKC folds NBSP and other odd spaces
     text = text.replace("\u200b", "").replace("\ufeff", "")
     lines = (" ".join(part.split()) for part in text.split(_BLOCK_MARK))
     text = "\n".join(line for line in lines if line)
@@ -121,7 +121,9 @@ def _content_root(soup: BeautifulSoup) -> Tag:
     return soup.body or soup
 
 
-def _drop_chrome(root: Tag) -> None:
+def _chrome(root: Tag) -> set[int]:
+    """The ids of the chrome elements under `root`, to be skipped (not decomposed: each decompose scans its
+    siblings, which is quadratic on a page of many siblings)."""
     # A <header> or <footer> holding the H1 belongs to the article itself, not to the site chrome.
     doomed = [
         el for el in root.find_all(_DROP_TAGS) if el.name not in ("header", "footer") or not el.find("h1")
@@ -129,6 +131,4 @@ def _drop_chrome(root: Tag) -> None:
     doomed += root.find_all(role=_DROP_ROLES)
     doomed += root.find_all(class_=_DROP_CLASS)
     doomed += root.find_all(id=_DROP_CLASS)
-    for element in doomed:
-        if not element.decomposed:
-            element.decompose()
+    return {id(element) for element in doomed}

@@ -17,6 +17,8 @@ from bs4 import BeautifulSoup
 
 from monitors.base import ConfigError, ConfigField, Monitor, register
 from monitors.bills import parse_bill_page, parse_legiscan_bill, parse_legiscan_search, parse_openstates
+from monitors.fetch_scope import FetchScope
+from monitors.html_text import text_pieces
 from monitors.http import HttpClient, redact_url
 
 DEFAULT_QUERIES = ['"287(g)"', '"immigration enforcement agreement"', '"1357(g)"']  # quoted: see Open States
@@ -45,13 +47,17 @@ class Parsed:
 class LegislationMonitor(Monitor):
     fields: ClassVar[tuple[ConfigField, ...]] = (
         ConfigField("timeout", "seconds to wait for connect and for each read", default=30.0, type=float),
+        ConfigField("deadline", "seconds a whole response may take (default 4 x timeout)", type=float),
         ConfigField("max_bytes", "largest response accepted, in bytes", default=20_000_000, type=int),
     )
 
     def client(self, contact: str | None) -> HttpClient:
+        # Redirects may go to other public hosts (without the source's headers), never to a private address.
+        home = self.config.get("url") or self.config.get("base_url") or ""
         return HttpClient(
-            contact=contact, timeout=float(self.config["timeout"]), max_bytes=self.config["max_bytes"]
-        )
+            contact=contact, timeout=float(self.config["timeout"]), max_bytes=self.config["max_bytes"],
+            deadline=self.config["deadline"], scope=FetchScope.around(home) if home else None,
+        )  # fmt: skip
 
     def requests(self) -> list[Request]:
         raise NotImplementedError
@@ -188,10 +194,11 @@ class WebPageMonitor(LegislationMonitor):
 
     def parse(self, request: Request, body: bytes) -> Parsed:
         soup = BeautifulSoup(body, "lxml")
-        for tag in soup(["script", "style", "noscript"]):
-            tag.decompose()
+        hidden = {
+            id(tag) for tag in soup(["script", "style", "noscript"])
+        }  # skipped, not decomposed (quadratic)
         selector = self.config.get("selector")
         node = soup.select_one(selector) if selector else soup.body or soup
-        if node is None:
+        if node is None or id(node) in hidden:
             raise ValueError(f"selector {selector!r} matches nothing on {redact_url(self.config['url'])}")
-        return Parsed(page_text=" ".join(node.get_text(" ").split()))
+        return Parsed(page_text=" ".join(" ".join(text_pieces(node, hidden)).split()))

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from monitors.base import ConfigError, sha256_hex
 from monitors.ice_287g import Ice287gMonitor
 from monitors.ice_rules import Rules
 from state import queries
 from state.store import Store
-from tests.support.ice_site import FOLDER, PAGE_PATH, publish
+from tests.support.httpserver import LoopbackHTTPServer
+from tests.support.ice_site import FOLDER, PAGE_PATH, publish, real_list
 from watch287g.check import Check, check_ice, check_source
 from watch287g.config import Config
 
@@ -28,12 +30,12 @@ def _config(tmp_path: Path) -> Config:
     return Config(tmp_path / "watch287g.yaml", tmp_path / "w.db", "tests@example.org", Rules())
 
 
-def _check(store: Store, url: str, tmp_path: Path, at: str = "2025-07-07T21:00:00+00:00"):  # type: ignore[no-untyped-def]
-    monitor = Ice287gMonitor({"name": "ice", "kind": "ice_287g", "url": url, "timeout": 2})
+def _check(store: Store, url: str, tmp_path: Path, at: str = "2025-07-07T21:00:00+00:00", **options):  # type: ignore[no-untyped-def]
+    monitor = Ice287gMonitor({"name": "ice", "kind": "ice_287g", "url": url, "timeout": 2, **options})
     client = monitor.client("tests@example.org")
 
-    def fetch(u: str, etag: str | None, modified: str | None, headers: object = None):  # type: ignore[no-untyped-def]
-        return client.get(u, etag=etag, last_modified=modified)
+    def fetch(u: str, etag: str | None, modified: str | None, headers: object = None, max_bytes=None):  # type: ignore[no-untyped-def]
+        return client.get(u, etag=etag, last_modified=modified, max_bytes=max_bytes)
 
     try:
         return check_ice(Check(store, monitor, fetch, Rules(), now=lambda: at))
@@ -173,3 +175,115 @@ def test_a_list_fetched_by_a_clock_behind_the_history_waits_for_a_later_check(ht
         ("pending", "processed"),
     ]
     assert len(queries.events(store.db, include_baseline=False)) == 35
+
+
+# ---- only what we mean to fetch (issue 9, items 5 and 8) -----------------------------------------------
+
+
+@pytest.fixture
+def other_server():  # type: ignore[no-untyped-def]
+    """Another origin: another port of 127.0.0.1, serving a real list that must never be fetched."""
+    with LoopbackHTTPServer() as server:
+        server.route("/x/participatingAgencies.xlsx", real_list(P07), content_type="application/vnd.ms-excel")
+        yield server
+
+
+def _page_linking(server: LoopbackHTTPServer, participating: str) -> str:
+    """The program page with a participating link as given and the pending list on the page's server."""
+    server.route(FOLDER + Q07 + ".xlsx", real_list(Q07), content_type="application/vnd.ms-excel")
+    html = f"""<html><body><main><h1>287(g)</h1>
+        <p><a href="{participating}">Participating Agencies</a></p>
+        <p><a href="{FOLDER}{Q07}.xlsx">Pending Agencies</a></p></main></body></html>"""
+    return server.route(PAGE_PATH, html)
+
+
+@pytest.mark.parametrize(
+    ("link", "host"),
+    [
+        ("http://127.0.0.1:{other}/x/participatingAgencies.xlsx", "127.0.0.1"),  # another port
+        ("http://2130706433:{other}/x/participatingAgencies.xlsx", "2130706433"),  # loopback, in decimal
+        ("http://[::1]:{other}/x/participatingAgencies.xlsx", "::1"),  # IPv6 loopback
+        ("http://0x7f.1:{own}/x/participatingAgencies.xlsx", "0x7f.1"),  # the page's own server, spelt in hex
+        ("http://user:pass@127.0.0.1:{other}/x/participatingAgencies.xlsx", "127.0.0.1"),
+        (
+            "http://user:pass@127.0.0.1:{own}/x/participatingAgencies.xlsx",
+            "127.0.0.1",
+        ),  # own server, Basic auth
+    ],
+)
+def test_a_link_to_another_origin_is_refused_and_nothing_of_it_is_stored(
+    http_server, other_server, store, tmp_path, link, host
+):
+    http_server.route(
+        "/x/participatingAgencies.xlsx", real_list(P07), content_type="application/vnd.ms-excel"
+    )
+    url = _page_linking(http_server, link.format(other=other_server.port, own=http_server.port))
+    report = _check(store, url, tmp_path)
+    assert report.error is not None and report.error.startswith(f"refused {host}: ")
+    assert other_server.requests == []
+    assert http_server.requests_for("/x/participatingAgencies.xlsx") == []
+    assert [d.outcome for d in report.documents] == ["page", "error"]
+    stored = {row[0] for row in store.db.execute("select sha256 from bodies").fetchall()}
+    assert sha256_hex(real_list(P07)) not in stored
+    assert not queries.events(store.db, type_glob="list.quarantined")
+    assert store.health("ice")["last_error"] == report.error
+
+
+def test_a_redirect_to_another_origin_is_refused(http_server, other_server, store, tmp_path):
+    target = other_server.url("/x/participatingAgencies.xlsx")
+    http_server.route(FOLDER + "p.xlsx", b"", status=302, headers={"Location": target})
+    report = _check(store, _page_linking(http_server, FOLDER + "p.xlsx"), tmp_path)
+    assert (
+        report.error
+        == "refused 127.0.0.1: not the page's own server nor an allowed host (ice.gov, www.ice.gov; see allowed_hosts)"
+    )
+    assert other_server.requests == []
+    assert _count(store, "records") == 0
+
+
+def test_links_resolve_against_the_final_url_and_the_final_url_is_stored(http_server, store, tmp_path):
+    """ICE moves the page (a redirect) and links relatively; a list moves too: events name where it is."""
+    new_page = "/identify-and-arrest/2026/287g"
+    http_server.route("/287g", b"", status=301, headers={"Location": new_page})
+    http_server.route(
+        "/identify-and-arrest/2026/lists/p.xlsx", b"", status=302, headers={"Location": "/doclib/p.xlsx"}
+    )
+    http_server.route("/doclib/p.xlsx", real_list(P07), content_type="application/vnd.ms-excel")
+    http_server.route(
+        "/identify-and-arrest/2026/lists/q.xlsx", real_list(Q07), content_type="application/vnd.ms-excel"
+    )
+    http_server.route(
+        new_page,
+        b"""<main><h1>287(g)</h1><a href="lists/p.xlsx">Participating Agencies</a>
+        <a href="lists/q.xlsx">Pending Agencies</a></main>""",
+        etag='"moved-v1"',
+    )
+    report = _check(store, http_server.url("/287g"), tmp_path)
+    assert report.ok, report.error
+    urls = dict(store.db.execute("select channel, url from snapshots").fetchall())
+    assert urls == {
+        "page": http_server.url(new_page),
+        "participating": http_server.url("/doclib/p.xlsx"),
+        "pending": http_server.url("/identify-and-arrest/2026/lists/q.xlsx"),
+    }
+    assert {e["url"] for e in queries.events(store.db, type_glob="agreement.*")} == {
+        http_server.url("/doclib/p.xlsx")
+    }
+    # the next check gets a 304 for the page and still resolves its links against where it is
+    again = _check(store, http_server.url("/287g"), tmp_path, at="2025-07-08T09:00:00+00:00")
+    assert again.ok, again.error
+    assert [d.outcome for d in again.documents] == ["not_modified", "unchanged", "unchanged"]
+
+
+def test_an_oversize_page_is_a_clear_failure(http_server, store, tmp_path):
+    url = publish(http_server, P07, Q07, intro="x" * 5000)
+    report = _check(store, url, tmp_path, max_page_bytes=4000)
+    assert report.error is not None
+    assert report.error.startswith(f"response too large for {url}: cap is 4000 bytes")
+    assert _count(store, "snapshots") == 0
+    assert Ice287gMonitor({"name": "ice", "kind": "ice_287g"}).max_page_bytes == 2_000_000
+
+
+def test_allowed_hosts_must_be_host_names():
+    with pytest.raises(ConfigError, match="allowed_hosts must be a list of host names"):
+        Ice287gMonitor({"name": "ice", "kind": "ice_287g", "allowed_hosts": ["https://www.ice.gov/"]})

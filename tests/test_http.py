@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import time
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from monitors.base import FetchError
+from monitors.fetch_scope import ICE_HOSTS, FetchScope, IPAddress, address_kind, ip_literal
 from monitors.http import FetchResult, HttpClient, is_transient, redact_url, user_agent
 from tests.support.httpserver import LoopbackHTTPServer
 
@@ -225,3 +227,223 @@ def test_invalid_url_is_not_transient(client: HttpClient, url: str) -> None:
     error = fetch_error(client, url)
     assert error.transient is False
     assert str(error).startswith("invalid URL")
+
+
+# ---- where the client may go (issue 9, items 5 and 6) --------------------------------------------------
+
+
+@pytest.fixture
+def other_server() -> Iterator[LoopbackHTTPServer]:
+    """A second server: another origin (another port of 127.0.0.1) that must not be reached."""
+    with LoopbackHTTPServer() as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("host", "kind"),
+    [
+        ("2130706433", "loopback"),  # decimal
+        ("0177.0.0.1", "loopback"),  # octal
+        ("0x7f.0.0.1", "loopback"),  # hex
+        ("0x7f000001", "loopback"),
+        ("127.1", "loopback"),  # short form
+        ("[::1]", "loopback"),
+        ("::ffff:127.0.0.1", "loopback"),  # IPv4-mapped
+        ("[::ffff:169.254.169.254]", "link-local"),
+        ("64:ff9b::7f00:1", "loopback"),  # NAT64
+        ("2002:7f00:1::", "loopback"),  # 6to4
+        ("169.254.169.254", "link-local"),  # cloud metadata
+        ("0251.0376.0251.0376", "link-local"),  # the same, in octal
+        ("fe80::1%eth0", "link-local"),
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("fc00::1", "private"),
+        ("100.64.0.1", "non-public"),  # carrier-grade NAT
+        ("0.0.0.0", "unspecified"),
+        ("224.0.0.1", "multicast"),
+        ("8.8.8.8", None),
+        ("2606:4700:4700::1111", None),
+    ],
+)
+def test_address_classifier_over_spellings(host: str, kind: str | None) -> None:
+    ip = ip_literal(host)
+    assert ip is not None
+    assert address_kind(ip) == kind
+
+
+def test_host_names_are_not_ip_literals() -> None:
+    assert [ip_literal(h) for h in ("www.ice.gov", "localhost", "deadbeef", "1.2.3.4.5")] == [None] * 4
+
+
+def test_scope_allows_home_and_public_allowed_hosts_only() -> None:
+    addresses = {"www.ice.gov": ["23.1.2.3"], "ice.gov": ["23.1.2.4"], "evil.example": ["8.8.8.8"],
+                 "rebound.ice.gov": ["127.0.0.1"]}  # fmt: skip
+
+    def resolve(host: str) -> list[IPAddress]:  # a fixed table instead of DNS: the check is pure
+        return [ipaddress.ip_address(a) for a in addresses.get(host, [])]
+
+    ice = FetchScope.around("https://www.ice.gov/identify-and-arrest/287g", ICE_HOSTS)
+    allowed = [
+        "https://www.ice.gov/doclib/a.xlsx",
+        "https://WWW.ICE.GOV:443/doclib/a.xlsx",
+        "http://ice.gov/doclib/b.xlsx",
+    ]
+    assert [ice.refusal(url, resolve) for url in allowed] == [None] * 3
+    refused = {
+        "https://evil.example/a.xlsx": "refused evil.example: not the page's own server nor an allowed host",
+        "http://169.254.169.254/latest/meta-data/": "refused 169.254.169.254: not the page's own server",
+        "https://user:pw@www.ice.gov/a.xlsx": "refused www.ice.gov: the URL carries credentials",
+    }
+    for url, reason in refused.items():
+        assert (ice.refusal(url, resolve) or "").startswith(reason), url
+    rebound = FetchScope.around("https://www.ice.gov/", ["rebound.ice.gov"])
+    assert rebound.refusal("https://rebound.ice.gov/x", resolve) == (
+        "refused rebound.ice.gov: it resolves to 127.0.0.1, a loopback address"
+    )
+    anywhere = FetchScope.around("https://v3.openstates.org/")  # any host, but only public addresses
+    assert anywhere.refusal("https://evil.example/", resolve) is None
+    assert anywhere.refusal("http://2130706433/", resolve) == (
+        "refused 2130706433: it is 127.0.0.1, a loopback address"
+    )
+    assert anywhere.refusal("http://[::1]:8080/", resolve) == "refused ::1: it is ::1, a loopback address"
+
+
+def test_a_page_on_loopback_allows_its_own_origin_only() -> None:
+    scope = FetchScope.around("http://127.0.0.1:8000/page", ICE_HOSTS)
+    assert scope.refusal("http://127.0.0.1:8000/list.xlsx") is None
+    assert scope.refusal("http://127.0.0.1:8001/list.xlsx") is not None
+    assert scope.refusal("http://localhost:8000/list.xlsx") is not None
+    assert scope.peer_refusal("http", "127.0.0.1", 8000, "127.0.0.1") is None
+    assert scope.peer_refusal("http", "www.ice.gov", 80, "10.0.0.7") == (
+        "refused www.ice.gov: connected to 10.0.0.7, a private address"
+    )
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["http://127.0.0.1:{port}/x", "http://2130706433:{port}/x", "http://[::ffff:127.0.0.1]:{port}/x"],
+)
+def test_a_redirect_to_another_origin_is_refused(
+    http_server: LoopbackHTTPServer, other_server: LoopbackHTTPServer, target: str
+) -> None:
+    other_server.route("/x", b"the other origin's secret")
+    url = http_server.route(
+        "/list.xlsx", b"", status=302, headers={"Location": target.format(port=other_server.port)}
+    )
+    client = HttpClient(timeout=2.0, scope=FetchScope.around(http_server.url("/page"), ICE_HOSTS))
+    error = fetch_error(client, url)
+    assert error.transient is False
+    assert str(error).startswith("refused ")
+    assert "secret" not in str(error)
+    assert other_server.requests == []
+
+
+def test_the_connected_address_is_checked_before_anything_is_sent(
+    http_server: LoopbackHTTPServer, other_server: LoopbackHTTPServer
+) -> None:
+    """A name that resolved to a public address when checked may resolve to a private one when connecting
+    (DNS rebinding): the socket's peer is checked again, before the request is written."""
+
+    class TrustingScope(FetchScope):  # the check of names passes everything; the socket check remains
+        def refusal(self, url: str, resolve: object = None) -> str | None:
+            return None
+
+    other_server.route("/x", b"secret")
+    client = HttpClient(timeout=2.0, scope=TrustingScope.around(http_server.url("/")))
+    error = fetch_error(client, other_server.url("/x"))
+    assert str(error) == "refused 127.0.0.1: connected to 127.0.0.1, a loopback address"
+    assert other_server.requests == []
+    assert client.get(http_server.route("/ok", b"home")).body == b"home"  # home is on loopback: allowed
+
+
+def test_credentials_in_a_url_are_never_sent(http_server: LoopbackHTTPServer, client: HttpClient) -> None:
+    http_server.route("/x", b"ok")
+    assert client.get(f"http://user:pass@127.0.0.1:{http_server.port}/x").body == b"ok"
+    assert "Authorization" not in http_server.requests_for("/x")[0].headers
+    scoped = HttpClient(timeout=2.0, scope=FetchScope.around(http_server.url("/")))
+    error = fetch_error(scoped, f"http://user:pass@127.0.0.1:{http_server.port}/x")
+    assert str(error) == "refused 127.0.0.1: the URL carries credentials (user:password@)"
+    assert len(http_server.requests_for("/x")) == 1
+
+
+def test_source_headers_do_not_follow_a_redirect_to_another_origin(
+    http_server: LoopbackHTTPServer, other_server: LoopbackHTTPServer, client: HttpClient
+) -> None:
+    other_server.route("/bills", b"{}")
+    moved = http_server.route("/bills", b"", status=307, headers={"Location": other_server.url("/bills")})
+    assert client.get(moved, headers={"X-API-KEY": "k-123"}, etag='"v1"').body == b"{}"
+    sent = other_server.requests_for("/bills")[0].headers
+    assert ("X-API-KEY" in sent, "If-None-Match" in sent) == (False, False)
+    assert sent["User-Agent"].startswith("watch287g/")
+    assert http_server.requests_for("/bills")[0].headers["X-API-KEY"] == "k-123"
+
+
+def test_source_headers_follow_a_redirect_on_the_same_origin(
+    http_server: LoopbackHTTPServer, client: HttpClient
+) -> None:
+    http_server.route("/v3/bills", b"{}")
+    moved = http_server.route("/bills", b"", status=301, headers={"Location": "/v3/bills"})
+    assert client.get(moved, headers={"X-API-KEY": "k-123"}).body == b"{}"
+    assert http_server.requests_for("/v3/bills")[0].headers["X-API-KEY"] == "k-123"
+
+
+# ---- a slow drip (issue 9, item 7) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("in_headers", [False, True])
+def test_a_slow_drip_is_cut_at_the_deadline(http_server: LoopbackHTTPServer, in_headers: bool) -> None:
+    # one byte every 0.05 s: no single read waits the 0.3 s timeout, the whole would take 6 s
+    url = http_server.fault("/drip", "drip", size=120, interval=0.05, in_headers=in_headers)
+    client = HttpClient(timeout=0.3)  # default deadline: 4 x timeout = 1.2 s
+    started = time.monotonic()
+    error = fetch_error(client, url)
+    assert time.monotonic() - started < 3.0
+    assert (error.transient, str(error)) == (
+        True,
+        f"too slow: {url} did not finish within 1.2s (connect, headers and body)",
+    )
+
+
+def test_a_slow_but_finished_response_within_the_deadline_is_fine(http_server: LoopbackHTTPServer) -> None:
+    url = http_server.fault("/drip", "drip", size=5, interval=0.05)
+    assert HttpClient(timeout=0.3, deadline=5).get(url).body == b"xxxxx"
+
+
+def test_the_cap_can_be_lowered_per_response(http_server: LoopbackHTTPServer, client: HttpClient) -> None:
+    url = http_server.route("/page", b"x" * 2000)
+    assert str(fetch_error_with(client, url, max_bytes=1000)) == (
+        f"response too large for {url}: cap is 1000 bytes (Content-Length says 2000 bytes)"
+    )
+
+
+def fetch_error_with(client: HttpClient, url: str, **options: int) -> FetchError:
+    with pytest.raises(FetchError) as caught:
+        client.get(url, **options)  # type: ignore[arg-type]
+    return caught.value
+
+
+def test_the_open_states_key_never_reaches_another_origin(
+    http_server: LoopbackHTTPServer, other_server: LoopbackHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The configured API answers with a redirect to another server: the key header must not follow."""
+    from monitors.legislation import OpenStatesMonitor
+
+    monkeypatch.setenv("OPENSTATES_API_KEY", "os-key-123")
+    monitor = OpenStatesMonitor(
+        {"name": "os", "kind": "openstates", "states": ["MD"], "base_url": http_server.url("/")}
+    )
+    request = monitor.requests()[0]
+    http_server.route("/bills", b"", status=302, headers={"Location": other_server.url("/bills")})
+    other_server.route("/bills", b'{"results": []}', content_type="application/json")
+    client = monitor.client(None)
+    error = fetch_error_with_headers(client, request.url, request.headers)
+    assert str(error) == "refused 127.0.0.1: it is 127.0.0.1, a loopback address"
+    assert other_server.requests == []  # a public host would get the request, without the key (test above)
+    assert http_server.requests_for("/bills")[0].headers["X-API-KEY"] == "os-key-123"
+
+
+def fetch_error_with_headers(client: HttpClient, url: str, headers: dict[str, str]) -> FetchError:
+    with pytest.raises(FetchError) as caught:
+        client.get(url, headers=headers)
+    return caught.value

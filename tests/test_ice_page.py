@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
 from monitors.ice_page import ListLinks, find_list_links, normalized_text
+from monitors.legislation import Request, WebPageMonitor
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ice"
 PAGE_URL = "https://www.ice.gov/identify-and-arrest/287g"
@@ -158,3 +162,52 @@ def test_volatile_dates_are_masked(snippet: str, expected: str) -> None:
 def test_text_is_unicode_normalized() -> None:
     composed, decomposed = "<main><p>Ca\u00f1on\u00a0City</p></main>", "<main><p>Can\u0303on City</p></main>"
     assert normalized_text(composed.encode()) == normalized_text(decomposed.encode()) == "Ca\u00f1on City"
+
+
+def _python_lines_run(html: bytes, extract: Callable[[bytes], object] = normalized_text) -> int:
+    """How many lines of Python `extract` executes on `html`: a measure of work that, unlike time, does not
+    depend on the machine's load."""
+    count = 0
+
+    def tracer(frame: FrameType, event: str, arg: object) -> object:
+        nonlocal count
+        count += event == "line"
+        return tracer
+
+    sys.settrace(tracer)  # type: ignore[arg-type]
+    try:
+        extract(html)
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_normalized_text_work_grows_linearly_with_the_page() -> None:
+    """Many sibling blocks and chrome elements (a long page): inserting line marks or decomposing chrome
+    through bs4 scans the siblings each time, so 4x the page meant ~10x the work (157 s for 3 MB)."""
+
+    def long_page(blocks: int) -> bytes:
+        return ("<main>" + "<p>Task Force Model</p><button>Share</button>" * blocks + "</main>").encode()
+
+    _python_lines_run(long_page(10))  # first use imports and caches; not part of the measure
+    small, large = _python_lines_run(long_page(250)), _python_lines_run(long_page(1000))
+    assert large / small < 5  # linear: ~4
+    assert normalized_text(long_page(3)) == "Task Force Model\nTask Force Model\nTask Force Model"
+
+
+def test_webpage_text_work_grows_linearly_with_the_page() -> None:
+    """The `webpage` source kind decomposed every script/style/noscript element: the same quadratic scan."""
+    monitor = WebPageMonitor({"name": "tx", "kind": "webpage", "url": "https://gov.texas.gov/news"})
+
+    def page_text(html: bytes) -> object:
+        return monitor.parse(Request("page", monitor.config["url"]), html).page_text
+
+    def long_page(blocks: int) -> bytes:
+        return (
+            "<body>" + "<script>track()</script><p>Executive order</p><noscript>x</noscript>" * blocks
+        ).encode()
+
+    _python_lines_run(long_page(10), page_text)
+    small, large = _python_lines_run(long_page(250), page_text), _python_lines_run(long_page(1000), page_text)
+    assert large / small < 5
+    assert page_text(long_page(2)) == "Executive order Executive order"

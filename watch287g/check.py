@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from monitors.base import ConfigError, FetchError, Monitor, Snapshot, utc_now
 from monitors.http import FetchResult, HttpClient, redact_url
@@ -26,8 +26,15 @@ from watch287g.pipeline import LIST_CHANNELS, process_list, process_page
 if TYPE_CHECKING:
     from watch287g.config import Config
 
-# (url, etag, last_modified, headers): headers carry API keys, never logged
-Fetch = Callable[[str, str | None, str | None, dict[str, str] | None], FetchResult]
+
+class Fetch(Protocol):
+    """One GET (`HttpClient.get`, or a Prefect task around it): headers carry API keys, never logged;
+    `max_bytes` lowers the cap for one response (the program page)."""
+
+    def __call__(
+        self, url: str, etag: str | None, last_modified: str | None, headers: dict[str, str] | None = None,
+        /, max_bytes: int | None = None,
+    ) -> FetchResult: ...  # fmt: skip
 
 
 class SourceFailed(RuntimeError):
@@ -105,20 +112,21 @@ def check_source(store: Store, monitor: Monitor, config: Config, origin: str = "
 
 def plain_fetch(client: HttpClient) -> Fetch:
     def fetch(
-        url: str, etag: str | None, last_modified: str | None, headers: dict[str, str] | None = None
-    ) -> FetchResult:
-        return client.get(url, etag=etag, last_modified=last_modified, headers=headers)
+        url: str, etag: str | None, last_modified: str | None, headers: dict[str, str] | None = None,
+        max_bytes: int | None = None,
+    ) -> FetchResult:  # fmt: skip
+        return client.get(url, etag=etag, last_modified=last_modified, headers=headers, max_bytes=max_bytes)
 
     return fetch
 
 
 def _get(
-    check: Check, channel: str, url: str, conditional: bool, report: CheckReport
+    check: Check, channel: str, url: str, conditional: bool, report: CheckReport, max_bytes: int | None = None
 ) -> tuple[FetchResult, DocumentReport]:
     state = (check.store.channel(check.source, channel) or {}) if conditional else {}
     started, clock = check.now(), time.monotonic()
     try:
-        result = check.fetch(url, state.get("etag"), state.get("last_modified"), None)
+        result = check.fetch(url, state.get("etag"), state.get("last_modified"), None, max_bytes=max_bytes)
     except FetchError as exc:
         row = _fetch_row(check.source, channel, url, started, clock, "error", exc.http_status, 0, str(exc))
         check.store.log_fetch(row)
@@ -140,8 +148,9 @@ def _page_links(check: Check, report: CheckReport) -> dict[str, str | None]:
     """Fetch the page (conditionally), commit it when new, and return the spreadsheet links it holds."""
     assert isinstance(check.monitor, Ice287gMonitor)
     url = check.monitor.url
-    result, doc = _get(check, "page", url, True, report)
+    result, doc = _get(check, "page", url, True, report, max_bytes=check.monitor.max_page_bytes)
     report.documents.append(doc)
+    base = result.final_url  # relative links are relative to where the page is now (it may have moved)
     if result.status == 304:
         stored = check.store.channel(check.source, "page") or {}
         body = check.store.body(stored.get("current_sha256") or "")
@@ -149,10 +158,10 @@ def _page_links(check: Check, report: CheckReport) -> dict[str, str | None]:
             raise SourceFailed(
                 f"{check.source}: the server said 304 Not Modified but no copy of the page is stored"
             )
-        found = find_list_links(body, url)
+        found = find_list_links(body, base)
         links = {"participating": found.participating, "pending": found.pending}
     else:
-        snapshot = _snapshot(check, "page", url, result)
+        snapshot = _snapshot(check, "page", result)
         processed, links = process_page(
             check.store, snapshot, origin=check.origin, deliveries_for=check.deliveries_for
         )
@@ -174,7 +183,7 @@ def _check_list(check: Check, channel: str, url: str | None, report: CheckReport
     if result.status == 304:
         return
     processed = process_list(
-        check.store, _snapshot(check, channel, url, result), origin=check.origin, rules=check.rules,
+        check.store, _snapshot(check, channel, result), origin=check.origin, rules=check.rules,
         deliveries_for=check.deliveries_for,
     )  # fmt: skip
     doc.outcome, doc.events, doc.detail = processed.outcome, len(processed.event_ids), processed.detail
@@ -182,9 +191,10 @@ def _check_list(check: Check, channel: str, url: str | None, report: CheckReport
         _remember_validators(check, channel, url, result)
 
 
-def _snapshot(check: Check, channel: str, url: str, result: FetchResult) -> Snapshot:
+def _snapshot(check: Check, channel: str, result: FetchResult) -> Snapshot:
+    """The document as fetched, under the URL it came from after redirects (credentials removed)."""
     assert result.body is not None
-    return Snapshot(check.source, channel, url, check.now(), result.body, result.status, result.content_type,
+    return Snapshot(check.source, channel, result.final_url, check.now(), result.body, result.status, result.content_type,
                     result.etag, result.last_modified)  # fmt: skip
 
 

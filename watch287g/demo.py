@@ -97,9 +97,10 @@ def run_demo(echo: Callable[[str], None]) -> None:
                 site.publish(participating, pending, intro)
 
                 def fetch(
-                    url: str, etag: str | None, modified: str | None, headers: object = None
-                ) -> FetchResult:
-                    return client.get(url, etag=etag, last_modified=modified)
+                    url: str, etag: str | None, modified: str | None, headers: object = None,
+                    max_bytes: int | None = None,
+                ) -> FetchResult:  # fmt: skip
+                    return client.get(url, etag=etag, last_modified=modified, max_bytes=max_bytes)
 
                 def clock(when: str = when) -> str:  # the demo replays ICE's own publication times
                     return when

@@ -62,7 +62,7 @@ def _one_document(
     report.documents.append(doc)
     if result.status == 304 or result.body is None:
         return []
-    snapshot = Snapshot(check.source, request.channel, request.shown_url, check.now(), result.body, result.status,
+    snapshot = Snapshot(check.source, request.channel, result.final_url, check.now(), result.body, result.status,
                         result.content_type, result.etag, result.last_modified)  # fmt: skip
     processed, follow = process_document(check, monitor, request, snapshot)
     doc.outcome, doc.events, doc.detail = processed.outcome, len(processed.event_ids), processed.detail

@@ -18,7 +18,7 @@ from typing import Any
 
 from requests.structures import CaseInsensitiveDict
 
-FAULT_KINDS = ("delay", "reset", "status", "redirect_loop", "huge", "html_error")
+FAULT_KINDS = ("delay", "reset", "status", "redirect_loop", "huge", "html_error", "drip")
 DEFAULT_HTML_ERROR = (
     b"<!DOCTYPE html><html><head><title>Access Denied</title></head>"
     b"<body><h1>Access Denied</h1><p>Reference #18.5c3e1002</p></body></html>"
@@ -127,7 +127,8 @@ class LoopbackHTTPServer:
         reset: after_headers=False (True: send headers and some bytes, then RST);
         status: code=500, body=b"", headers={};  redirect_loop: (none);
         huge: size (bytes), content_length=True (False: chunked, so only the streamed count can stop it);
-        html_error: body=<an "Access Denied" page>.
+        html_error: body=<an "Access Denied" page>;
+        drip: size=100 bytes, one every interval=0.1 s, in the body (in_headers=True: inside a header line).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; valid: {', '.join(FAULT_KINDS)}")
@@ -247,6 +248,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream_huge(int(opts["size"]), bool(opts.get("content_length", True)))
         elif fault.kind == "html_error":
             self._send(200, opts.get("body", DEFAULT_HTML_ERROR), "text/html; charset=utf-8", {}, send_body)
+        elif fault.kind == "drip":
+            self._drip(
+                int(opts.get("size", 100)), float(opts.get("interval", 0.1)), bool(opts.get("in_headers"))
+            )
 
     def _send(
         self, status: int, body: bytes, content_type: str | None, extra: dict[str, str], send_body: bool
@@ -272,6 +277,26 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.connection.close()
+        self.close_connection = True
+
+    def _drip(self, size: int, interval: float, in_headers: bool) -> None:
+        """A slow server: `size` bytes one at a time, each within any read timeout, the whole far slower."""
+        try:
+            if in_headers:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            else:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+            for _ in range(size):
+                if self.server.owner.stopping.wait(interval):
+                    break
+                self.wfile.write(b"x")
+            if in_headers:
+                self.wfile.write(b"\r\nContent-Length: 0\r\n\r\n")
+        except OSError:  # the client gave up, which is what the test wants
+            pass
         self.close_connection = True
 
     def _stream_huge(self, size: int, content_length: bool) -> None:
