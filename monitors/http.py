@@ -6,6 +6,7 @@ There are no retries here on purpose: Prefect task retries decide when to try ag
 from __future__ import annotations
 
 import re
+import socket
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -176,6 +177,10 @@ def _translate(exc: requests.RequestException, shown: str, timeout: float) -> Fe
         return FetchError(f"invalid URL or header for {shown}", url=shown, transient=False)
     if isinstance(exc, requests.Timeout) or _caused_by(exc, TimeoutError):
         return FetchError(f"timed out after {timeout:g}s fetching {shown}", url=shown, transient=True)
+    if _caused_by(exc, socket.gaierror):  # no such host, or no network: asking again soon will not help
+        host = urlsplit(shown).hostname or shown
+        return FetchError(f"DNS lookup of {host} failed (no network, or no such host) fetching {shown}; "
+                          "not retried", url=shown, transient=False)  # fmt: skip
     return FetchError(f"{_network_reason(exc)} fetching {shown}", url=shown, transient=True)
 
 
