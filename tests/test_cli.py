@@ -131,16 +131,23 @@ def test_installed_demo_shows_renames_not_terminations():
     assert "baseline recorded: 826 events" in result.stdout
 
 
+def _text_of(message: Any) -> str:
+    parts = message.walk() if message.is_multipart() else [message]
+    return "".join(p.get_payload(decode=True).decode() for p in parts if p.get_content_type() == "text/plain")
+
+
 def test_notify_test_reports_each_channel_and_fails_with_the_reason(tmp_path, smtp_server):
     config = _write_config(tmp_path, "https://www.ice.gov/identify-and-arrest/287g")
     config.write_text(
-        config.read_text()
+        config.read_text().replace("identify-and-arrest/287g", "identify-and-arrest/287g?mirror=1")
         + f'subscribers:\n  - name: desk\n    notify: ["{smtp_server.url_for_apprise()}"]\n'
     )
     code, out, _ = _cli("--config", str(config), "notify", "--test", "desk")
     assert code == 0 and out.strip() == "desk via mailto://127.0.0.1: sent"
     (message,) = smtp_server.wait_for(1, timeout=5)
     assert "test" in message["Subject"].lower()
+    body = _text_of(message)  # names the configured source, not a hard-coded page
+    assert "Watching ice-287g: https://www.ice.gov/identify-and-arrest/287g?mirror=1" in body
     smtp_server.mode = "refuse"
     code, out, err = _cli("--config", str(config), "notify", "--test", "desk")
     assert code == 1

@@ -15,17 +15,12 @@ from state import queries
 from state.store import Store
 from watch287g.cli_params import DATE, STATE
 from watch287g.config import DEFAULT_CONFIG, Config, load_config
-from watch287g.render import agreement_line, event_line
+from watch287g.render import agreement_line, event_line, plural
 
 
 def _fail(message: str, code: int = 1) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """'1 message', '2 messages', '0 messages'."""
-    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
 
 
 def nothing_matches(what: str) -> None:
