@@ -373,3 +373,16 @@ def test_an_unknown_host_is_not_retried_and_says_what_was_tried():
                           "https://www.ice.gov.invalid/287g; not retried")  # fmt: skip
     refused = requests.ConnectionError(MaxRetryError(None, "/", ConnectionRefusedError(111, "refused")))  # type: ignore[arg-type]
     assert is_transient(_translate(refused, "http://127.0.0.1:9/", 30))  # still worth retrying
+
+
+def test_backfilled_events_do_not_link_the_live_page(tmp_path):
+    """A backfilled list came from an archive file, never from ICE's page: its evidence names the file."""
+    config = str(_write_config(tmp_path, "https://www.ice.gov/identify-and-arrest/287g"))
+    assert _cli("--config", config, "backfill", str(_manifest(tmp_path)))[0] == 0
+    code, feed, _ = _cli("--config", config, "feed", "--type", "agreement.*")
+    assert code == 0 and "<entry>" in feed
+    assert "identify-and-arrest/287g#" not in feed and 'rel="alternate"' not in feed
+    assert "Source document: backfill file 2025-07-15_participatingAgencies07152025am.xlsx" in feed
+    assert _cli("--config", config, "report", "--html", str(tmp_path / "r.html"))[0] == 0
+    html = (tmp_path / "r.html").read_text()
+    assert "identify-and-arrest/287g#" not in html and "backfill file 2025-07-1" in html

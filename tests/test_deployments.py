@@ -134,12 +134,12 @@ def test_the_summary_counts_and_links_the_new_events() -> None:
     )
     assert text.startswith("# watch287g check: 2 new events, 1 of 2 sources failed\n")
     assert "| agreement.added | TX | 1 |" in text and "| agreement.renamed | FL | 1 |" in text
-    assert "1 baseline events stored" in text
+    assert "1 baseline event stored" in text
     assert "[MOA](https://www.ice.gov/moa.pdf)" in text and "[evidence](http://x/p.xlsx)" in text
     assert "was Ft\\. Myers PD" not in text and "was Ft. Myers PD" in text
     assert "<img" not in text and "](javascript" not in text
     assert "**failed**: md-hb444: HTTP 403 from https://mgaleg.example/x second line" in text
-    assert "Sent 1 messages (2 deliveries)." in text
+    assert "Sent 1 message (2 deliveries)." in text
     rows = sources_table(checks)
     assert rows[0] == {"source": "ice", "channel": "participating", "outcome": "processed", "http_status": 200,
                        "bytes": 10, "ms": 5, "events": 2, "detail": None, "url": "http://x/p.xlsx"}  # fmt: skip

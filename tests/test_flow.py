@@ -236,7 +236,7 @@ def test_the_notify_flow_sends_what_is_due_once(http_server: LoopbackHTTPServer,
     [posted] = http_server.posted_json("/hook")
     assert posted["title"] == "8 new 287(g) agreements in Texas"
     artifacts = _artifacts(state)
-    assert "Sent 1 messages (8 deliveries)." in artifacts["watch287g-notify-summary"].data
+    assert "Sent 1 message (8 deliveries)." in artifacts["watch287g-notify-summary"].data
     assert notify_flow(config, return_state=True).result()["messages"] == 0  # never sent twice
 
 

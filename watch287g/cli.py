@@ -187,7 +187,7 @@ def backfill(ctx: click.Context, manifest: Path, source: str | None) -> None:
         counts[result.outcome] = counts.get(result.outcome, 0) + 1
     events = sum(len(r.event_ids) for r in results)
     summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
-    click.echo(f"{len(results)} files: {summary}; {events} events stored")
+    click.echo(f"{plural(len(results), 'file')}: {summary}; {plural(events, 'event')} stored")
     for row, result in zip(rows, results, strict=True):
         if result.outcome == "quarantined":
             click.echo(f"  quarantined {row.path.name}: {result.detail}")

@@ -138,6 +138,15 @@ def describe(event: dict[str, Any]) -> str:
     return text
 
 
+def backfill_source(event: dict[str, Any]) -> str | None:
+    """What to show instead of a link for a backfilled event: its document came from an archived file (named
+    after the '#' of its stored `url`), not from the live page that URL names. None for any other event."""
+    if event.get("origin") != "backfill":
+        return None
+    name = str(event.get("url") or "").partition("#")[2]
+    return f"backfill file {name}" if name else "a backfill file"
+
+
 def event_line(event: dict[str, Any]) -> str:
     flag = "  [baseline]" if event.get("baseline") else ""
     when = str(event["detected_at"])[:16].replace("T", " ")
