@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from state.store import Store
-from watch287g.cli import _config, _fail, main
+from watch287g.cli import _config, _fail, main, nothing_matches
 from watch287g.cli_params import DATE, OUTPUT, STATE, write_output
 
 
@@ -130,6 +130,8 @@ def export(ctx: click.Context, fmt: str, type_glob: str | None, state: str | Non
         write_output(output, text.encode("utf-8"))
     else:
         click.echo(text, nl=False)
+    if not text.strip() or (fmt == "csv" and text.count("\n") <= 1):  # nothing, or a CSV header alone
+        nothing_matches("agreements" if as_of else "events")
 
 
 @main.command()
@@ -155,6 +157,8 @@ def feed(ctx: click.Context, type_glob: str | None, state: str | None, since: st
         write_output(output, data)
     else:
         click.echo(data.decode("utf-8"), nl=False)
+    if b"<entry>" not in data:  # a valid, empty feed: still say so
+        nothing_matches("events")
 
 
 @main.command()
