@@ -297,25 +297,25 @@ def test_a_failed_check_carries_its_reason_and_prefect_does_not_choke_on_it(
 ) -> None:
     import logging
 
-    from flows.check import CheckFailed, check_flow
+    from flows.check import check_flow
 
     http_server.fault(PAGE_PATH, "status", code=403)
     config = _config(tmp_path, http_server.url(PAGE_PATH))
     state = check_flow(config, return_state=True)
     reason = f"blocked by the server (HTTP 403 Forbidden) for {http_server.url(PAGE_PATH)}"
     assert state.is_failed() and reason in str(state.message)
-    with pytest.raises(CheckFailed, match="HTTP 403") as raised:  # where a deployment's engine resolves it
-        state.result()
-    assert raised.value.summary["sources"][0]["error"] == state.message  # the summary travels with it
+    with pytest.raises(Exception, match="HTTP 403") as raised:  # where a deployment's engine resolves it
+        state.result()  # (on main: TypeError "Unexpected result for failed state: {...}")
+    assert type(raised.value).__name__ == "CheckFailed"
+    assert raised.value.summary["sources"][0]["error"] == state.message  # type: ignore[attr-defined]
     logs = _run_logs(state)
     assert [log.message for log in logs if log.level >= logging.ERROR and reason in log.message]
     assert not [
         log.message for log in logs if "Unexpected result" in log.message or "TypeError" in log.message
     ]
-    with pytest.raises(
-        CheckFailed, match="HTTP 403"
-    ):  # a plain call (return_type "result") raises the reason
+    with pytest.raises(Exception, match="HTTP 403") as raised:  # a plain call (return_type "result") too
         check_flow(config)
+    assert type(raised.value).__name__ == "CheckFailed"
 
 
 def test_a_transient_failure_is_one_line_in_the_log_without_a_traceback(
