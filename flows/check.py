@@ -22,6 +22,7 @@ from monitors.http import FetchResult, HttpClient, is_transient
 from watch287g.check import Fetch
 from watch287g.config import Config, load_config
 from watch287g.lock import Busy
+from watch287g.render import events_phrase, plural
 from watch287g.run import run_once
 
 
@@ -104,13 +105,16 @@ def check_flow(
     except Busy as exc:  # another run is working on the same database: this one does nothing, cleanly
         logger.warning(str(exc))
         return Completed(name=SKIPPED, message=f"skipped: {exc}", data={"skipped": str(exc)})
-    for report in result.checks:
-        logger.info(
-            "%s: %s, %d new events", report.source, "ok" if report.ok else report.error, report.event_count
-        )
-    logger.info("sent %d messages (%d deliveries)", result.sent.messages, result.sent.deliveries)
     summary = result.summary()
     new = run_events(config.database, started, utc_now(), [r.source for r in result.checks])
+    for report in result.checks:
+        baseline = sum(1 for e in new if e["source"] == report.source and e["baseline"])
+        outcome = "ok" if report.ok else report.error
+        logger.info("%s: %s, %s", report.source, outcome, events_phrase(report.event_count, baseline))
+    sent = result.sent
+    logger.info(
+        "sent %s (%s)", plural(sent.messages, "message"), plural(sent.deliveries, "delivery", "deliveries")
+    )
     emitted = emit_events(new, config_path=config.path)
     publish_check_artifacts(result.checks, new, summary["sent"], started)
     logger.info("%d Prefect events emitted", emitted)

@@ -22,6 +22,7 @@ from state.store import Store
 from watch287g.config import load_config
 from watch287g.deliver import deliver
 from watch287g.lock import Busy, run_lock
+from watch287g.render import plural
 
 
 @flow(name="watch287g-notify", log_prints=False)
@@ -45,9 +46,8 @@ def notify_flow(config_path: str = "watch287g.yaml") -> dict[str, Any] | State:
     new = run_events(config.database, started, utc_now(), [m.name for m in config.monitors])
     emitted = emit_events(new, config_path=config.path)
     publish_notify_artifacts(sent, new, started, outbox)
-    logger.info(
-        "sent %d messages (%d deliveries); %d Prefect events", report.messages, report.deliveries, emitted
-    )
+    count = plural(report.messages, "message"), plural(report.deliveries, "delivery", "deliveries")
+    logger.info("sent %s (%s); %d Prefect events", *count, emitted)
     if report.failures:  # the reasons as an exception Prefect can raise when it resolves the state
         reasons = "; ".join(f"delivery failed: {f}" for f in report.failures)
         logger.error("notify failed: %s", reasons)

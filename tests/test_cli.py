@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import socket
 import sqlite3
@@ -389,3 +390,18 @@ def test_backfilled_events_do_not_link_the_live_page(tmp_path):
     assert _cli("--config", config, "report", "--html", str(tmp_path / "r.html"))[0] == 0
     html = (tmp_path / "r.html").read_text()
     assert "identify-and-arrest/287g#" not in html and "backfill file 2025-07-1" in html
+
+
+def test_an_unusable_database_is_one_line_and_debug_shows_the_traceback(tmp_path):
+    config = str(_write_config(tmp_path, "https://www.ice.gov/identify-and-arrest/287g"))
+    (tmp_path / "w.db").mkdir()  # a folder where the database file should be
+    done = _watch287g("--config", config, "events")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith(
+        "error: database error while running `events`: unable to open database file"
+    )
+    assert len(done.stderr.splitlines()) == 1
+    script = Path(sys.executable).parent / "watch287g"
+    debug = subprocess.run([str(script), "--config", config, "events"], capture_output=True, text=True,
+                           timeout=60, env={**os.environ, "WATCH287G_DEBUG": "1"})  # fmt: skip
+    assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr

@@ -15,7 +15,7 @@ from state import queries
 from state.store import Store
 from watch287g.cli_params import DATE, STATE
 from watch287g.config import DEFAULT_CONFIG, Config, load_config
-from watch287g.render import agreement_line, event_line, plural
+from watch287g.render import agreement_line, event_line, events_phrase, plural
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -113,7 +113,7 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
     ]
     for report in summary.get("sources", []):
         baseline = sum(1 for e in stored if e["source"] == report["source"] and e["baseline"])
-        click.echo(f"{report['source']}: {_events_phrase(report['events'], baseline)}")
+        click.echo(f"{report['source']}: {events_phrase(report['events'], baseline)}")
         for doc in report["documents"]:
             detail = f" ({doc['detail']})" if doc["detail"] else ""
             click.echo(f"  {doc['channel']:<13} {doc['outcome']:<12} {doc['url']}{detail}")
@@ -124,13 +124,6 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
         )
     if failures:
         _fail("; ".join(failures))
-
-
-def _events_phrase(events: int, baseline: int) -> str:
-    """'3 new events', or for a source's first check 'baseline recorded: 826 events (never alerted)'."""
-    new = events - baseline
-    parts = [f"baseline recorded: {plural(baseline, 'event')} (never alerted)"] if baseline else []
-    return ", ".join(parts + ([plural(new, "new event")] if new or not baseline else []))
 
 
 def _run_prefect(config: Config, source: str | None) -> tuple[dict[str, Any], list[str]]:

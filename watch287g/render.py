@@ -33,6 +33,13 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (many or singular + 's')}"
 
 
+def events_phrase(events: int, baseline: int) -> str:
+    """'3 new events', or for a source's first check 'baseline recorded: 826 events (never alerted)'."""
+    new = events - baseline
+    parts = [f"baseline recorded: {plural(baseline, 'event')} (never alerted)"] if baseline else []
+    return ", ".join(parts + ([plural(new, "new event")] if new or not baseline else []))
+
+
 def day(value: object) -> str:
     return str(value or "")[:10] or "an unknown date"
 
