@@ -8,6 +8,7 @@ the truth, and so does the CLI's exit code.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import replace
 from typing import Any
 
@@ -20,6 +21,7 @@ from flows.events import emit_events, run_events
 from monitors.base import MONITORS, ConfigError, FetchError, utc_now
 from monitors.http import FetchResult, HttpClient, is_transient
 from watch287g.check import Fetch
+from watch287g.cli_errors import describe
 from watch287g.config import Config, load_config
 from watch287g.lock import Busy
 from watch287g.render import events_phrase, plural
@@ -105,6 +107,10 @@ def check_flow(
     except Busy as exc:  # another run is working on the same database: this one does nothing, cleanly
         logger.warning(str(exc))
         return Completed(name=SKIPPED, message=f"skipped: {exc}", data={"skipped": str(exc)})
+    except (OSError, sqlite3.Error) as exc:  # the disk or the database, not a source: one line, no traceback
+        reason = describe(exc, "run")[0]
+        logger.error(reason)
+        return Failed(message=reason, data=exc)
     summary = result.summary()
     new = run_events(config.database, started, utc_now(), [r.source for r in result.checks])
     for report in result.checks:

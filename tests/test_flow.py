@@ -369,3 +369,30 @@ def test_a_run_that_finds_the_lock_held_is_skipped_not_failed(
     assert state.is_completed() and state.name == "Skipped" and "did nothing" in str(state.message)
     assert result.exit_code == 0 and result.stderr.startswith("skipped: another watch287g run is using ")
     assert "error" not in result.stderr and http_server.requests == []
+
+
+def test_a_locked_database_is_one_line_in_the_flow_and_the_cli(
+    http_server: LoopbackHTTPServer, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from flows.check import check_flow
+    from state.store import Store
+    from watch287g.cli import main
+
+    config = _config(tmp_path, publish(http_server, P07, Q07))
+    Store(tmp_path / "w.db").close()
+    holder = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    try:  # another process (a SQLite client) holds the database exclusively
+        holder.execute("pragma locking_mode = exclusive")
+        holder.execute("begin exclusive")
+        state = check_flow(config, return_state=True)
+        result = CliRunner().invoke(main, ["--config", config, "run"], catch_exceptions=False)
+    finally:
+        holder.close()
+    reason = "database is locked by another process while running `run`"
+    assert state.is_failed() and str(state.message).startswith(reason)
+    assert not [log.message for log in _run_logs(state) if "Traceback" in log.message]
+    assert result.exit_code == 1 and result.stderr.splitlines()[-1].startswith(f"error: {reason}")
