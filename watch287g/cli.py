@@ -37,9 +37,8 @@ def _config(ctx: click.Context) -> Config:
 
 
 def _config_after_command(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
-    if (
-        value is not None
-    ):  # `watch287g events --config FILE` means the same as `watch287g --config FILE events`
+    """`watch287g events --config FILE` means the same as `watch287g --config FILE events`."""
+    if value is not None:
         ctx.ensure_object(dict)["config"] = value
 
 
@@ -119,9 +118,8 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
             click.echo(f"  {doc['channel']:<13} {doc['outcome']:<12} {doc['url']}{detail}")
     sent = summary.get("sent") or {}
     if sent.get("messages"):
-        click.echo(
-            f"sent {plural(sent['messages'], 'message')} ({plural(sent['deliveries'], 'delivery', 'deliveries')})"
-        )
+        deliveries = plural(sent["deliveries"], "delivery", "deliveries")
+        click.echo(f"sent {plural(sent['messages'], 'message')} ({deliveries})")
     if failures:
         _fail("; ".join(failures))
 
@@ -133,10 +131,8 @@ def _run_prefect(config: Config, source: str | None) -> tuple[dict[str, Any], li
 
     state = check_flow(str(config.path), source, return_state=True)
     summary = state.result(raise_on_failure=False)
-    if state.is_completed() and state.name == SKIPPED:
-        raise Busy(
-            str(summary["skipped"]) if isinstance(summary, dict) else state.message
-        )  # said as `skipped:`, exit 0, like --no-prefect
+    if state.is_completed() and state.name == SKIPPED:  # said as `skipped:`, exit 0, like --no-prefect
+        raise Busy(str(summary["skipped"]) if isinstance(summary, dict) else state.message)
     if state.is_completed() and isinstance(summary, dict):
         return summary, []
     if isinstance(summary, CheckFailed):  # the check ran and failed: its summary and reasons
