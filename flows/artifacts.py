@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from watch287g.check import CheckReport
+from watch287g.render import plural
 
 MAX_LISTED = 100  # events listed one by one in the summary; the counts always cover all of them
 MAX_CELL = 300  # characters of a table cell (details and errors can be long)
@@ -89,7 +90,7 @@ def check_summary(
         lines.append("No source was checked (none in the config matches this deployment's parameters).")
     for report in checks:
         outcome = "ok" if report.ok else f"**failed**: {md_text(report.error)}"
-        lines.append(f"- {md_text(report.source)}: {outcome}; {report.event_count} events stored")
+        lines.append(f"- {md_text(report.source)}: {outcome}; {plural(report.event_count, 'event')} stored")
     lines += ["", *_counts(live, baseline)]
     lines += ["", *_listing(live)]
     lines += ["", "## Alerts", "", *_sent_lines(sent)]
@@ -106,7 +107,10 @@ def _counts(live: list[dict[str, Any]], baseline: int) -> list[str]:
     else:
         lines.append("No new events.")
     if baseline:
-        lines += ["", f"{baseline} baseline events stored (the first list of a source: never alerted)."]
+        lines += [
+            "",
+            f"{plural(baseline, 'baseline event')} stored (the first list of a source: never alerted).",
+        ]
     return lines
 
 
@@ -144,7 +148,8 @@ def event_line(event: dict[str, Any]) -> str:
 
 
 def _sent_lines(sent: dict[str, Any]) -> list[str]:
-    lines = [f"Sent {sent.get('messages', 0)} messages ({sent.get('deliveries', 0)} deliveries)."]
+    messages, deliveries = sent.get("messages", 0), sent.get("deliveries", 0)
+    lines = [f"Sent {plural(messages, 'message')} ({plural(deliveries, 'delivery', 'deliveries')})."]
     for failure in sent.get("failures") or []:
         lines.append(f"- **failed**: {md_text(failure)}")
     return lines
@@ -189,7 +194,7 @@ def publish_check_artifacts(
     create_markdown_artifact(
         check_summary(checks, events, sent, started),
         key=CHECK_SUMMARY_KEY,
-        description=f"watch287g check: {live} new events",
+        description=f"watch287g check: {plural(live, 'new event')}",
     )
     create_table_artifact(
         sources_table(checks),  # type: ignore[arg-type]
@@ -206,7 +211,7 @@ def publish_notify_artifacts(
     create_markdown_artifact(
         notify_summary(sent, events, started, outbox),
         key=NOTIFY_SUMMARY_KEY,
-        description=f"watch287g notify: {sent.get('messages', 0)} messages sent",
+        description=f"watch287g notify: {plural(sent.get('messages', 0), 'message')} sent",
     )
     create_table_artifact(
         outbox_table(outbox, started),  # type: ignore[arg-type]

@@ -7,6 +7,8 @@ the truth, and so does the CLI's exit code.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from dataclasses import replace
 from typing import Any
 
@@ -16,12 +18,43 @@ from prefect.states import Completed, Failed, State
 
 from flows.artifacts import publish_check_artifacts
 from flows.events import emit_events, run_events
-from monitors.base import MONITORS, ConfigError, utc_now
+from monitors.base import MONITORS, ConfigError, FetchError, utc_now
 from monitors.http import FetchResult, HttpClient, is_transient
 from watch287g.check import Fetch
+from watch287g.cli_errors import describe
 from watch287g.config import Config, load_config
 from watch287g.lock import Busy
+from watch287g.render import events_phrase, plural
 from watch287g.run import run_once
+
+
+class CheckFailed(RuntimeError):
+    """A check run's outcome was a failure (a source or a delivery failed): the failed state's data, so
+    Prefect can raise it where it resolves the state (`state.result()`, a deployment's engine), with the
+    reasons as its message and the run's summary beside them."""
+
+    def __init__(self, reasons: str, summary: dict[str, Any] | None = None):
+        super().__init__(reasons)
+        self.summary = summary or {}
+
+    def __reduce__(self) -> tuple[Any, ...]:  # results may be pickled: keep the summary
+        return (CheckFailed, (str(self), self.summary))
+
+
+SKIPPED = "Skipped"  # the name of a Completed state: another run held the lock, this one did nothing
+
+
+class _NoFetchTraceback(logging.Filter):
+    """A FetchError is a one-line, expected outcome (its message says what failed and where): Prefect's task
+    log keeps that line but not the traceback it would print under it once retries are exhausted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], FetchError):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+logging.getLogger("prefect.task_runs").addFilter(_NoFetchTraceback())
 
 
 def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -75,19 +108,28 @@ def check_flow(
         result = run_once(config, source, _prefect_fetch)
     except Busy as exc:  # another run is working on the same database: this one does nothing, cleanly
         logger.warning(str(exc))
-        return Completed(message=str(exc))
-    for report in result.checks:
-        logger.info(
-            "%s: %s, %d new events", report.source, "ok" if report.ok else report.error, report.event_count
-        )
-    logger.info("sent %d messages (%d deliveries)", result.sent.messages, result.sent.deliveries)
+        return Completed(name=SKIPPED, message=f"skipped: {exc}", data={"skipped": str(exc)})
+    except (OSError, sqlite3.Error) as exc:  # the disk or the database, not a source: one line, no traceback
+        reason = describe(exc, "run")[0]
+        logger.error(reason)
+        return Failed(message=reason, data=exc)
     summary = result.summary()
     new = run_events(config.database, started, utc_now(), [r.source for r in result.checks])
-    emitted = emit_events(new)
+    for report in result.checks:
+        baseline = sum(1 for e in new if e["source"] == report.source and e["baseline"])
+        outcome = "ok" if report.ok else report.error
+        logger.info("%s: %s, %s", report.source, outcome, events_phrase(report.event_count, baseline))
+    sent = result.sent
+    logger.info(
+        "sent %s (%s)", plural(sent.messages, "message"), plural(sent.deliveries, "delivery", "deliveries")
+    )
+    emitted = emit_events(new, config_path=config.path)
     publish_check_artifacts(result.checks, new, summary["sent"], started)
     logger.info("%d Prefect events emitted", emitted)
-    if result.failures:  # an outcome, not a crash: end Failed with the reasons, no traceback
-        return Failed(message="; ".join(result.failures), data=summary)
+    if result.failures:  # an outcome, not a crash: end Failed with the reasons (as an exception Prefect can
+        reasons = "; ".join(result.failures)  # raise when it resolves the state), logged where operators look
+        logger.error("check failed: %s", reasons)
+        return Failed(message=reasons, data=CheckFailed(reasons, summary))
     return summary
 
 

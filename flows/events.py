@@ -3,7 +3,9 @@
 Prefect events (`watch287g.agreement.added`, ...) let automations react at once: the `notify-on-event`
 deployment in prefect.yaml is triggered by them. Only live, non-baseline events are emitted, and only
 after their transaction committed (the flow emits after `run_once` returned). The payload holds a few
-public fields, never details, apprise URLs or anything from the config.
+public fields, never details, apprise URLs or anything from the config; only the config file's absolute path
+(payload `config_path`, resource label `watch287g.config`), so the triggered notify run reads the same config
+and database as the run that emitted the event.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ def run_events(database: Path, since: str, until: str, sources: Iterable[str]) -
     ]
 
 
-def prefect_event(event: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments of `prefect.events.emit_event` for one stored event."""
+def prefect_event(event: dict[str, Any], config_path: str | Path | None = None) -> dict[str, Any]:
+    """The keyword arguments of `prefect.events.emit_event` for one stored event (of the run that read
+    `config_path`)."""
     kind = str(event["type"])
     details = event.get("details") or {}
     # An agreement, request or bill is its record (stable across renames); a source.* event is about its source,
@@ -55,10 +58,13 @@ def prefect_event(event: dict[str, Any]) -> dict[str, Any]:
     for label in ("state", "model"):
         if event.get(label):
             resource[f"{PREFIX}.{label}"] = str(event[label])
+    config = str(Path(config_path).resolve()) if config_path is not None else None
+    if config:
+        resource[f"{PREFIX}.config"] = config
     payload: dict[str, Any] = {
         "event_id": event["id"], "type": kind, "source": event["source"], "detected_at": event["detected_at"],
         "state": event.get("state"), "agency": event.get("agency"), "model": event.get("model"),
-        "url": event.get("url"), "snapshot_sha256": event.get("snapshot_sha256"),
+        "url": event.get("url"), "snapshot_sha256": event.get("snapshot_sha256"), "config_path": config,
     }  # fmt: skip
     payload.update({key: details[key] for key in _PAYLOAD_DETAILS if details.get(key) is not None})
     return {
@@ -76,8 +82,12 @@ def prefect_event(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def emit_events(events: Iterable[dict[str, Any]], emit: Callable[..., Any] | None = None) -> int:
-    """Emit every live, non-baseline event; returns how many were emitted."""
+def emit_events(
+    events: Iterable[dict[str, Any]],
+    emit: Callable[..., Any] | None = None,
+    config_path: str | Path | None = None,
+) -> int:
+    """Emit every live, non-baseline event (of the run that read `config_path`); returns how many."""
     if emit is None:
         from prefect.events import emit_event
 
@@ -86,6 +96,6 @@ def emit_events(events: Iterable[dict[str, Any]], emit: Callable[..., Any] | Non
     for event in events:
         if event.get("baseline") or event.get("origin") != "live":
             continue
-        emit(**prefect_event(event))
+        emit(**prefect_event(event, config_path))
         count += 1
     return count

@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.states import Completed, Failed, State
 
 from flows.artifacts import publish_notify_artifacts
+from flows.check import SKIPPED, CheckFailed
 from flows.events import emit_events, run_events
 from monitors.base import utc_now
 from state import deliveries
@@ -21,6 +22,7 @@ from state.store import Store
 from watch287g.config import load_config
 from watch287g.deliver import deliver
 from watch287g.lock import Busy, run_lock
+from watch287g.render import plural
 
 
 @flow(name="watch287g-notify", log_prints=False)
@@ -39,14 +41,15 @@ def notify_flow(config_path: str = "watch287g.yaml") -> dict[str, Any] | State:
                 store.close()
     except Busy as exc:  # a check is running on this database and will send what is due when it ends
         logger.warning(str(exc))
-        return Completed(message=str(exc))
+        return Completed(name=SKIPPED, message=f"skipped: {exc}", data={"skipped": str(exc)})
     sent = {"messages": report.messages, "deliveries": report.deliveries, "failures": report.failures}
     new = run_events(config.database, started, utc_now(), [m.name for m in config.monitors])
-    emitted = emit_events(new)
+    emitted = emit_events(new, config_path=config.path)
     publish_notify_artifacts(sent, new, started, outbox)
-    logger.info(
-        "sent %d messages (%d deliveries); %d Prefect events", report.messages, report.deliveries, emitted
-    )
-    if report.failures:
-        return Failed(message="; ".join(f"delivery failed: {f}" for f in report.failures), data=sent)
+    count = plural(report.messages, "message"), plural(report.deliveries, "delivery", "deliveries")
+    logger.info("sent %s (%s); %d Prefect events", *count, emitted)
+    if report.failures:  # the reasons as an exception Prefect can raise when it resolves the state
+        reasons = "; ".join(f"delivery failed: {f}" for f in report.failures)
+        logger.error("notify failed: %s", reasons)
+        return Failed(message=reasons, data=CheckFailed(reasons, sent))
     return sent

@@ -9,6 +9,7 @@ before anything is sent, and a watchdog ends a response that outlives its deadli
 from __future__ import annotations
 
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -236,6 +237,10 @@ def _translate(exc: BaseException, shown: str, timeout: float) -> FetchError:
         return FetchError(f"invalid URL or header for {shown}", url=shown, transient=False)
     if isinstance(exc, requests.Timeout) or _caused_by(exc, TimeoutError):
         return FetchError(f"timed out after {timeout:g}s fetching {shown}", url=shown, transient=True)
+    if _caused_by(exc, socket.gaierror):  # no such host, or no network: asking again soon will not help
+        host = urlsplit(shown).hostname or shown
+        return FetchError(f"DNS lookup of {host} failed (no network, or no such host) fetching {shown}; "
+                          "not retried", url=shown, transient=False)  # fmt: skip
     return FetchError(f"{_network_reason(exc)} fetching {shown}", url=shown, transient=True)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -206,8 +207,11 @@ def render_digest(
     return _message(digest_title(events, period, start, end), intro, events, subscriber)
 
 
-def render_test(subscriber: str, now: str) -> Message:
-    """`watch287g notify --test`: proves the channel works, with one link to check links arrive."""
+def render_test(
+    subscriber: str, now: str, sources: Sequence[tuple[str, str | None]] = (("", ICE_PAGE),)
+) -> Message:
+    """`watch287g notify --test`: proves the channel works, naming the configured sources (name, URL if any)
+    with a link each, to check links arrive."""
 
     def body(fmt: _Text) -> str:
         return fmt.join(
@@ -216,7 +220,14 @@ def render_test(subscriber: str, now: str) -> Message:
                     f"This is a test message from watch287g to {fmt.data(subscriber)}, sent "
                     f"{fmt.data(utc(now))}. If you can read it, 287(g) alerts will reach you here."
                 ),
-                fmt.para(fmt.link("Watching", ICE_PAGE)),
+                *(
+                    fmt.para(
+                        fmt.link(f"Watching {fmt.data(name)}".strip(), url)
+                        if url
+                        else f"Watching {fmt.data(name)}"
+                    )
+                    for name, url in sources
+                ),  # fmt: skip
             ]
         )
 

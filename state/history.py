@@ -134,17 +134,43 @@ group by 1, 2
 order by 1, 2
 """
 
+
+def _agency_key_steps() -> str:
+    """VALUES rows (step, find, put) that turn ' ' || lower(:agency) || ' ' into what
+    monitors.ice_names.agency_key gives for ASCII text: apostrophes dropped, punctuation as spaces, the same
+    abbreviations expanded ("Ft Myers PD" -> "fort myers police department"), so the canned query finds what
+    `watch287g history` finds. Each abbreviation runs twice: in ' st st ' the two overlap."""
+    from monitors.ice_names import _ABBREVIATIONS  # the CLI's own table: one list of abbreviations
+
+    steps = [(mark, "") for mark in ("'", "’", "`", "´")]
+    steps += [(mark, " ") for mark in '.,;:-/()[]{}!?"#%*+=<>@$^~|\\\t'] + [("&", " & ")]
+    steps += [("  ", " ")] * 3
+    steps += [(f" {short} ", f" {full} ") for short, full in _ABBREVIATIONS.items() for _ in range(2)]
+    quoted = [(find.replace("'", "''"), put.replace("'", "''")) for find, put in steps]
+    return ", ".join(f"({n}, '{find}', '{put}')" for n, (find, put) in enumerate(quoted, 1))
+
+
 # `:agency` is matched literally (its % and _ are not wildcards), case-insensitively, against every name the
-# record has had and against its key (so a bill key such as MD|2026RS|HB444 works too).
+# record has had and against its key (so a bill key such as MD|2026RS|HB444 works too), and in its canonical
+# form (abbreviations, punctuation and case folded as the CLI's history does) against every key it has had.
 AGREEMENT_HISTORY = r"""
-with pattern as (
-  select '%' || replace(replace(replace(:agency, '\', '\\'), '%', '\%'), '_', '\_') || '%' as p
+with recursive steps(n, find, put) as (values STEPS),
+canonical(n, text) as (
+  select 0, ' ' || lower(:agency) || ' '
+  union all
+  select c.n + 1, replace(c.text, s.find, s.put) from canonical c join steps s on s.n = c.n + 1
+),
+pattern as (
+  select '%' || replace(replace(replace(:agency, '\', '\\'), '%', '\%'), '_', '\_') || '%' as p,
+         '%' || (select replace(nullif(trim(text), ''), '_', '\_') from canonical order by n desc limit 1) || '%' as k
 ),
 matched as (
   select r.id from records r, pattern
   where :agency != '' and (r.agency like pattern.p escape '\' or r.key like pattern.p escape '\'
+    or r.key like pattern.k escape '\'
     or exists (select 1 from record_versions v where v.record_id = r.id
-               and json_extract(v.record, '$.agency') like pattern.p escape '\'))
+               and (json_extract(v.record, '$.agency') like pattern.p escape '\'
+                    or json_extract(v.record, '$.key') like pattern.k escape '\')))
 )
 select v.record_id, v.valid_from as time, 'version ' || v.version as what, v.status,
        json_extract(v.record, '$.agency') as agency, v.changed as detail,
@@ -155,7 +181,7 @@ select e.record_id, e.detected_at, e.type, case when e.baseline then 'baseline' 
        e.details, e.snapshot_id, e.snapshot_sha256, e.url
 from events e join matched m on m.id = e.record_id
 order by 1, 2, 3
-"""
+""".replace("STEPS", _agency_key_steps())
 
 BILLS_BY_STAGE = """
 select r.status as stage, json_extract(r.record, '$.stage_date') as stage_date, r.state,

@@ -166,7 +166,7 @@ def test_a_list_fetched_by_a_clock_behind_the_history_waits_for_a_later_check(ht
         ("pending", "already_seen"),
     ]
     assert behind.documents[1].detail == (
-        "fetched 2025-07-08T20:00:00+00:00, not after the list interpreted at 2025-07-08T21:00:00+00:00"
+        "fetched 2025-07-08T20:00:00+00:00, before the list interpreted at 2025-07-08T21:00:00+00:00"
     )
     assert queries.events(store.db, include_baseline=False) == []
     later = _check(store, url, tmp_path, at="2025-07-08T22:00:00+00:00")

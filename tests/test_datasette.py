@@ -151,6 +151,17 @@ def test_an_agreements_history_by_its_old_name(served):
     }  # fmt: skip
 
 
+def test_agreement_history_finds_what_the_cli_finds(served):
+    """Abbreviations, punctuation and case are folded as `watch287g history` folds them (issue 9)."""
+    from watch287g.analysts import matching_records
+
+    expected = served.query("agreement_history", agency="ft. myers")
+    for term in ("Ft Myers", "FT MYERS PD", "Fort Myers Police Dept."):
+        rows = served.query("agreement_history", agency=term)
+        assert rows == expected, term
+        assert {r["record_id"] for r in rows} == set(matching_records(served.db, term))
+
+
 def test_bills_by_stage_and_failed_deliveries(served):
     assert [
         (r["stage"], r["state"], r["bill"], r["classification"]) for r in served.query("bills_by_stage")

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -133,12 +134,12 @@ def test_the_summary_counts_and_links_the_new_events() -> None:
     )
     assert text.startswith("# watch287g check: 2 new events, 1 of 2 sources failed\n")
     assert "| agreement.added | TX | 1 |" in text and "| agreement.renamed | FL | 1 |" in text
-    assert "1 baseline events stored" in text
+    assert "1 baseline event stored" in text
     assert "[MOA](https://www.ice.gov/moa.pdf)" in text and "[evidence](http://x/p.xlsx)" in text
     assert "was Ft\\. Myers PD" not in text and "was Ft. Myers PD" in text
     assert "<img" not in text and "](javascript" not in text
     assert "**failed**: md-hb444: HTTP 403 from https://mgaleg.example/x second line" in text
-    assert "Sent 1 messages (2 deliveries)." in text
+    assert "Sent 1 message (2 deliveries)." in text
     rows = sources_table(checks)
     assert rows[0] == {"source": "ice", "channel": "participating", "outcome": "processed", "http_status": 200,
                        "bytes": 10, "ms": 5, "events": 2, "detail": None, "url": "http://x/p.xlsx"}  # fmt: skip
@@ -174,6 +175,34 @@ def test_prefect_events_carry_public_fields_only_and_skip_baseline_and_backfill(
     events = [event, {**event, "baseline": True}, {**event, "origin": "backfill"}, operator]
     assert emit_events(events, emit=lambda **kw: emitted.append(kw)) == 2
     assert [e["event"] for e in emitted] == ["watch287g.agreement.added", "watch287g.delivery.failing"]
+
+
+def test_the_triggered_notify_reads_the_config_of_the_run_that_emitted_the_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9, item 20: the event carries the emitting run's config (absolute), and the trigger's parameters
+    template, rendered as Prefect's automations render it, gives that path to the notify run."""
+    from datetime import datetime
+
+    from prefect.server.events.schemas.events import ReceivedEvent
+    from prefect.server.utilities.user_templates import render_user_template_sync
+
+    from flows.events import emit_events
+
+    monkeypatch.chdir(tmp_path)  # a run started with a relative --param config_path=other.yaml
+    event = {"id": "ab12", "type": "agreement.added", "source": "ice-287g", "detected_at": "t", "state": "TX",
+             "details": {}, "baseline": False, "origin": "live"}  # fmt: skip
+    emitted: list[dict[str, Any]] = []
+    assert emit_events([event], emit=lambda **kw: emitted.append(kw), config_path="other.yaml") == 1
+    [kwargs] = emitted
+    expected = str((tmp_path / "other.yaml").resolve())
+    assert kwargs["payload"]["config_path"] == kwargs["resource"]["watch287g.config"] == expected
+    [trigger] = _deployments()["notify-on-event"]["triggers"]
+    assert trigger["for_each"] == ["watch287g.config"]  # one notify per config, not one for all
+    received = ReceivedEvent(**kwargs, occurred=datetime.now(UTC))
+    rendered = {key: render_user_template_sync(value, {"event": received})
+                for key, value in trigger["parameters"].items()}  # fmt: skip
+    assert rendered == {"config_path": expected}
 
 
 # -- the real server ------------------------------------------------------------------------------------
@@ -414,11 +443,8 @@ def test_deployments_run_on_a_real_server_with_a_process_worker(
         [automation] = api.post("/automations/filter")
         assert automation["trigger"]["expect"] == ["watch287g.*"]
         assert automation["actions"][0]["deployment_id"] == deployments["notify-on-event"]["id"]
-        # The triggered run must work on this test's database, not on the checkout's watch287g.yaml.
-        api.patch(
-            f"/deployments/{deployments['notify-on-event']['id']}",
-            {"parameters": {"config_path": str(config)}},
-        )
+        # The triggered run must work on this test's database, not on the checkout's watch287g.yaml: the
+        # trigger takes the config from the event (issue 9, item 20), nothing is patched here.
 
         def run_ice_check(cli: bool) -> dict[str, Any]:
             if cli:  # the operator's command
@@ -477,7 +503,9 @@ def test_deployments_run_on_a_real_server_with_a_process_worker(
             e["resource"]["prefect.resource.id"].startswith("watch287g.agreement.") for e in texas
         )
         assert all(set(e["payload"]) <= {"event_id", "type", "source", "detected_at", "state", "agency", "model", "url",
-                                         "snapshot_sha256", "was_pending", "list"} for e in events)  # fmt: skip
+                                         "snapshot_sha256", "was_pending", "list", "config_path"}
+               for e in events)  # fmt: skip
+        assert {e["payload"]["config_path"] for e in events} == {str(Path(config).resolve())}
         assert emitted(first["id"]) == []  # baseline events are never emitted
 
         def notified() -> Any:
@@ -488,7 +516,7 @@ def test_deployments_run_on_a_real_server_with_a_process_worker(
 
         notify = _wait("the event-triggered notify-on-event run to complete", RUN_TIMEOUT, notified, logs)
         mark("notify-on-event run completed")
-        assert notify["parameters"] == {"config_path": str(config)}
+        assert notify["parameters"] == {"config_path": str(Path(config).resolve())}
         notify_runs = api.post(
             "/flow_runs/filter", {"deployments": {"id": {"any_": [deployments["notify-on-event"]["id"]]}}}
         )

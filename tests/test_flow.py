@@ -236,7 +236,7 @@ def test_the_notify_flow_sends_what_is_due_once(http_server: LoopbackHTTPServer,
     [posted] = http_server.posted_json("/hook")
     assert posted["title"] == "8 new 287(g) agreements in Texas"
     artifacts = _artifacts(state)
-    assert "Sent 1 messages (8 deliveries)." in artifacts["watch287g-notify-summary"].data
+    assert "Sent 1 message (8 deliveries)." in artifacts["watch287g-notify-summary"].data
     assert notify_flow(config, return_state=True).result()["messages"] == 0  # never sent twice
 
 
@@ -278,3 +278,121 @@ def test_secrets_stay_out_of_prefect_logs_artifacts_and_states(
             seen.append(repr(state.result(raise_on_failure=False)))
     assert len(seen) > 6 and any("delivery failed" in text for text in seen)
     assert not [text for text in seen if password in text]
+
+
+# -- issue 9: what operators see when a run fails or is skipped ----------------------------------------------
+def _run_logs(state: Any) -> list[Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=10)  # logs travel to the server in batches: send what is queued
+    run_filter = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id]))
+    with get_client(sync_client=True) as client:
+        return list(client.read_logs(log_filter=run_filter))
+
+
+def test_a_failed_check_carries_its_reason_and_prefect_does_not_choke_on_it(
+    http_server: LoopbackHTTPServer, tmp_path: Path, fast_retries: None
+) -> None:
+    import logging
+
+    from flows.check import check_flow
+
+    http_server.fault(PAGE_PATH, "status", code=403)
+    config = _config(tmp_path, http_server.url(PAGE_PATH))
+    state = check_flow(config, return_state=True)
+    reason = f"blocked by the server (HTTP 403 Forbidden) for {http_server.url(PAGE_PATH)}"
+    assert state.is_failed() and reason in str(state.message)
+    with pytest.raises(Exception, match="HTTP 403") as raised:  # where a deployment's engine resolves it
+        state.result()  # (on main: TypeError "Unexpected result for failed state: {...}")
+    assert type(raised.value).__name__ == "CheckFailed"
+    assert raised.value.summary["sources"][0]["error"] == state.message  # type: ignore[attr-defined]
+    logs = _run_logs(state)
+    assert [log.message for log in logs if log.level >= logging.ERROR and reason in log.message]
+    assert not [
+        log.message for log in logs if "Unexpected result" in log.message or "TypeError" in log.message
+    ]
+    with pytest.raises(Exception, match="HTTP 403") as raised:  # a plain call (return_type "result") too
+        check_flow(config)
+    assert type(raised.value).__name__ == "CheckFailed"
+
+
+def test_a_transient_failure_is_one_line_in_the_log_without_a_traceback(
+    http_server: LoopbackHTTPServer, tmp_path: Path, fast_retries: None
+) -> None:
+    """The offline first run: retries exhausted, Prefect logs the failure, not the fetch task's traceback."""
+    from flows.check import check_flow
+
+    http_server.fault(PAGE_PATH, "status", code=503)
+    state = check_flow(_config(tmp_path, http_server.url(PAGE_PATH)), return_state=True)
+    assert state.is_failed() and len(http_server.requests_for(PAGE_PATH)) == 4
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        LogFilter,
+        LogFilterTaskRunId,
+        TaskRunFilter,
+        TaskRunFilterFlowRunId,
+    )
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=10)
+
+    with get_client(sync_client=True) as client:
+        tasks = client.read_task_runs(
+            task_run_filter=TaskRunFilter(
+                flow_run_id=TaskRunFilterFlowRunId(any_=[state.state_details.flow_run_id])
+            )
+        )
+        logs = client.read_logs(
+            log_filter=LogFilter(task_run_id=LogFilterTaskRunId(any_=[t.id for t in tasks]))
+        )
+    exhausted = [log.message for log in logs if "Retries are exhausted" in log.message]
+    assert len(exhausted) == 1 and "HTTP 503" in exhausted[0]
+    assert not [log.message for log in logs if "Traceback" in log.message]
+
+
+def test_a_run_that_finds_the_lock_held_is_skipped_not_failed(
+    http_server: LoopbackHTTPServer, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from flows.check import check_flow
+    from watch287g.cli import main
+    from watch287g.config import load_config
+    from watch287g.lock import run_lock
+
+    config = _config(tmp_path, publish(http_server, P07, Q07))
+    with run_lock(load_config(config).database):  # another run at work on the same database
+        state = check_flow(config, return_state=True)
+        result = CliRunner().invoke(main, ["--config", config, "run"], catch_exceptions=False)
+    assert state.is_completed() and state.name == "Skipped" and "did nothing" in str(state.message)
+    assert result.exit_code == 0 and result.stderr.startswith("skipped: another watch287g run is using ")
+    assert "error" not in result.stderr and http_server.requests == []
+
+
+def test_a_locked_database_is_one_line_in_the_flow_and_the_cli(
+    http_server: LoopbackHTTPServer, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from flows.check import check_flow
+    from state.store import Store
+    from watch287g.cli import main
+
+    config = _config(tmp_path, publish(http_server, P07, Q07))
+    Store(tmp_path / "w.db").close()
+    holder = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    try:  # another process (a SQLite client) holds the database exclusively
+        holder.execute("pragma locking_mode = exclusive")
+        holder.execute("begin exclusive")
+        state = check_flow(config, return_state=True)
+        result = CliRunner().invoke(main, ["--config", config, "run"], catch_exceptions=False)
+    finally:
+        holder.close()
+    reason = "database is locked by another process while running `run`"
+    assert state.is_failed() and str(state.message).startswith(reason)
+    assert not [log.message for log in _run_logs(state) if "Traceback" in log.message]
+    assert result.exit_code == 1 and result.stderr.splitlines()[-1].startswith(f"error: {reason}")

@@ -861,17 +861,20 @@ def test_a_transaction_that_reads_first_waits_for_another_writer_instead_of_fail
 
 def test_a_list_not_later_than_the_last_one_interpreted_is_already_seen() -> None:
     """Issue 9: an older list (a repeated backfill row, a live list stamped by a clock behind) was interpreted
-    against newer state. It is now skipped and stored nowhere; the same instant counts as seen too."""
+    against newer state. It is now skipped and stored nowhere; at the same instant only other bytes count."""
     store = Store(None)
     process(store, P0714)
     process(store, P0715)
     tables = {t: store.db.table(t).count for t in ("events", "snapshots", "records", "record_versions")}
-    for name, when in ((P0714, None), (P0707, None), (P0708, at(P0715))):
+    for name, when in ((P0714, None), (P0707, None), (P0708, "2025-07-15T11:59:59+00:00")):
         result, events = process(store, name, when)
         assert (result.outcome, events) == ("already_seen", [])
     assert result.detail == (
-        "fetched 2025-07-15T12:00:00+00:00, not after the list interpreted at 2025-07-15T12:00:00+00:00"
+        "fetched 2025-07-15T11:59:59+00:00, before the list interpreted at 2025-07-15T12:00:00+00:00"
     )
+    assert process(store, P0715, at(P0715))[0].outcome == "unchanged"  # a resumed backfill's last list
     assert {t: store.db.table(t).count for t in tables} == tables
+    # Other bytes at the same instant are a later list (two live checks within one second).
+    assert process(store, P0708, at(P0715))[0].outcome == "processed"
     # A later list is interpreted as ever; a time without a zone is UTC.
     assert process(store, P0714, "2025-07-16T09:00:00")[0].outcome == "processed"

@@ -35,7 +35,7 @@ from monitors.ice_names import agency_key
 from state import history as sql
 from state import queries
 from state.store import LAYOUT_FIELDS
-from watch287g.render import describe, headline, utc
+from watch287g.render import backfill_source, describe, headline, utc
 
 EXPORT_COLUMNS = ("id", "type", "detected_at", "state", "agency", "model", "bill", "summary", "source_url",
                   "moa_url", "snapshot_sha256", "baseline", "origin")  # fmt: skip
@@ -297,7 +297,10 @@ def atom_feed(db: Any, *, type_glob: str | None = None, state: str | None = None
         _element(entry, "updated", _stamp(event["detected_at"]))
         _element(entry, "category", term=event["type"])
         evidence = [f"Seen {utc(event['detected_at'])} ({event['origin']})."]
-        if event.get("url"):
+        archived = backfill_source(event)  # a backfilled list was never at the live page's address: no link
+        if archived:
+            evidence.append(f"Source document: {archived} (kept in the database)")
+        elif event.get("url"):
             _element(entry, "link", href=event["url"], rel="alternate", title="source document")
             evidence.append(f"Source document: {event['url']}")
         moa = _moa_url(event)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +13,19 @@ import click
 from monitors.base import ConfigError
 from state import queries
 from state.store import Store
+from watch287g.cli_params import DATE, STATE
 from watch287g.config import DEFAULT_CONFIG, Config, load_config
-from watch287g.render import agreement_line, event_line
+from watch287g.render import agreement_line, event_line, events_phrase, plural
 
 
 def _fail(message: str, code: int = 1) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def nothing_matches(what: str) -> None:
+    """A command with nothing to show says so (on stderr, so --json output stays empty)."""
+    click.echo(f"no {what} match", err=True)
 
 
 def _config(ctx: click.Context) -> Config:
@@ -31,7 +36,41 @@ def _config(ctx: click.Context) -> Config:
         raise  # unreachable; keeps type checkers content
 
 
-@click.group()
+def _config_after_command(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """`watch287g events --config FILE` means the same as `watch287g --config FILE events`."""
+    if value is not None:
+        ctx.ensure_object(dict)["config"] = value
+
+
+class _Commands(click.Group):
+    """The command group: every command also takes --config after its name, and whatever escapes a command
+    is one line `error: …` (see watch287g/cli_errors.py), never a traceback."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        cmd.params.append(
+            click.Option(["--config", "config_path"], type=click.Path(path_type=Path), expose_value=False,
+                         callback=_config_after_command, help="config file (also accepted before the command)")
+        )  # fmt: skip
+        super().add_command(cmd, name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from watch287g.cli_errors import debugging, describe
+
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:  # a bad value or option: one line, as for every other bad input
+            command = exc.ctx.info_name if exc.ctx is not None and exc.ctx.parent is not None else None
+            _fail(f"{command + ': ' if command else ''}{exc.format_message()}", 2)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if debugging():
+                raise
+            message, code = describe(exc, ctx.invoked_subcommand or "watch287g")
+            _fail(message, code)
+
+
+@click.group(cls=_Commands)
 @click.option(
     "--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG, show_default=True
 )
@@ -55,8 +94,12 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
             config.monitor(source)
         except ConfigError as exc:
             _fail(str(exc), 2)
+    from flows.events import run_events
+    from monitors.base import utc_now
     from watch287g.lock import Busy
 
+    started, names = utc_now(), [m.name for m in config.monitors]
+    stored_before = {e["id"] for e in run_events(config.database, started, utc_now(), names)}  # same second
     try:
         summary, failures = _run_plain(config, source) if no_prefect else _run_prefect(config, source)
     except ConfigError as exc:
@@ -64,27 +107,39 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
     except Busy as exc:  # another run is at work: this one exits cleanly, having done nothing
         click.echo(f"skipped: {exc}", err=True)
         return
+    stored = [
+        e for e in run_events(config.database, started, utc_now(), names) if e["id"] not in stored_before
+    ]
     for report in summary.get("sources", []):
-        click.echo(f"{report['source']}: {report['events']} new events")
+        baseline = sum(1 for e in stored if e["source"] == report["source"] and e["baseline"])
+        click.echo(f"{report['source']}: {events_phrase(report['events'], baseline)}")
         for doc in report["documents"]:
             detail = f" ({doc['detail']})" if doc["detail"] else ""
             click.echo(f"  {doc['channel']:<13} {doc['outcome']:<12} {doc['url']}{detail}")
     sent = summary.get("sent") or {}
     if sent.get("messages"):
-        click.echo(f"sent {sent['messages']} messages ({sent['deliveries']} deliveries)")
+        deliveries = plural(sent["deliveries"], "delivery", "deliveries")
+        click.echo(f"sent {plural(sent['messages'], 'message')} ({deliveries})")
     if failures:
         _fail("; ".join(failures))
 
 
 def _run_prefect(config: Config, source: str | None) -> tuple[dict[str, Any], list[str]]:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows.check import check_flow
+    from flows.check import SKIPPED, CheckFailed, check_flow
+    from watch287g.lock import Busy
 
     state = check_flow(str(config.path), source, return_state=True)
     summary = state.result(raise_on_failure=False)
+    if state.is_completed() and state.name == SKIPPED:  # said as `skipped:`, exit 0, like --no-prefect
+        raise Busy(str(summary["skipped"]) if isinstance(summary, dict) else state.message)
     if state.is_completed() and isinstance(summary, dict):
         return summary, []
-    return (summary if isinstance(summary, dict) else {}), [str(state.message or state.name)]
+    if isinstance(summary, CheckFailed):  # the check ran and failed: its summary and reasons
+        return summary.summary, [str(summary)]
+    if isinstance(summary, BaseException):  # a crash (disk full, a locked database...): said in one line
+        raise summary
+    return {}, [str(state.message or state.name)]
 
 
 def _run_plain(config: Config, source: str | None) -> tuple[dict[str, Any], list[str]]:
@@ -127,10 +182,10 @@ def backfill(ctx: click.Context, manifest: Path, source: str | None) -> None:
         counts[result.outcome] = counts.get(result.outcome, 0) + 1
     events = sum(len(r.event_ids) for r in results)
     summary = ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in sorted(counts.items()))
-    click.echo(f"{len(results)} files: {summary}; {events} events stored")
+    click.echo(f"{plural(len(results), 'file')}: {summary}; {plural(events, 'event')} stored")
     if counts.get("already_seen"):
         click.echo(
-            "  already seen: not later than the list last interpreted on their channel (history only moves"
+            "  already seen: earlier than the list last interpreted on their channel (history only moves"
             " forward; a repeated or resumed backfill skips what it already did)"
         )
     for row, result in zip(rows, results, strict=True):
@@ -142,9 +197,9 @@ BACKFILL_WAIT_SECONDS = 600.0  # a run takes seconds, minutes with retries; then
 
 
 @main.command()
-@click.option("--since", help="only events detected on or after this date (YYYY-MM-DD)")
+@click.option("--since", type=DATE, help="only events detected on or after this date (YYYY-MM-DD)")
 @click.option("--type", "type_glob", help="event type glob, e.g. 'agreement.*'")
-@click.option("--state", help="USPS state code, e.g. TX")
+@click.option("--state", type=STATE, help="USPS state code, e.g. TX (or the state's name)")
 @click.option("--no-baseline", is_flag=True, help="hide the events of each source's first check")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
 @click.pass_context
@@ -166,11 +221,13 @@ def events(
         store.close()
     for row in rows:
         click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True) if as_json else event_line(row))
+    if not rows:
+        nothing_matches("events")
 
 
 @main.command()
-@click.option("--as-of", "as_of", help="date or ISO timestamp (default: now)")
-@click.option("--state", help="USPS state code")
+@click.option("--as-of", "as_of", type=DATE, help="date or ISO timestamp (default: now)")
+@click.option("--state", type=STATE, help="USPS state code (or the state's name)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
 @click.pass_context
 def agreements(ctx: click.Context, as_of: str | None, state: str | None, as_json: bool) -> None:
@@ -179,18 +236,14 @@ def agreements(ctx: click.Context, as_of: str | None, state: str | None, as_json
 
     store = Store(_config(ctx).database)
     try:
-        if as_of:
-            datetime.fromisoformat(as_of)  # a date or an ISO timestamp, nothing else
         rows = queries.agreements_as_of(store.db, as_of or utc_now(), state=state)
-    except ValueError:
-        _fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD) or ISO timestamp", 2)
     finally:
         store.close()
     for row in rows:
         click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True) if as_json else agreement_line(row))
     if not as_json:
         active = sum(r["status"] == "active" for r in rows)
-        click.echo(f"{active} active, {len(rows) - active} missing")
+        click.echo(f"{active} active, {len(rows) - active} missing" if rows else "no agreements match")
 
 
 @main.command()

@@ -11,7 +11,8 @@ import click
 
 from monitors.base import ConfigError
 from state.store import Store
-from watch287g.cli import _config, _fail, main
+from watch287g.cli import _config, _fail, main, nothing_matches, plural
+from watch287g.cli_params import OUTPUT
 from watch287g.config import Config
 
 
@@ -25,7 +26,9 @@ def _deliver_and_report(config: Config) -> bool:
     finally:
         store.close()
     if report.messages:
-        click.echo(f"sent {report.messages} messages ({report.deliveries} deliveries)")
+        click.echo(
+            f"sent {plural(report.messages, 'message')} ({plural(report.deliveries, 'delivery', 'deliveries')})"
+        )
     if report.skipped:
         click.echo(f"skipped: {report.skipped}; what is due stays pending", err=True)
     for failure in report.failures:
@@ -78,6 +81,8 @@ def deliveries(ctx: click.Context, status: str | None, as_json: bool) -> None:
             error = f"  ({row['last_error']})" if row["last_error"] else ""
             click.echo(f"{row['id']:>6} {row['status']:<8} {row['subscriber']:<20} {row['label']:<28} "
                        f"{row['type']:<24} {row['state'] or '--':<3}{row['agency'] or ''}{error}")  # fmt: skip
+    if not rows:
+        nothing_matches("deliveries")
 
 
 @main.command()
@@ -86,7 +91,13 @@ def doctor(ctx: click.Context) -> None:
     """Check the database: integrity, foreign keys, WAL mode; report migrations, backlog and last checks."""
     from state.maintenance import doctor as run_doctor
 
-    store = Store(_config(ctx).database)
+    database = Path(_config(ctx).database)
+    if not database.is_file():  # opening it would create an empty database and call it healthy
+        _fail(f"database {database} does not exist (run `watch287g run` or `backfill` first)")
+    try:
+        store = Store(database)
+    except sqlite3.DatabaseError as exc:
+        _fail(f"{database} is not a readable SQLite database ({exc})")
     try:
         problems, facts = run_doctor(store)
     finally:
@@ -99,7 +110,7 @@ def doctor(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("target", type=OUTPUT)
 @click.pass_context
 def backup(ctx: click.Context, target: Path) -> None:
     """A consistent copy of the database, safe while runs are writing (restore: see README)."""

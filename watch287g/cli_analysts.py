@@ -10,12 +10,13 @@ from typing import Any
 import click
 
 from state.store import Store
-from watch287g.cli import _config, _fail, main
+from watch287g.cli import _config, _fail, main, nothing_matches
+from watch287g.cli_params import DATE, OUTPUT, STATE, write_output
 
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
-@click.option("--as-of", "as_of", help="count agreements active at this date (default: now)")
+@click.option("--as-of", "as_of", type=DATE, help="count agreements active at this date (default: now)")
 @click.pass_context
 def states(ctx: click.Context, as_json: bool, as_of: str | None) -> None:
     """Each state's 287(g) policy (state / local agencies), its active agreements, and the evidence."""
@@ -54,9 +55,9 @@ def classify(file: Any, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--html", "html_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--html", "html_path", required=True, type=OUTPUT,
               help="write the report (one self-contained HTML page) to this file")  # fmt: skip
-@click.option("--as-of", "as_of", help="date or ISO timestamp (default: now)")
+@click.option("--as-of", "as_of", type=DATE, help="date or ISO timestamp (default: now)")
 @click.pass_context
 def report(ctx: click.Context, html_path: Path, as_of: str | None) -> None:
     """An HTML report: agreements over time by model, a map of the states by policy, the latest events."""
@@ -103,11 +104,13 @@ def history(ctx: click.Context, term: str, as_json: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
               help="CSV with a header, or JSON lines")  # fmt: skip
 @click.option("--type", "type_glob", help="event type glob, e.g. 'agreement.*'")
-@click.option("--state", help="USPS state code, e.g. TX")
-@click.option("--since", help="only events detected on or after this date (YYYY-MM-DD)")
+@click.option("--state", type=STATE, help="USPS state code, e.g. TX (or the state's name)")
+@click.option("--since", type=DATE, help="only events detected on or after this date (YYYY-MM-DD)")
 @click.option("--baseline", is_flag=True, help="include the events of each source's first check")
-@click.option("--as-of", "as_of", help="export the agreements in force at this date instead of events")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="file (default stdout)")
+@click.option(
+    "--as-of", "as_of", type=DATE, help="export the agreements in force at this date instead of events"
+)
+@click.option("--output", "-o", type=OUTPUT, help="file (default stdout)")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, type_glob: str | None, state: str | None, since: str | None,
            baseline: bool, as_of: str | None, output: Path | None) -> None:  # fmt: skip
@@ -121,23 +124,23 @@ def export(ctx: click.Context, fmt: str, type_glob: str | None, state: str | Non
         else:
             text = export_events(store.db, fmt, type_glob=type_glob, state=state, since=since,
                                  include_baseline=baseline)  # fmt: skip
-    except ValueError:
-        _fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD) or ISO timestamp", 2)
     finally:
         store.close()
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text.encode("utf-8"))
     else:
         click.echo(text, nl=False)
+    if not text.strip() or (fmt == "csv" and text.count("\n") <= 1):  # nothing, or a CSV header alone
+        nothing_matches("agreements" if as_of else "events")
 
 
 @main.command()
 @click.option("--type", "type_glob", help="event type glob, e.g. 'agreement.*'")
-@click.option("--state", help="USPS state code, e.g. TX")
-@click.option("--since", help="only events detected on or after this date (YYYY-MM-DD)")
+@click.option("--state", type=STATE, help="USPS state code, e.g. TX (or the state's name)")
+@click.option("--since", type=DATE, help="only events detected on or after this date (YYYY-MM-DD)")
 @click.option("--baseline", is_flag=True, help="include the events of each source's first check")
 @click.option("--url", "feed_url", help="the URL the feed will be published at (its rel=self link)")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="file (default stdout)")
+@click.option("--output", "-o", type=OUTPUT, help="file (default stdout)")
 @click.pass_context
 def feed(ctx: click.Context, type_glob: str | None, state: str | None, since: str | None, baseline: bool,
          feed_url: str | None, output: Path | None) -> None:  # fmt: skip
@@ -151,9 +154,11 @@ def feed(ctx: click.Context, type_glob: str | None, state: str | None, since: st
     finally:
         store.close()
     if output:
-        output.write_bytes(data)
+        write_output(output, data)
     else:
         click.echo(data.decode("utf-8"), nl=False)
+    if b"<entry>" not in data:  # a valid, empty feed: still say so
+        nothing_matches("events")
 
 
 @main.command()

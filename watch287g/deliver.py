@@ -20,7 +20,8 @@ def deliver(store: Store, config: Config, now: str | None = None) -> SendReport:
 def send_test(config: Config, subscriber_name: str, now: str | None = None) -> list[tuple[str, str | None]]:
     """A test message to every channel of one subscriber: [(channel label, None or the failure reason)]."""
     subscriber = config.routing.subscriber(subscriber_name)
-    message = render_test(subscriber.name, now or utc_now())
+    sources = [(m.name, m.config.get("url")) for m in config.monitors]  # what this config really watches
+    message = render_test(subscriber.name, now or utc_now(), sources)
     results = []
     for target in subscriber.targets:
         ok, reason = apprise_send(target.url, message)

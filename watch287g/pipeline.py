@@ -71,11 +71,14 @@ def process_list(
     source's records as stored, and is updated here after the commit, which saves re-reading them.
     """
     channel = store.channel(snapshot.source, snapshot.channel) or {}
-    # History only moves forward: a list not later than the last one interpreted on this channel (a manifest
+    # History only moves forward: a list earlier than the last one interpreted on this channel (a manifest
     # run again or resumed, an archive older than the live history) is never interpreted against newer state.
+    # The same instant with other bytes is a later list: times have one-second steps and two live checks can
+    # share one (a manifest cannot: it refuses two lists of one kind at one time), and the same bytes at the
+    # same instant (a resumed backfill's last list) are `unchanged` below.
     last_at = channel.get("updated_at")
-    if last_at and not _later(snapshot.fetched_at, last_at):
-        detail = f"fetched {snapshot.fetched_at}, not after the list interpreted at {last_at}"
+    if last_at and _later(last_at, snapshot.fetched_at):
+        detail = f"fetched {snapshot.fetched_at}, before the list interpreted at {last_at}"
         return Processed(snapshot.channel, "already_seen", detail=detail)
     # The same bytes as the last processed list, or as the last valid one (a list served again after a
     # quarantined one): the records in force already say what these bytes say.

@@ -33,6 +33,13 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (many or singular + 's')}"
 
 
+def events_phrase(events: int, baseline: int) -> str:
+    """'3 new events', or for a source's first check 'baseline recorded: 826 events (never alerted)'."""
+    new = events - baseline
+    parts = [f"baseline recorded: {plural(baseline, 'event')} (never alerted)"] if baseline else []
+    return ", ".join(parts + ([plural(new, "new event")] if new or not baseline else []))
+
+
 def day(value: object) -> str:
     return str(value or "")[:10] or "an unknown date"
 
@@ -136,6 +143,15 @@ def describe(event: dict[str, Any]) -> str:
     elif event.get("type") == "page.changed":
         text += f": {details.get('url')}"
     return text
+
+
+def backfill_source(event: dict[str, Any]) -> str | None:
+    """What to show instead of a link for a backfilled event: its document came from an archived file (named
+    after the '#' of its stored `url`), not from the live page that URL names. None for any other event."""
+    if event.get("origin") != "backfill":
+        return None
+    name = str(event.get("url") or "").partition("#")[2]
+    return f"backfill file {name}" if name else "a backfill file"
 
 
 def event_line(event: dict[str, Any]) -> str:

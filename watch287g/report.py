@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from monitors.ice_names import MODELS, STATES
 from state import queries
 from state.store import Store
-from watch287g.render import headline, utc
+from watch287g.render import backfill_source, headline, utc
 from watch287g.report_svg import MODEL_COLOURS, POLICY_STYLE, area_chart, tile_map
 from watch287g.states import state_table
 
@@ -110,7 +110,8 @@ def _evidence(event: dict[str, Any]) -> str:
     if event.get("type") == "agreement.moa_published":
         document = str(details.get("document") or "moa")
         links.append(_link(after.get(f"{document}_url"), document.upper()))
-    links.append(_link(event.get("url"), "page" if event.get("type") == "page.changed" else "ICE list"))
+    archived = backfill_source(event)  # a backfilled list was never at the live page's address: no link
+    links.append(_e(archived) if archived else _link(event.get("url"), "page" if event.get("type") == "page.changed" else "ICE list"))  # fmt: skip
     for url in (details.get("sources") or [])[:2]:
         links.append(_link(url, "bill"))
     for item in (details.get("instruments") or [])[:2]:

@@ -14,6 +14,7 @@ from monitors.ice_names import STATES
 from monitors.policy import from_bills, load_seed, policies
 from state import queries
 from state.store import Store
+from watch287g.render import plural
 
 
 def state_table(store: Store, as_of: str) -> list[dict[str, Any]]:
@@ -26,7 +27,7 @@ def state_table(store: Store, as_of: str) -> list[dict[str, Any]]:
         count = active.get(state, 0)
         note = ""
         if "ban" in labels and count:
-            note = f"{count} agreements still listed as active despite a ban"
+            note = f"{plural(count, 'agreement')} still listed as active despite a ban"
         elif labels[1] == "mandate" and not count:
             note = "mandate in force but no active agreement listed"
         rows.append({
