@@ -23,9 +23,12 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+SENDING_COMMANDS = ("run", "notify")  # only these resolve the notify URLs' secrets; the rest only read
+
+
 def _config(ctx: click.Context) -> Config:
     try:
-        return load_config(ctx.obj["config"])
+        return load_config(ctx.obj["config"], secrets=ctx.command.name in SENDING_COMMANDS)
     except ConfigError as exc:
         _fail(str(exc), 2)
         raise  # unreachable; keeps type checkers content
