@@ -17,7 +17,7 @@ from prefect.states import Completed, Failed, State
 from flows.artifacts import publish_check_artifacts
 from flows.events import emit_events, run_events
 from monitors.base import MONITORS, ConfigError, utc_now
-from monitors.http import FetchResult, HttpClient, is_transient
+from monitors.http import FetchResult, HttpClient, is_transient, redact_url
 from watch287g.check import Fetch
 from watch287g.config import Config, load_config
 from watch287g.lock import Busy
@@ -29,13 +29,21 @@ def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
     return isinstance(state.data, BaseException) and is_transient(state.data)
 
 
+def _fetch_run_name() -> str:
+    """The task run's name without secrets: Prefect prints it on every retry and stores it (LegiScan puts
+    its API key in the query, so the name is built from the redacted URL, never from the raw parameter)."""
+    from prefect.runtime import task_run
+
+    return f"fetch {redact_url(str(task_run.parameters.get('url', '')))}"
+
+
 @task(
     name="fetch",
     retries=3,
     retry_delay_seconds=[2, 10, 30],
     retry_condition_fn=_retry_transient,
     cache_policy=NO_CACHE,
-    task_run_name="fetch {url}",
+    task_run_name=_fetch_run_name,
 )
 def fetch_task(
     client: HttpClient,

@@ -3,6 +3,7 @@ the database do not need them. Real SMTP server with AUTH on loopback, the real 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,3 +126,32 @@ def test_commands_that_send_still_name_the_missing_secret(tmp_path, args):
     assert result.stderr.strip().splitlines() == [
         "error: subscribers[0].notify[0]: environment variable UNSET_SMTP_PASSWORD is not set"
     ]
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_apprise_debug_stays_out_of_the_root_loggers_handlers(http_server):
+    """Prefect's console and API handlers hang on the root logger: apprise's debug lines (the webhook's
+    token, the server's reply) must not reach them, while the failure's reason is still read from them."""
+    from notifiers.outbox import apprise_send
+    from notifiers.render import render_test
+
+    http_server.route("/hook/tok-4f9a7c1e", "reply-b7e2 internal detail", status=500)
+    root, collect = logging.getLogger(), _Collect()
+    root.addHandler(collect)
+    try:
+        ok, reason = apprise_send(f"json://127.0.0.1:{http_server.port}/hook/tok-4f9a7c1e",
+                                  render_test("desk", "2025-07-08T00:00:00+00:00"))  # fmt: skip
+    finally:
+        root.removeHandler(collect)
+    assert not ok and reason and "500" in reason  # the reason still comes from apprise's log
+    shown = [r.getMessage() for r in collect.records if r.name.startswith("apprise")]
+    assert not shown, shown[:3]
+    assert logging.getLogger("apprise").propagate  # restored afterwards
