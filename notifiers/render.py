@@ -11,22 +11,16 @@ an email's text/plain part from the HTML). Pure functions; the wording of each e
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from notifiers.wording import TITLE_LIMIT, clean, digest_title, kind_of, sections, span, summary, title_for
-from watch287g.render import headline, plural, utc
+from watch287g.render import headline, link_url, one_line, plural, utc
 
 __all__ = ["Message", "render_alert", "render_digest", "render_test", "title_for", "link_url", "utc"]
 
 ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
 DIFF_LINES = 20  # changed lines of a page.changed diff shown in a message
-# Characters a link may keep as they are; anything else is percent-encoded (so no "|", "<", ">", "@", "!",
-# quote or space can reach a Slack link, an HTML attribute or apprise's pattern restoring).
-_URL_SAFE = "-._~:/?#$&()+,;=%"
-_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 # Slack mrkdwn: "<", ">" open and close links and mentions, "|" splits them, the others format text.
 _SLACK = str.maketrans({"<": "‹", ">": "›", "|": "¦", "*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
 
@@ -39,23 +33,9 @@ class Message:
     markdown: str  # Slack mrkdwn
 
 
-def link_url(value: object) -> str | None:
-    """The URL to link to (percent-encoded where needed) if `value` is an http(s) URL with a plain host."""
-    if not isinstance(value, str):
-        return None
-    url = quote(value.strip(), safe=_URL_SAFE)
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not _HOST.fullmatch(parts.netloc):
-        return None
-    return url
-
-
 class _Text:
     def data(self, value: str) -> str:
-        return clean(value)
+        return one_line(value)
 
     def link(self, label: str, url: object) -> str:
         target = link_url(url)
@@ -79,7 +59,7 @@ class _Text:
 
 class _Html(_Text):
     def data(self, value: str) -> str:
-        return html.escape(clean(value), quote=True)
+        return html.escape(one_line(value), quote=True)
 
     def link(self, label: str, url: object) -> str:
         target = link_url(url)
@@ -106,7 +86,7 @@ class _Html(_Text):
 
 class _Slack(_Text):
     def data(self, value: str) -> str:
-        return clean(value).translate(_SLACK)
+        return one_line(value).translate(_SLACK)
 
     def link(self, label: str, url: object) -> str:
         target = link_url(url)  # no "|", ">", "@", "!" or space left: it can only be this link

@@ -15,7 +15,7 @@ from monitors.base import ConfigError
 from state import queries
 from state.store import Store
 from watch287g.config import DEFAULT_CONFIG, Config, load_config
-from watch287g.render import agreement_line, event_line
+from watch287g.render import agreement_line, event_line, guard_terminal
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -41,6 +41,7 @@ def _config(ctx: click.Context) -> Config:
 @click.pass_context
 def main(ctx: click.Context, config_path: Path) -> None:
     """Watch ICE's 287(g) agreement lists and turn their changes into events."""
+    guard_terminal()  # nothing read from a document may drive the terminal (escape sequences, bidi)
     ctx.obj = {"config": config_path}
 
 
