@@ -21,6 +21,11 @@ __all__ = ["Message", "render_alert", "render_digest", "render_test", "title_for
 
 ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
 DIFF_LINES = 20  # changed lines of a page.changed diff shown in a message
+# One message lists at most MAX_ITEMS events and is at most MAX_BYTES in each format (99,000 invented
+# agreements made one 51.5 MB e-mail); the rest are counted ("and N more") and their source lists linked.
+MAX_ITEMS = 50
+MAX_BYTES = 200_000
+SOURCE_LINKS = 3  # source lists linked for the events not listed
 # Slack mrkdwn: "<", ">" open and close links and mentions, "|" splits them, the others format text.
 _SLACK = str.maketrans({"<": "‹", ">": "›", "|": "¦", "*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
 
@@ -144,7 +149,7 @@ def _item(fmt: _Text, event: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _body(fmt: _Text, intro: str, events: list[dict[str, Any]], footer: str) -> str:
+def _body(fmt: _Text, intro: str, events: list[dict[str, Any]], footer: str, left_out: list[dict[str, Any]]) -> str:  # fmt: skip
     blocks = [fmt.para(intro)]
     for state, groups in sections(events):
         everything = [e for _, group in groups for e in group]
@@ -153,18 +158,39 @@ def _body(fmt: _Text, intro: str, events: list[dict[str, Any]], footer: str) -> 
         for event_type, group in groups:
             blocks.append(fmt.heading(f"{kind_of(event_type).heading} ({len(group)})"))
             blocks.append(fmt.items([_item(fmt, e) for e in group]))
+    if left_out:
+        blocks.append(fmt.para(_more(fmt, len(events), left_out)))
     blocks.append(fmt.para(footer))
     return fmt.join(blocks)
 
 
-def _message(title: str, intro: str, events: list[dict[str, Any]], subscriber: str) -> Message:
-    def body(fmt: _Text) -> str:
-        footer = f"Sent to {fmt.data(subscriber)} by watch287g. Times are UTC."
-        return _body(fmt, intro, events, footer)
+def _more(fmt: _Text, shown: int, left_out: list[dict[str, Any]]) -> str:
+    """ "...and N more": where the events not listed can be read (their source lists, the feed, the report)."""
+    urls = list(dict.fromkeys(str(e["url"]) for e in left_out if e.get("url")))
+    links = [fmt.link("Source list", url) for url in urls[:SOURCE_LINKS]]
+    if len(urls) > SOURCE_LINKS:
+        links.append(f"and {plural(len(urls) - SOURCE_LINKS, 'other source')}")
+    where = f" They are in: {'; '.join(links)}." if links else ""
+    return (f"…and {plural(len(left_out), 'more event')} not listed here (this message lists {shown}: "
+            f"{', '.join(summary(left_out))} left out).{where} watch287g's feed and report list every event.")  # fmt: skip
 
+
+def _message(title: str, intro: str, events: list[dict[str, Any]], subscriber: str) -> Message:
+    def bodies(shown: int) -> list[str]:
+        return [
+            _body(fmt, intro, events[:shown], f"Sent to {fmt.data(subscriber)} by watch287g. Times are UTC.",
+                  events[shown:])
+            for fmt in _FORMATS
+        ]  # fmt: skip
+
+    shown = min(len(events), MAX_ITEMS)
+    rendered = bodies(shown)
+    while shown > 1 and max(len(body.encode()) for body in rendered) > MAX_BYTES:
+        shown //= 2  # halving: a handful of renderings at most, whatever the events hold
+        rendered = bodies(shown)
     one_line = clean(title)
     one_line = one_line if len(one_line) <= TITLE_LIMIT else one_line[: TITLE_LIMIT - 1] + "…"
-    return Message(one_line, *(body(fmt) for fmt in _FORMATS))
+    return Message(one_line, *rendered)
 
 
 def _counted(events: list[dict[str, Any]]) -> str:
