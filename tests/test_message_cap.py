@@ -25,14 +25,14 @@ def _items(text: str) -> int:
     return len(re.findall(r"^- ", text, flags=re.MULTILINE))
 
 
-def test_a_5000_event_digest_lists_50_and_counts_the_rest(five_thousand):
+def test_a_5000_event_digest_lists_100_and_counts_the_rest(five_thousand):
     message = render_digest(
         five_thousand, "desk", "daily", "2025-07-07T00:00:00+00:00", "2025-07-16T00:00:00+00:00"
     )
     for body in (message.html, message.text, message.markdown):
         assert len(body.encode()) <= MAX_BYTES
     assert _items(message.text) == MAX_ITEMS == message.html.count("<li>")
-    assert "…and 4950 more events not listed here (this message lists 50:" in message.text
+    assert "…and 4900 more events not listed here (this message lists 100:" in message.text
     assert f"Source list: {P0708}" in message.text or "Source list: https://www.ice.gov/" in message.text
     assert "5000 events" in message.text  # the counts are of everything
     assert "feed and report list every event" in message.markdown
