@@ -57,9 +57,12 @@ _FORMAT = re.compile(f"[{FORMAT_CHARS}]")
 def clean_text(value: object) -> str:
     """Cell text with NBSP, odd spaces and line breaks folded, control and format characters removed (see
     CONTROL_CHARS) and the ends trimmed."""
-    text = unicodedata.normalize("NFKC", str(value or ""))
-    text = _FORMAT.sub("", _CONTROL.sub(" ", text))
-    return " ".join(text.split())
+    return visible_text(unicodedata.normalize("NFKC", str(value or "")))
+
+
+def visible_text(value: str | None) -> str:
+    """One line: control characters become spaces, format characters go, runs of whitespace are one space."""
+    return " ".join(_FORMAT.sub("", _CONTROL.sub(" ", value or "")).split())
 
 
 @lru_cache(maxsize=4096)

@@ -145,3 +145,15 @@ def test_the_report_and_messages_neither_show_bidi_nor_grow_with_a_huge_name(tmp
         assert len(body.encode()) < 5_000 and "x" * 300 not in body
         assert not [c for c in INVISIBLE if c in body]
     assert events
+
+
+def test_a_bill_title_from_an_api_is_stripped_and_cut():
+    from monitors.bill_sources import parse_legiscan_bill
+
+    fixture = Path(__file__).parent / "fixtures" / "legislation" / "legiscan_bill_AK_HB3_2011_dataset.json"
+    payload = json.loads(fixture.read_text())["payload"]
+    payload["bill"]["title"] = "Invoice\u202efdp.exe \x1b[2J" + "x" * 100_000
+    payload["bill"]["description"] = "\u200b" + "y" * 100_000
+    record = parse_legiscan_bill(payload)
+    assert record["title"].startswith("Invoicefdp.exe [2J") and len(record["title"]) == 1000
+    assert record["abstract"].startswith("yyy") and len(record["abstract"]) == 5000
