@@ -12,8 +12,9 @@ every SQLite connection Datasette opens before handing over to Datasette's own c
 is enforced by a progress handler that runs *between* SQLite's steps, and `randomblob(1e9)` or
 `hex(randomblob(4e8))` is one step (measured: 3-4.5 s past a 3 s limit, 2 GB of memory for one query), so the
 length of any one value is capped (`MAX_VALUE_BYTES`, 4.5x the largest real ICE list: larger cells are
-not served) and with it every step's time and memory; SQLite's own heap is capped too. Errors are answered
-without tracebacks (Datasette prints them, with local variables, to the console).
+not served) and with it every step's time and memory; so is one answer's total, and SQLite's own heap.
+Errors are answered without tracebacks (Datasette prints them, with local variables, to the console), and
+cells are shown without control or format characters.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from state import history, maintenance
+from watch287g.render import printable
 
 SQL_TIME_LIMIT_MS = 3000
 MAX_VALUE_BYTES = 500_000  # longest string or blob one SQL value may be (the real lists are ~110 KB)
@@ -213,20 +215,27 @@ class _Limits:
 
     @staticmethod
     def handle_exception(request: Any, exception: Exception) -> Any:
-        """An unexpected error: one line on the console, a plain answer without traceback or internals."""
+        """An unexpected error (not Datasette's own 4xx, which it answers itself): one line on the console,
+        a plain answer without traceback or internals."""
         from datasette import Response
         from datasette.utils.asgi import Base400
         from datasette.views.base import DatasetteError
 
         if isinstance(exception, Base400 | DatasetteError):
-            status, message = (
-                getattr(exception, "status", 400),
-                str(exception.args[0] if exception.args else ""),
-            )
-        else:
-            status, message = 400 if request.method != "GET" else 500, "the request could not be handled"
+            return None
+        status = 500 if request.method in ("GET", "HEAD") else 400
         print(f"error: {request.method} {request.path}: {type(exception).__name__}", file=sys.stderr)
-        return Response.text(f"Error {status}: {message}\n", status=status)
+        return Response.text(f"Error {status}: the request could not be handled\n", status=status)
+
+    @staticmethod
+    def render_cell(value: Any) -> Any:
+        """Text holding control or format characters (a bidi override shows "fdp.exe" as "exe.pdf") is shown
+        without them, escaped; any other value is left to Datasette (which escapes it)."""
+        from markupsafe import escape
+
+        if isinstance(value, str) and printable(value) != value:
+            return escape(printable(value))
+        return None
 
 
 def _budgeted(make_row: Any, limit: int) -> Any:
@@ -260,6 +269,7 @@ def run_datasette(argv: list[str]) -> None:
     hooks = type("watch287g_limits", (), {
         "prepare_connection": staticmethod(hookimpl(_Limits.prepare_connection)),
         "handle_exception": staticmethod(hookimpl(tryfirst=True)(_Limits.handle_exception)),
+        "render_cell": staticmethod(hookimpl(_Limits.render_cell)),
     })  # fmt: skip
     pm.register(hooks, name="watch287g_limits")
     cli.main(args=argv, prog_name="datasette")
