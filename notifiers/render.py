@@ -11,11 +11,13 @@ an email's text/plain part from the HTML). Pure functions; the wording of each e
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from notifiers.wording import TITLE_LIMIT, clean, digest_title, kind_of, sections, span, summary, title_for
-from watch287g.render import headline, link_url, one_line, plural, utc
+from watch287g.render import headline, one_line, plural, utc
 
 __all__ = ["Message", "render_alert", "render_digest", "render_test", "title_for", "link_url", "utc"]
 
@@ -27,6 +29,10 @@ DIFF_LINES = 20  # changed lines of a page.changed diff shown in a message
 MAX_ITEMS = 100
 MAX_BYTES = 200_000
 SOURCE_LINKS = 3  # source lists linked for the events not listed
+# Characters a link may keep as they are; anything else is percent-encoded (so no "|", "<", ">", "@", "!",
+# quote or space can reach a Slack link, an HTML attribute or apprise's pattern restoring).
+_URL_SAFE = "-._~:/?#$&()+,;=%"
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 # Slack mrkdwn: "<", ">" open and close links and mentions, "|" splits them, the others format text.
 _SLACK = str.maketrans({"<": "‹", ">": "›", "|": "¦", "*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
 
@@ -37,6 +43,21 @@ class Message:
     html: str  # email; every URL is also the visible text of its link
     text: str  # plain text
     markdown: str  # Slack mrkdwn
+
+
+def link_url(value: object) -> str | None:
+    """The URL to link to (percent-encoded where needed) if `value` is an http(s) URL with a plain host (no
+    user:password@): the one test for every link made from data (messages, report, feed)."""
+    if not isinstance(value, str):
+        return None
+    url = quote(value.strip(), safe=_URL_SAFE)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not _HOST.fullmatch(parts.netloc):
+        return None
+    return url
 
 
 class _Text:

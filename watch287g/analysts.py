@@ -32,10 +32,11 @@ from urllib.parse import quote
 from monitors.base import utc_now
 from monitors.bills import bill_key, normalise_identifier
 from monitors.ice_names import agency_key
+from notifiers.render import link_url
 from state import history as sql
 from state import queries
 from state.store import LAYOUT_FIELDS
-from watch287g.render import describe, headline, link_url, one_line, printable, utc
+from watch287g.render import describe, headline, one_line, printable, utc
 
 EXPORT_COLUMNS = ("id", "type", "detected_at", "state", "agency", "model", "bill", "summary", "source_url",
                   "moa_url", "snapshot_sha256", "baseline", "origin")  # fmt: skip

@@ -11,16 +11,11 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from monitors.ice_names import CONTROL_CHARS, FORMAT_CHARS
 
 Data = Callable[[str], str]
 CELL_LIMIT = 300  # characters of one value shown in a report or message (stored names are cut at parse time)
-# Characters a link may keep as they are; anything else is percent-encoded (so no "|", "<", ">", "@", "!",
-# quote or space can reach a Slack link, an HTML attribute or apprise's pattern restoring).
-_URL_SAFE = "-._~:/?#$&()+,;=%"
-_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 _TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # all but tab, newline
 _FORMAT = re.compile(f"[{FORMAT_CHARS}]")
 _CONTROL = re.compile(f"[{CONTROL_CHARS}\u2028\u2029]")
@@ -80,21 +75,6 @@ def one_line(value: object, limit: int = CELL_LIMIT) -> str:
     """A value for a layout cell (report, message, feed title): `flat`, at most `limit` characters."""
     text = flat(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def link_url(value: object) -> str | None:
-    """The URL to link to (percent-encoded where needed) if `value` is an http(s) URL with a plain host (no
-    user:password@): the one test for every link made from data (messages, report, feed)."""
-    if not isinstance(value, str):
-        return None
-    url = quote(value.strip(), safe=_URL_SAFE)
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not _HOST.fullmatch(parts.netloc):
-        return None
-    return url
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from monitors.ice_names import MODELS, STATES
+from notifiers.render import link_url
 from state import queries
 from state.store import Store
-from watch287g.render import flat, headline, link_url, one_line, utc
+from watch287g.render import flat, headline, one_line, utc
 from watch287g.report_svg import MODEL_COLOURS, POLICY_STYLE, area_chart, tile_map
 from watch287g.states import state_table
 
