@@ -3,9 +3,11 @@
 A message is a plain-text title and three bodies (HTML for email, plain text, Slack mrkdwn) made by one layout
 over three formats. Everything taken from a fetched page or spreadsheet (or from the config) is data, never
 markup: HTML-escaped; in mrkdwn stripped of every character Slack, or apprise's Slack plugin (which restores
-`<!channel>`, `<@user>` and `<url|text>` in bodies), would read as markup; control and bidi characters become
-spaces everywhere. Only http(s) URLs become links, and every HTML link shows its URL as its text (apprise makes
-an email's text/plain part from the HTML). Pure functions; the wording of each event is watch287g.render's.
+`<!channel>`, `<@user>` and `<url|text>` in bodies), would read as markup; control characters become spaces
+and format characters (bidi overrides, zero-width) go, everywhere; one value shows at most 300 characters, one
+message at most MAX_ITEMS events and MAX_BYTES per format. Only http(s) URLs without user:password@ become
+links, and every HTML link shows its URL as its text (apprise makes an email's text/plain part from the HTML).
+Pure functions; the wording of each event is watch287g.render's.
 """
 
 from __future__ import annotations
