@@ -165,6 +165,20 @@ def test_a_stop_signal_stops_datasette_and_removes_the_copy(serving: Serving, si
     assert list(serving.tmp.iterdir()) == []  # no copy of the database left behind
 
 
+def test_datasette_does_not_outlive_a_killed_serve(serving: Serving) -> None:
+    child = serving.datasette_pid()
+    try:
+        serving.process.kill()  # SIGKILL: no handler runs in serve
+        serving.process.wait(timeout=15)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{child}").exists() and b"zombie" not in Path(f"/proc/{child}/status").read_bytes():
+            assert time.monotonic() < deadline, "Datasette still running"
+            time.sleep(0.05)
+    finally:
+        if Path(f"/proc/{child}").exists():
+            os.kill(child, signal.SIGKILL)
+
+
 def test_serving_beyond_loopback_is_warned_about(tmp_path: Path) -> None:
     from watch287g.datasette_metadata import is_loopback
 

@@ -165,7 +165,7 @@ def is_loopback(host: str) -> bool:
 def run_until_stopped(command: list[str]) -> int:
     """Run Datasette in its own process group until it exits or this process is told to stop (Ctrl-C,
     SIGTERM, SIGHUP); then stop the whole group, so nothing keeps the port or the copy open."""
-    process = subprocess.Popen(command, start_new_session=True)
+    process = subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent)
     stopping: list[int] = []
 
     def stop(signum: int, _frame: Any) -> None:
@@ -183,6 +183,16 @@ def run_until_stopped(command: list[str]) -> int:
         _stop_group(process)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _die_with_parent() -> None:
+    """In the child, before Datasette starts (Linux): SIGTERM when `serve` dies, even by SIGKILL, which no
+    handler can catch."""
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the signal handlers above still stop it
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 class _Stopped(Exception):
