@@ -15,7 +15,7 @@ from monitors.base import ConfigError
 from state import queries
 from state.store import Store
 from watch287g.config import DEFAULT_CONFIG, Config, load_config
-from watch287g.render import agreement_line, event_line, guard_terminal
+from watch287g.render import agreement_line, event_line
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -23,12 +23,9 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-SENDING_COMMANDS = ("run", "notify")  # only these resolve the notify URLs' secrets; the rest only read
-
-
 def _config(ctx: click.Context) -> Config:
-    try:
-        return load_config(ctx.obj["config"], secrets=ctx.command.name in SENDING_COMMANDS)
+    try:  # only the commands that send resolve the notify URLs' secrets; the others only read the database
+        return load_config(ctx.obj["config"], secrets=ctx.command.name in ("run", "notify"))
     except ConfigError as exc:
         _fail(str(exc), 2)
         raise  # unreachable; keeps type checkers content
@@ -41,6 +38,8 @@ def _config(ctx: click.Context) -> Config:
 @click.pass_context
 def main(ctx: click.Context, config_path: Path) -> None:
     """Watch ICE's 287(g) agreement lists and turn their changes into events."""
+    from watch287g.render import guard_terminal
+
     guard_terminal()  # nothing read from a document may drive the terminal (escape sequences, bidi)
     ctx.obj = {"config": config_path}
 
