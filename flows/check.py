@@ -17,7 +17,7 @@ from prefect.states import Completed, Failed, State
 from flows.artifacts import publish_check_artifacts
 from flows.events import emit_events, run_events
 from monitors.base import MONITORS, ConfigError, utc_now
-from monitors.http import FetchResult, HttpClient, is_transient, redact_url
+from monitors.http import FetchResult, HttpClient, is_transient
 from watch287g.check import Fetch
 from watch287g.config import Config, load_config
 from watch287g.lock import Busy
@@ -33,6 +33,8 @@ def _fetch_run_name() -> str:
     """The task run's name without secrets: Prefect prints it on every retry and stores it (LegiScan puts
     its API key in the query, so the name is built from the redacted URL, never from the raw parameter)."""
     from prefect.runtime import task_run
+
+    from monitors.http import redact_url
 
     return f"fetch {redact_url(str(task_run.parameters.get('url', '')))}"
 
