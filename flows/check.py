@@ -62,13 +62,23 @@ def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
     return isinstance(state.data, BaseException) and is_transient(state.data)
 
 
+def _fetch_run_name() -> str:
+    """The task run's name without secrets: Prefect prints it on every retry and stores it (LegiScan puts
+    its API key in the query, so the name is built from the redacted URL, never from the raw parameter)."""
+    from prefect.runtime import task_run
+
+    from monitors.http import redact_url
+
+    return f"fetch {redact_url(str(task_run.parameters.get('url', '')))}"
+
+
 @task(
     name="fetch",
     retries=3,
     retry_delay_seconds=[2, 10, 30],
     retry_condition_fn=_retry_transient,
     cache_policy=NO_CACHE,
-    task_run_name="fetch {url}",
+    task_run_name=_fetch_run_name,
 )
 def fetch_task(
     client: HttpClient,

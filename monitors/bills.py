@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from monitors.ice_names import STATES
+from monitors.ice_names import STATES, visible_text
 
 if TYPE_CHECKING:  # the parsers, importable from here too (loaded on first use: they import this module)
     from monitors.bill_sources import MARYLAND_SELECTORS as MARYLAND_SELECTORS
@@ -66,6 +66,7 @@ def stage_rank(stage: str | None) -> int:
 # ---- keys -------------------------------------------------------------------------------------------------
 
 _STATE_BY_NAME = {name.upper(): code for code, name in STATES.items()}
+TITLE_LIMIT, ABSTRACT_LIMIT = 1000, 5000  # characters stored of a bill's title and abstract
 
 
 def state_code(value: str) -> str:
@@ -306,8 +307,8 @@ def make_record(
         "state": state_code(state),
         "session": session_id(session),
         "identifier": shown,
-        "title": " ".join((title or "").split()),
-        "abstract": " ".join((abstract or "").split()),
+        "title": _field(title, TITLE_LIMIT),
+        "abstract": _field(abstract, ABSTRACT_LIMIT),
         "stage": derived,
         "stage_date": derived_date,
         "actions": annotated,
@@ -319,6 +320,13 @@ def make_record(
         "change_hash": change_hash,
         "status": status,
     }
+
+
+def _field(value: str | None, limit: int) -> str:
+    """A title or abstract as stored and shown: one line without control or format characters (bidi
+    overrides), at most `limit` characters (a page or API can send anything)."""
+    text = visible_text(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _shown_or_none(identifier: str) -> str | None:

@@ -16,7 +16,7 @@ from monitors.base import ParseError
 from monitors.ice_names import agency_key, clean_text, signed_date, state_code, support_model, unwrap_url
 from monitors.xlsx import Sheet, read_first_sheet
 
-PARSER_VERSION = "ice_lists/1"
+PARSER_VERSION = "ice_lists/2"  # 2: control and format characters removed, long fields cut
 
 # header text (cleaned, upper case) -> field name
 _HEADER_ALIASES = {
@@ -26,6 +26,10 @@ _HEADER_ALIASES = {
 }  # fmt: skip
 REQUIRED_COLUMNS = ("state", "agency", "model")
 AGENCY_TYPES = ("County", "Municipality", "State Agency", "Tribal", "Federal")
+# Longest text kept per field (the longest real agency name is under 100 characters): a 100,000-character
+# cell would otherwise be stored, alerted and laid out as it is. A longer value is cut, with a warning.
+FIELD_LIMIT = 300
+URL_LIMIT = 2000
 
 # Fields that make up an agreement's content; `row` and `hidden` are layout, not content.
 CONTENT_FIELDS = (
@@ -78,6 +82,10 @@ def parse_list(data: bytes) -> ParsedList:
             name: sheet.hyperlinks[(index, i)] for i, name in link_columns if (index, i) in sheet.hyperlinks
         }
         record, problem = _record(cells, links, index, index in sheet.hidden_rows, present)
+        if not problem:
+            warnings += [
+                f"row {index + 1}: {name} longer than {limit} characters, cut" for name, limit in _cut(record)
+            ]
         if problem:
             warnings.append(f"row {index + 1}: {problem}; row skipped")
         elif record["key"] in seen:
@@ -135,6 +143,19 @@ def _record(
         record["addendum_url"] = unwrap_url(links.get("addendum"))
     record["row"], record["hidden"] = index + 1, hidden
     return record, None
+
+
+def _cut(record: dict[str, Any]) -> list[tuple[str, int]]:
+    """Cut over-long text fields in place (and re-key the record); the fields cut and their limits."""
+    cut = []
+    for name, value in record.items():
+        limit = URL_LIMIT if name.endswith("_url") else FIELD_LIMIT
+        if isinstance(value, str) and len(value) > limit and name != "key":
+            record[name] = value[:limit].rstrip()
+            cut.append((name, limit))
+    if cut:
+        record["key"] = record_key(record["state"], record["agency"], record["model"])
+    return cut
 
 
 @lru_cache(maxsize=1024)

@@ -39,11 +39,30 @@ _ABBREVIATIONS = {
 }  # fmt: skip
 
 
+# Characters that are never content in a cell and can deceive a reader or a terminal: control characters
+# (C0 and C1: escape sequences, carriage returns) become spaces; format characters (Unicode category Cf:
+# bidi overrides such as U+202E that show "fdp.exe" as "exe.pdf", zero-width spaces and joiners, soft
+# hyphens) are removed. Output uses the same classes (watch287g/render.py), as a second line of defence.
+CONTROL_CHARS = "\x00-\x1f\x7f-\x9f"
+FORMAT_CHARS = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+_CONTROL = re.compile(f"[{CONTROL_CHARS}]")
+_FORMAT = re.compile(f"[{FORMAT_CHARS}]")
+
+
 @lru_cache(maxsize=65536)
 def clean_text(value: object) -> str:
-    """Cell text with NBSP, odd spaces and line breaks folded and the ends trimmed."""
-    text = unicodedata.normalize("NFKC", str(value or ""))
-    return " ".join(text.split())
+    """Cell text with NBSP, odd spaces and line breaks folded, control and format characters removed (see
+    CONTROL_CHARS) and the ends trimmed."""
+    return visible_text(unicodedata.normalize("NFKC", str(value or "")))
+
+
+def visible_text(value: str | None) -> str:
+    """One line: control characters become spaces, format characters go, runs of whitespace are one space."""
+    return " ".join(_FORMAT.sub("", _CONTROL.sub(" ", value or "")).split())
 
 
 @lru_cache(maxsize=4096)

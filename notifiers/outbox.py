@@ -7,6 +7,7 @@ channel that keeps failing alerts the operators once, and once more when it reco
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -193,9 +194,17 @@ def apprise_send(url: str, message: Message) -> tuple[bool, str | None]:
         body, body_format = message.text, apprise.NotifyFormat.TEXT
     sender = apprise.Apprise()
     sender.add(service)
-    with apprise.LogCapture(level=apprise.logging.DEBUG, fmt="%(levelname)s %(message)s") as log:
-        result = sender.notify(title=message.title, body=body, body_format=body_format)
-        lines = log.getvalue().splitlines()
+    # Apprise's debug log holds the URL's tokens and the server's reply: captured here for `_reason` (which
+    # is scrubbed before it is stored), and kept from the root logger's handlers (Prefect's console and API
+    # log handlers would print and store it).
+    logger = logging.getLogger("apprise")
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        with apprise.LogCapture(level=apprise.logging.DEBUG, fmt="%(levelname)s %(message)s") as log:
+            result = sender.notify(title=message.title, body=body, body_format=body_format)
+            lines = log.getvalue().splitlines()
+    finally:
+        logger.propagate = propagate
     return (True, None) if result is True else (False, _reason(lines) or f"apprise returned {result!r}")
 
 

@@ -3,9 +3,11 @@
 A message is a plain-text title and three bodies (HTML for email, plain text, Slack mrkdwn) made by one layout
 over three formats. Everything taken from a fetched page or spreadsheet (or from the config) is data, never
 markup: HTML-escaped; in mrkdwn stripped of every character Slack, or apprise's Slack plugin (which restores
-`<!channel>`, `<@user>` and `<url|text>` in bodies), would read as markup; control and bidi characters become
-spaces everywhere. Only http(s) URLs become links, and every HTML link shows its URL as its text (apprise makes
-an email's text/plain part from the HTML). Pure functions; the wording of each event is watch287g.render's.
+`<!channel>`, `<@user>` and `<url|text>` in bodies), would read as markup; control characters become spaces
+and format characters (bidi overrides, zero-width) go, everywhere; one value shows at most 300 characters, one
+message at most MAX_ITEMS events and MAX_BYTES per format. Only http(s) URLs without user:password@ become
+links, and every HTML link shows its URL as its text (apprise makes an email's text/plain part from the HTML).
+Pure functions; the wording of each event is watch287g.render's.
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from notifiers.wording import TITLE_LIMIT, clean, digest_title, kind_of, sections, span, summary, title_for
-from watch287g.render import headline, plural, utc
+from watch287g.render import headline, one_line, plural, utc
 
 __all__ = ["Message", "render_alert", "render_digest", "render_test", "title_for", "link_url", "utc"]
 
 ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
 DIFF_LINES = 20  # changed lines of a page.changed diff shown in a message
+# One message lists at most MAX_ITEMS events and is at most MAX_BYTES in each format (99,000 invented
+# agreements made one 51.5 MB e-mail); the rest are counted ("and N more") and their source lists linked.
+# The busiest real week (July 7-15, 2025: 74 events, 32 KB of HTML) is still listed whole.
+MAX_ITEMS = 100
+MAX_BYTES = 200_000
+SOURCE_LINKS = 3  # source lists linked for the events not listed
 # Characters a link may keep as they are; anything else is percent-encoded (so no "|", "<", ">", "@", "!",
 # quote or space can reach a Slack link, an HTML attribute or apprise's pattern restoring).
 _URL_SAFE = "-._~:/?#$&()+,;=%"
@@ -41,7 +49,8 @@ class Message:
 
 
 def link_url(value: object) -> str | None:
-    """The URL to link to (percent-encoded where needed) if `value` is an http(s) URL with a plain host."""
+    """The URL to link to (percent-encoded where needed) if `value` is an http(s) URL with a plain host (no
+    user:password@): the one test for every link made from data (messages, report, feed)."""
     if not isinstance(value, str):
         return None
     url = quote(value.strip(), safe=_URL_SAFE)
@@ -56,7 +65,7 @@ def link_url(value: object) -> str | None:
 
 class _Text:
     def data(self, value: str) -> str:
-        return clean(value)
+        return one_line(value)
 
     def link(self, label: str, url: object) -> str:
         target = link_url(url)
@@ -80,7 +89,7 @@ class _Text:
 
 class _Html(_Text):
     def data(self, value: str) -> str:
-        return html.escape(clean(value), quote=True)
+        return html.escape(one_line(value), quote=True)
 
     def link(self, label: str, url: object) -> str:
         target = link_url(url)
@@ -107,7 +116,7 @@ class _Html(_Text):
 
 class _Slack(_Text):
     def data(self, value: str) -> str:
-        return clean(value).translate(_SLACK)
+        return one_line(value).translate(_SLACK)
 
     def link(self, label: str, url: object) -> str:
         target = link_url(url)  # no "|", ">", "@", "!" or space left: it can only be this link
@@ -165,7 +174,7 @@ def _item(fmt: _Text, event: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _body(fmt: _Text, intro: str, events: list[dict[str, Any]], footer: str) -> str:
+def _body(fmt: _Text, intro: str, events: list[dict[str, Any]], footer: str, left_out: list[dict[str, Any]]) -> str:  # fmt: skip
     blocks = [fmt.para(intro)]
     for state, groups in sections(events):
         everything = [e for _, group in groups for e in group]
@@ -174,18 +183,39 @@ def _body(fmt: _Text, intro: str, events: list[dict[str, Any]], footer: str) -> 
         for event_type, group in groups:
             blocks.append(fmt.heading(f"{kind_of(event_type).heading} ({len(group)})"))
             blocks.append(fmt.items([_item(fmt, e) for e in group]))
+    if left_out:
+        blocks.append(fmt.para(_more(fmt, len(events), left_out)))
     blocks.append(fmt.para(footer))
     return fmt.join(blocks)
 
 
-def _message(title: str, intro: str, events: list[dict[str, Any]], subscriber: str) -> Message:
-    def body(fmt: _Text) -> str:
-        footer = f"Sent to {fmt.data(subscriber)} by watch287g. Times are UTC."
-        return _body(fmt, intro, events, footer)
+def _more(fmt: _Text, shown: int, left_out: list[dict[str, Any]]) -> str:
+    """ "...and N more": where the events not listed can be read (their source lists, the feed, the report)."""
+    urls = list(dict.fromkeys(str(e["url"]) for e in left_out if e.get("url")))
+    links = [fmt.link("Source list", url) for url in urls[:SOURCE_LINKS]]
+    if len(urls) > SOURCE_LINKS:
+        links.append(f"and {plural(len(urls) - SOURCE_LINKS, 'other source')}")
+    where = f" They are in: {'; '.join(links)}." if links else ""
+    return (f"…and {plural(len(left_out), 'more event')} not listed here (this message lists {shown}: "
+            f"{', '.join(summary(left_out))} left out).{where} watch287g's feed and report list every event.")  # fmt: skip
 
+
+def _message(title: str, intro: str, events: list[dict[str, Any]], subscriber: str) -> Message:
+    def bodies(shown: int) -> list[str]:
+        return [
+            _body(fmt, intro, events[:shown], f"Sent to {fmt.data(subscriber)} by watch287g. Times are UTC.",
+                  events[shown:])
+            for fmt in _FORMATS
+        ]  # fmt: skip
+
+    shown = min(len(events), MAX_ITEMS)
+    rendered = bodies(shown)
+    while shown > 1 and max(len(body.encode()) for body in rendered) > MAX_BYTES:
+        shown //= 2  # halving: a handful of renderings at most, whatever the events hold
+        rendered = bodies(shown)
     one_line = clean(title)
     one_line = one_line if len(one_line) <= TITLE_LIMIT else one_line[: TITLE_LIMIT - 1] + "…"
-    return Message(one_line, *(body(fmt) for fmt in _FORMATS))
+    return Message(one_line, *rendered)
 
 
 def _counted(events: list[dict[str, Any]]) -> str:

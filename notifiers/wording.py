@@ -5,21 +5,20 @@ Pure functions of event dicts (the shape of `state.queries.events`). Titles are 
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from monitors.ice_names import STATES
-from watch287g.render import OPERATOR_WORDS, operator_subject
+from watch287g.render import OPERATOR_WORDS, flat, operator_subject
 
 TITLE_LIMIT = 200
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(value: object) -> str:
-    """One line of plain text: control, line-separator and bidi-override characters become spaces."""
-    return " ".join(_UNSAFE.sub(" ", str(value)).split())
+    """One line of plain text: control, line-separator and format characters (bidi overrides, zero-width
+    characters) never reach a message (watch287g.render.flat)."""
+    return flat(value)
 
 
 @dataclass(frozen=True)

@@ -244,6 +244,6 @@ def test_atom_feed_is_valid_atom_with_stable_ids_and_escaped_data(db):
     assert b"<script>" not in raw and b"\x0b" not in raw
     [entry] = ET.fromstring(raw).findall(f"{ATOM}entry")
     assert entry.findtext(f"{ATOM}title") == (
-        f"TX: agreement.added: {HOSTILE[:-1]}\ufffd (Task Force Model), signed date not given"
+        f"TX: agreement.added: {HOSTILE[:-1]} (Task Force Model), signed date not given"
     )
     assert [e.tag for e in entry.iter()] == [f"{ATOM}{t}" for t in ("entry", "id", "title", "updated", "category", "content")]  # fmt: skip

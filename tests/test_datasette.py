@@ -89,7 +89,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 def test_the_command_is_read_only_local_and_time_limited(tmp_path):
     command = serve_command(tmp_path / "w.db")
-    assert command[1:4] == ["-m", "datasette", "serve"]
+    assert command[1:4] == ["-m", "watch287g.datasette_metadata", "serve"]  # Datasette, with limits set
     assert command[command.index("-i") + 1] == str(tmp_path / "w.db")
     assert command[command.index("--host") + 1] == "127.0.0.1"
     assert command[command.index("sql_time_limit_ms") - 1 : command.index("sql_time_limit_ms") + 2] == [

@@ -134,7 +134,9 @@ def test_hostile_data_is_escaped_and_only_http_links_are_made(tmp_path, store):
     assert any(HOSTILE in text for text in page.text)  # shown as text, exactly
     hrefs = [a["href"] for tag, a in page.tags if tag == "a"]
     assert hrefs and all(h.startswith(("https://", "http://")) for h in hrefs)
-    assert 'https://example.org/b?x=1&y="2"><script>' in hrefs
+    assert (
+        "https://example.org/b?x=1&y=%222%22%3E%3Cscript%3E" in hrefs
+    )  # percent-encoded, as in messages (link_url)
     assert not any(a.get("src") for _, a in page.tags)  # self-contained: nothing loaded from elsewhere
     assert "url(" not in html and "@import" not in html
 

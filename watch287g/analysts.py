@@ -32,10 +32,11 @@ from urllib.parse import quote
 from monitors.base import utc_now
 from monitors.bills import bill_key, normalise_identifier
 from monitors.ice_names import agency_key
+from notifiers.render import link_url
 from state import history as sql
 from state import queries
 from state.store import LAYOUT_FIELDS
-from watch287g.render import backfill_source, describe, headline, utc
+from watch287g.render import backfill_source, describe, headline, one_line, printable, utc
 
 EXPORT_COLUMNS = ("id", "type", "detected_at", "state", "agency", "model", "bill", "summary", "source_url",
                   "moa_url", "snapshot_sha256", "baseline", "origin")  # fmt: skip
@@ -248,8 +249,9 @@ _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-
 
 
 def _xml(value: Any) -> str:
-    """Text XML 1.0 can carry (escaping itself is the XML library's job)."""
-    return _NOT_XML.sub("\ufffd", str(value))
+    """Text XML 1.0 can carry, without control or format characters (bidi overrides: `printable`); escaping
+    itself is the XML library's job."""
+    return _NOT_XML.sub("\ufffd", printable(str(value)))
 
 
 def _stamp(value: str) -> str:
@@ -293,17 +295,18 @@ def atom_feed(db: Any, *, type_glob: str | None = None, state: str | None = None
         entry = _element(feed, "entry")
         _element(entry, "id", f"urn:watch287g:event:{event['id']}")
         where = f"{event['state']}: " if event.get("state") else ""
-        _element(entry, "title", f"{where}{event['type']}: {headline(event)}")
+        _element(entry, "title", f"{where}{event['type']}: {headline(event, one_line)}")
         _element(entry, "updated", _stamp(event["detected_at"]))
         _element(entry, "category", term=event["type"])
         evidence = [f"Seen {utc(event['detected_at'])} ({event['origin']})."]
         archived = backfill_source(event)  # a backfilled list was never at the live page's address: no link
+        source, moa = link_url(event.get("url")), link_url(_moa_url(event))  # http(s) only, no user:pass@
         if archived:
-            evidence.append(f"Source document: {archived} (kept in the database)")
+            evidence.append(f"Source document: {one_line(archived, 2000)} (kept in the database)")
         elif event.get("url"):
-            _element(entry, "link", href=event["url"], rel="alternate", title="source document")
-            evidence.append(f"Source document: {event['url']}")
-        moa = _moa_url(event)
+            if source:
+                _element(entry, "link", href=source, rel="alternate", title="source document")
+            evidence.append(f"Source document: {one_line(event['url'], 2000)}")
         if moa:
             _element(entry, "link", href=moa, rel="related", title="MOA")
         if event.get("snapshot_sha256"):

@@ -29,8 +29,8 @@ def nothing_matches(what: str) -> None:
 
 
 def _config(ctx: click.Context) -> Config:
-    try:
-        return load_config(ctx.obj["config"])
+    try:  # only the commands that send resolve the notify URLs' secrets; the others only read the database
+        return load_config(ctx.obj["config"], secrets=ctx.command.name in ("run", "notify"))
     except ConfigError as exc:
         _fail(str(exc), 2)
         raise  # unreachable; keeps type checkers content
@@ -77,6 +77,9 @@ class _Commands(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_path: Path) -> None:
     """Watch ICE's 287(g) agreement lists and turn their changes into events."""
+    from watch287g.render import guard_terminal
+
+    guard_terminal()  # nothing read from a document may drive the terminal (escape sequences, bidi)
     ctx.obj = {"config": config_path}
 
 

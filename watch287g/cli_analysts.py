@@ -167,10 +167,15 @@ def feed(ctx: click.Context, type_glob: str | None, state: str | None, since: st
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Browse the database in Datasette, read-only (a consistent copy, served immutable), with canned queries."""
-    import subprocess
     import tempfile
 
-    from watch287g.datasette_metadata import serve_command, serving_copy, third_party_plugins
+    from watch287g.datasette_metadata import (
+        is_loopback,
+        run_until_stopped,
+        serve_command,
+        serving_copy,
+        third_party_plugins,
+    )
 
     config = _config(ctx)
     if not Path(config.database).is_file():
@@ -178,12 +183,12 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     plugins = third_party_plugins()
     if plugins:
         _fail(f"Datasette plugins are installed ({', '.join(plugins)}); serve runs without any", 2)
+    if not is_loopback(host):
+        click.echo(f"warning: --host {host}: the whole history (events, deliveries, snapshots) is visible to "
+                   "anyone who can reach this machine on that address", err=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="watch287g-serve-") as folder:
         command = serve_command(serving_copy(config.database, folder), host, port)
         click.echo(f"serving a copy of {config.database} taken now at http://{host}:{port}/ (Ctrl-C stops)")
-        try:
-            code = subprocess.call(command)
-        except KeyboardInterrupt:
-            code = 0
+        code = run_until_stopped(command)
     if code:
         sys.exit(code)

@@ -2,7 +2,11 @@
 
 `${NAME}` anywhere in a string value is replaced by the environment variable NAME, and `${secret:BLOCK}` by
 the value of a Prefect Secret block (secrets never live in the file); a missing one is an error that names it
-and the key, never a value.
+and the key, never a value. Inside an apprise URL (`notify`) a value substituted into the user, password, path
+or query is percent-encoded, so a password holding "@", "/", ":", "?", "#" or "%" stays the password.
+
+Only commands that send alerts need the notify URLs: `load_config(..., secrets=False)` (the read-only
+commands) leaves them unresolved and builds no routing, so those commands run with the secrets unset.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import yaml
 
@@ -37,6 +42,7 @@ TOP_LEVEL_KEYS = {
     "operators": "the operators' channel (notify) and alert thresholds for failing or stale sources",
 }
 _ENV = re.compile(r"\$\{((?:secret:[A-Za-z0-9_-]+)|[A-Za-z_][A-Za-z0-9_]*)\}")
+_NOTIFY_URL = re.compile(r"(subscribers\[\d+\]|operators)\.notify\[\d+\]")  # where apprise URLs live
 
 
 @dataclass
@@ -70,7 +76,11 @@ class Config:
         raise ConfigError(f"{self.path}: no source named {name!r}; sources: {names}")
 
 
-def load_config(path: Path | str = DEFAULT_CONFIG, environ: dict[str, str] | None = None) -> Config:
+def load_config(
+    path: Path | str = DEFAULT_CONFIG, environ: dict[str, str] | None = None, *, secrets: bool = True
+) -> Config:
+    """The validated config. With `secrets=False` (commands that only read the database) the notify URLs are
+    neither resolved nor parsed (`routing` is empty) and a missing `${NAME}` elsewhere stays as written."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {path} not found (use --config FILE; see README for an example)")
@@ -80,7 +90,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG, environ: dict[str, str] | Non
         raise ConfigError(f"{path}: not valid YAML: {exc}".splitlines()[0]) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys ({', '.join(TOP_LEVEL_KEYS)})")
-    raw = _substitute(raw, os.environ if environ is None else environ, "")
+    raw = _substitute(raw, os.environ if environ is None else environ, "", secrets)
     unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
     if unknown:
         raise ConfigError(f"{path}: unknown key {unknown[0]!r}; valid keys: {', '.join(TOP_LEVEL_KEYS)}")
@@ -92,7 +102,9 @@ def load_config(path: Path | str = DEFAULT_CONFIG, environ: dict[str, str] | Non
         contact=raw.get("contact"),
         rules=_rules(raw.get("rules") or {}, path),
         monitors=_monitors(raw.get("sources"), path),
-        routing=parse_routing(raw.get("subscribers"), raw.get("operators"), str(path)),
+        routing=parse_routing(raw.get("subscribers"), raw.get("operators"), str(path))
+        if secrets
+        else Routing(),
     )
 
 
@@ -127,23 +139,59 @@ def _monitors(raw: Any, path: Path) -> list[Monitor]:
     return monitors
 
 
-def _substitute(value: Any, environ: Any, where: str) -> Any:
+def _substitute(value: Any, environ: Any, where: str, secrets: bool = True) -> Any:
     if isinstance(value, dict):
-        return {k: _substitute(v, environ, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+        return {
+            k: _substitute(v, environ, f"{where}.{k}" if where else str(k), secrets) for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_substitute(v, environ, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, str):
+        return [_substitute(v, environ, f"{where}[{i}]", secrets) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+    in_url = bool(_NOTIFY_URL.fullmatch(where))
+    if in_url and not secrets:
+        return value  # resolved only by the commands that send
 
-        def lookup(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name.startswith("secret:"):
-                return _prefect_secret(name.removeprefix("secret:"), where)
-            if name not in environ:
-                raise ConfigError(f"{where}: environment variable {name} is not set")
-            return str(environ[name])
+    def lookup(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("secret:"):
+            if not secrets:
+                return match.group(0)
+            found = _prefect_secret(name.removeprefix("secret:"), where)
+        elif name in environ:
+            found = str(environ[name])
+        elif not secrets:
+            return match.group(0)
+        else:
+            raise ConfigError(f"{where}: environment variable {name} is not set")
+        return _encode_for_url(found, _url_part(value, match.start())) if in_url else found
 
-        return _ENV.sub(lookup, value)
-    return value
+    return _ENV.sub(lookup, value)
+
+
+def _url_part(template: str, at: int) -> str:
+    """Which part of the URL template a placeholder starting at `at` stands in: "whole" (before or as the
+    scheme), "userinfo", "host", "path" or "query" (query or fragment). Placeholders hold no "/?#@", so the
+    template's own punctuation says where each one is."""
+    scheme_end = template.find("://")
+    if scheme_end < 0 or at < scheme_end + 3:
+        return "whole"
+    authority = re.match(r"[^/?#]*", template[scheme_end + 3 :])
+    authority_end = scheme_end + 3 + (authority.end() if authority else 0)
+    if at < authority_end:
+        return "userinfo" if "@" in template[at:authority_end] else "host"
+    query = min((i for i in (template.find("?", authority_end), template.find("#", authority_end)) if i >= 0),
+                default=len(template))  # fmt: skip
+    return "path" if at < query else "query"
+
+
+def _encode_for_url(value: str, part: str) -> str:
+    """Percent-encode a substituted value so it stays one component: a "@" in a password must not end the
+    userinfo (the rest would become the host), a "#" must not start a fragment. A whole URL or a host is
+    taken as written; a path keeps its "/" (e.g. a Slack webhook's T…/B…/… tokens)."""
+    if part in ("whole", "host"):
+        return value
+    return quote(value, safe="/" if part == "path" else "")
 
 
 def _prefect_secret(block: str, where: str) -> str:

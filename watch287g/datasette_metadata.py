@@ -6,19 +6,37 @@ renders; this metadata uses plain `description` only (never `description_html`) 
 so nothing from a fetched document (agency names, bill titles) is ever rendered as HTML.
 `third_party_plugins()` names installed Datasette plugins (a `render_cell` plugin could render data as HTML):
 `serve` refuses to start while there are any.
+
+Datasette runs in this module (`python -m watch287g.datasette_metadata serve ...`), which sets limits on
+every SQLite connection Datasette opens before handing over to Datasette's own command line. The time limit
+is enforced by a progress handler that runs *between* SQLite's steps, and `randomblob(1e9)` or
+`hex(randomblob(4e8))` is one step (measured: 3-4.5 s past a 3 s limit, 2 GB of memory for one query), so the
+length of any one value is capped (`MAX_VALUE_BYTES`, 4.5x the largest real ICE list: larger cells are
+not served) and with it every step's time and memory; so is one answer's total, and SQLite's own heap.
+Errors are answered without tracebacks (Datasette prints them, with local variables, to the console), and
+cells are shown without control or format characters.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
+import signal
+import subprocess
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from state import history, maintenance
+from watch287g.render import printable
 
 SQL_TIME_LIMIT_MS = 3000
+MAX_VALUE_BYTES = 500_000  # longest string or blob one SQL value may be (the real lists are ~110 KB)
+MAX_ANSWER_BYTES = 2_000_000  # text and blob bytes one query may return (Datasette's JSON of 250 MB of blobs
+# took 25 s and 7.6 GB after the query itself had finished in 0.2 s: rendering is outside the time limit)
+SQLITE_HEAP_BYTES = 256 * 1024 * 1024  # SQLite's own allocations (sorts, temporary tables), per process
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
 
@@ -132,6 +150,140 @@ def serve_command(
     db = Path(db_path)
     metadata = write_metadata(db, metadata_path or db.with_name(f"{db.stem}.datasette.json"))
     return [
-        sys.executable, "-m", "datasette", "serve", "-i", str(db), "--metadata", str(metadata),
+        sys.executable, "-m", "watch287g.datasette_metadata", "serve", "-i", str(db), "--metadata", str(metadata),
         "--host", host, "--port", str(port), "--setting", "sql_time_limit_ms", str(SQL_TIME_LIMIT_MS),
     ]  # fmt: skip
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def run_until_stopped(command: list[str]) -> int:
+    """Run Datasette in its own process group until it exits or this process is told to stop (Ctrl-C,
+    SIGTERM, SIGHUP); then stop the whole group, so nothing keeps the port or the copy open."""
+    process = subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent)
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        if not stopping:  # a second signal must not interrupt the clean-up below
+            stopping.append(signum)
+            raise _Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    try:
+        return process.wait()
+    except _Stopped:
+        return 0
+    finally:
+        stopping.append(0)
+        _stop_group(process)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _die_with_parent() -> None:
+    """In the child, before Datasette starts (Linux): SIGTERM when `serve` dies, even by SIGKILL, which no
+    handler can catch."""
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the signal handlers above still stop it
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return  # the group is gone
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+class _Limits:
+    """Datasette hook implementations registered by this process (not a plugin: nothing is installed)."""
+
+    @staticmethod
+    def prepare_connection(conn: Any) -> None:
+        import sqlite3
+
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+        conn.execute(f"PRAGMA hard_heap_limit = {SQLITE_HEAP_BYTES}")
+        conn.row_factory = _budgeted(conn.row_factory or (lambda _cursor, row: row), MAX_ANSWER_BYTES)
+
+    @staticmethod
+    def handle_exception(request: Any, exception: Exception) -> Any:
+        """An unexpected error (not Datasette's own 4xx, which it answers itself): one line on the console,
+        a plain answer without traceback or internals."""
+        from datasette import Response
+        from datasette.utils.asgi import Base400
+        from datasette.views.base import DatasetteError
+
+        if isinstance(exception, Base400 | DatasetteError):
+            return None
+        status = 500 if request.method in ("GET", "HEAD") else 400
+        print(f"error: {request.method} {request.path}: {type(exception).__name__}", file=sys.stderr)
+        return Response.text(f"Error {status}: the request could not be handled\n", status=status)
+
+    @staticmethod
+    def render_cell(value: Any) -> Any:
+        """Text holding control or format characters (a bidi override shows "fdp.exe" as "exe.pdf") is shown
+        without them, escaped; any other value is left to Datasette (which escapes it)."""
+        from markupsafe import escape
+
+        if isinstance(value, str) and printable(value) != value:
+            return escape(printable(value))
+        return None
+
+
+def _budgeted(make_row: Any, limit: int) -> Any:
+    """A row factory that refuses (as an SQLite error, shown like any failed query) once the rows fetched by
+    one cursor hold more than `limit` bytes of text and blobs."""
+    import sqlite3
+    import weakref
+
+    spent: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+    def row(cursor: Any, values: tuple[Any, ...]) -> Any:
+        total = spent.get(cursor, 0) + sum(len(v) for v in values if isinstance(v, str | bytes))
+        if total > limit:
+            raise sqlite3.OperationalError(
+                f"the answer is larger than {limit:,} bytes; select fewer rows or columns"
+            )
+        spent[cursor] = total
+        return make_row(cursor, values)
+
+    return row
+
+
+def run_datasette(argv: list[str]) -> None:
+    """Datasette's command line with `_Limits` registered and its rich tracebacks off."""
+    from datasette import handle_exception as default_errors
+    from datasette import hookimpl
+    from datasette.cli import cli
+    from datasette.plugins import pm
+
+    default_errors.rich = None  # type: ignore[attr-defined]  # would print every local variable
+    hooks = type("watch287g_limits", (), {
+        "prepare_connection": staticmethod(hookimpl(_Limits.prepare_connection)),
+        "handle_exception": staticmethod(hookimpl(tryfirst=True)(_Limits.handle_exception)),
+        "render_cell": staticmethod(hookimpl(_Limits.render_cell)),
+    })  # fmt: skip
+    pm.register(hooks, name="watch287g_limits")
+    cli.main(args=argv, prog_name="datasette")
+
+
+if __name__ == "__main__":
+    run_datasette(sys.argv[1:])

@@ -6,11 +6,19 @@ through its `data` function, so a renderer can escape data (HTML, Slack) without
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from monitors.ice_names import CONTROL_CHARS, FORMAT_CHARS
+
 Data = Callable[[str], str]
+CELL_LIMIT = 300  # characters of one value shown in a report or message (stored names are cut at parse time)
+_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # all but tab, newline
+_FORMAT = re.compile(f"[{FORMAT_CHARS}]")
+_CONTROL = re.compile(f"[{CONTROL_CHARS}\u2028\u2029]")
 
 # Operator events: what happened to a source (fetching) or a subscriber (delivering alerts).
 OPERATOR_WORDS = {
@@ -27,6 +35,46 @@ EFFECTS = {"ban": ("would ban", "bans"), "mandate": ("would require", "requires"
 
 def _same(text: str) -> str:
     return text
+
+
+def printable(text: str) -> str:
+    """Text as a terminal may show it: control characters (escape sequences, carriage returns; tab and
+    newline kept) become U+FFFD, format characters (bidi overrides, zero-width) are removed."""
+    return _TERMINAL_CONTROL.sub("\ufffd", _FORMAT.sub("", text))
+
+
+class PrintableStream:
+    """A text stream that passes every write through `printable`: what the CLI prints comes from fetched
+    documents, and a cell holding an escape sequence must not drive the reader's terminal."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: Any) -> Any:
+        return self._stream.write(printable(text) if isinstance(text, str) else text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def guard_terminal() -> None:
+    """Make sys.stdout and sys.stderr printable-only for the rest of this command."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, PrintableStream):
+            setattr(sys, name, PrintableStream(stream))
+
+
+def flat(value: object) -> str:
+    """One line of plain text: control and line-separator characters become spaces, format characters
+    (bidi overrides, zero-width) are removed, runs of spaces are one."""
+    return " ".join(_CONTROL.sub(" ", _FORMAT.sub("", str(value))).split())
+
+
+def one_line(value: object, limit: int = CELL_LIMIT) -> str:
+    """A value for a layout cell (report, message, feed title): `flat`, at most `limit` characters."""
+    text = flat(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:

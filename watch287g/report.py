@@ -14,12 +14,12 @@ from datetime import date, datetime, timedelta
 from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from monitors.ice_names import MODELS, STATES
+from notifiers.render import link_url
 from state import queries
 from state.store import Store
-from watch287g.render import backfill_source, headline, utc
+from watch287g.render import backfill_source, flat, headline, one_line, utc
 from watch287g.report_svg import MODEL_COLOURS, POLICY_STYLE, area_chart, tile_map
 from watch287g.states import state_table
 
@@ -45,15 +45,16 @@ max-width:240px}.ban-listed{background:#9E2A0B;border:2px dashed #111}
 
 
 def _e(value: object) -> str:
-    return escape("" if value is None else str(value), quote=True)
+    """Text for the page: one line without control or format characters (bidi overrides), escaped."""
+    return escape("" if value is None else flat(value), quote=True)
 
 
 def _link(url: object, label: str) -> str:
-    """A link only for http(s) URLs; anything else is not shown."""
-    text = str(url or "")
-    if urlsplit(text).scheme.lower() not in ("http", "https"):
+    """A link only for http(s) URLs without user:password@ (`link_url`); anything else is not shown."""
+    target = link_url(url)
+    if not target:
         return ""
-    return f'<a href="{_e(text)}" title="{_e(text)}" rel="noopener noreferrer">{_e(label)}</a>'
+    return f'<a href="{_e(target)}" title="{_e(target)}" rel="noopener noreferrer">{_e(label)}</a>'
 
 
 def _bound(as_of: str) -> str:
@@ -125,7 +126,7 @@ def _events_html(events: list[dict[str, Any]]) -> str:
         return '<p class="note">No events yet beyond the baseline.</p>'
     rows = "".join(
         f'<tr><td class="when">{_e(utc(e["detected_at"]))}</td><td><code>{_e(e["type"])}</code></td>'
-        f"<td>{_e(e.get('state') or '–')}</td><td>{_e(headline(e))}</td>"
+        f"<td>{_e(e.get('state') or '–')}</td><td>{_e(headline(e, one_line))}</td>"
         f'<td class="evidence">{_evidence(e)}</td></tr>'
         for e in events
     )
