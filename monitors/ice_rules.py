@@ -27,6 +27,10 @@ class Rules:
     mass_removal_share: float = 0.2  # a participating list losing more than this share is quarantined
     mass_removal_min: int = 10  # ...when that is also more than this many agreements
     bad_rows_share: float = 0.1  # more unreadable rows than this share: quarantined
+    # More new agreements (or requests) at once than this share of those in force AND than this many: the
+    # largest real growth of 2025 was +88 on 151 agreements (58%) and +33 on 25 pending requests.
+    mass_addition_share: float = 0.75
+    mass_addition_min: int = 150
 
 
 @dataclass(frozen=True)
@@ -99,9 +103,15 @@ def interpret(list_kind: str, parsed: ParsedList, known: dict[str, Tracked], ctx
         seen_ids.add(tracked.id)
         _update_seen(out, tracked, new_record, ctx, renamed_from=old_record)
     paired_new = {id(new) for _old, new in pairs}
-    for record in arrivals:
-        if id(record) not in paired_new:
-            _arrive(out, kind, record, by_key.get(record["key"]), known, ctx)
+    new_records = [record for record in arrivals if id(record) not in paired_new]
+    if _mass_addition(new_records, in_force, ctx):
+        noun = "agreements" if kind == AGREEMENT else "pending requests"
+        return Outcome(
+            quarantine=f"mass addition: {len(new_records)} new {noun} at once, against {len(in_force)} in force"
+            f" (limit: more than max({ctx.rules.mass_addition_min}, {ctx.rules.mass_addition_share:.0%}))"
+        )
+    for record in new_records:
+        _arrive(out, kind, record, by_key.get(record["key"]), known, ctx)
     removed = [t for t in gone if t.id not in seen_ids]
     if _mass_removal(kind, removed, in_force, ctx):
         return Outcome(quarantine=f"mass removal: {len(removed)} of {len(in_force)} agreements gone at once")
@@ -115,6 +125,12 @@ def _mass_removal(kind: str, removed: list[Tracked], in_force: list[Tracked], ct
     newly_gone = [t for t in removed if t.status != "missing"]
     limit = max(ctx.rules.mass_removal_min, ctx.rules.mass_removal_share * len(in_force))
     return kind == AGREEMENT and not ctx.baseline and len(newly_gone) > limit
+
+
+def _mass_addition(new_records: list[dict[str, Any]], in_force: list[Tracked], ctx: Context) -> bool:
+    """Growth no real list has shown (the baseline is exempt: everything in it is new)."""
+    limit = max(ctx.rules.mass_addition_min, ctx.rules.mass_addition_share * len(in_force))
+    return not ctx.baseline and len(new_records) > limit
 
 
 def _update_seen(

@@ -17,6 +17,8 @@ P0707 = "2025-07-07_participatingAgencies07072025pm.xlsx"
 P0715 = "2025-07-15_participatingAgencies07152025am.xlsx"
 N0707 = "2025-07-07_pendingAgencies07072025pm.xlsx"
 N0708 = "2025-07-08_pendingAgencies07082025pm.xlsx"
+N0711 = "2025-07-11_pendingAgencies07112025pm.xlsx"
+P0317 = "2025-03-17_participatingAgencies-20250317231040.xlsx"
 
 ETOWAH = "ice:agreement:AL|etowah county sheriffs office|Jail Enforcement Model"
 
@@ -132,6 +134,31 @@ def test_mass_removal_counts_only_newly_gone_agreements() -> None:
     assert (
         feed("participating", eleven, day(3)).quarantine == "mass removal: 31 of 318 agreements gone at once"
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "first", "second"), [("participating", P0308, P0317), ("pending", N0708, N0711)]
+)
+def test_mass_addition_threshold(kind: str, first: str, second: str) -> None:
+    """Real growth is believed by the defaults (N0711: 24 new requests on 20); more new records than
+    max(mass_addition_min, mass_addition_share of those in force) is quarantined, with nothing applied."""
+
+    def second_list(rules: Rules) -> Outcome:
+        feed = Feed(rules)
+        feed(kind, parsed(first), day(0))
+        return feed(kind, parsed(second), day(1))
+
+    believed = second_list(Rules())
+    added = sum(t.endswith(".added") for t in types(believed))
+    assert believed.quarantine is None and added == (42 if kind == "participating" else 24)
+    assert second_list(Rules(mass_addition_min=added, mass_addition_share=0.0)).quarantine is None
+    refused = second_list(Rules(mass_addition_min=added - 1, mass_addition_share=0.0))
+    noun = "agreements" if kind == "participating" else "pending requests"
+    assert refused.quarantine == (
+        f"mass addition: {added} new {noun} at once, against {len(parsed(first).records)} in force"
+        f" (limit: more than max({added - 1}, 0%))"
+    )
+    assert (refused.events, refused.updated) == ([], [])
 
 
 def test_pending_lists_are_never_mass_removal_quarantined() -> None:

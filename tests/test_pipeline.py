@@ -6,6 +6,7 @@ is never a baseline). Cases no archived file shows use minimal edits of a real f
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,19 @@ import watch287g.pipeline
 from monitors.base import Snapshot
 from monitors.ice_lists import PARSER_VERSION, parse_list
 from monitors.ice_rules import Rules
+from notifiers.outbox import deliveries_for
+from notifiers.subscribers import OPERATOR_EVENTS, OPERATORS, Operators, Routing, Subscriber, Target
 from state import queries
 from state.store import Store
 from tests.support.xlsx_edit import (
+    SHEET,
     drop_column,
     drop_rows,
     keep_rows,
+    read_part,
     replace_hyperlink,
     replace_text,
+    rewrite_parts,
     set_cell,
 )
 from watch287g.pipeline import Processed, process_list
@@ -560,6 +566,47 @@ def test_mass_removal_is_quarantined() -> None:
     )
     assert kinds(events) == {"list.quarantined": 1}
     assert tracked(store) == before
+
+
+def with_invented_rows(body: bytes, count: int) -> bytes:
+    """The real list with `count` invented agreements appended after its last row (inline strings)."""
+    xml = read_part(body, SHEET)
+    last = max(int(n) for n in re.findall(r'<row r="([0-9]+)"', xml))
+    rows = "".join(
+        f'<row r="{last + n}"><c r="A{last + n}" t="inlineStr"><is><t>TX</t></is></c>'
+        f'<c r="B{last + n}" t="inlineStr"><is><t>Invented Town {n} Police Department</t></is></c>'
+        f'<c r="C{last + n}" t="inlineStr"><is><t>Municipality</t></is></c>'
+        f'<c r="D{last + n}" t="inlineStr"><is><t>Invented County</t></is></c>'
+        f'<c r="E{last + n}" t="inlineStr"><is><t>Task Force Model</t></is></c>'
+        f'<c r="F{last + n}"><v>45800</v></c></row>'
+        for n in range(1, count + 1)
+    )
+    xml = re.sub(r'<dimension ref="A1:([A-Z]+)[0-9]+"/>', rf'<dimension ref="A1:\g<1>{last + count}"/>', xml)
+    return rewrite_parts(body, {SHEET: xml.replace("</sheetData>", rows + "</sheetData>")})
+
+
+def test_mass_addition_is_quarantined_and_reaches_no_subscriber() -> None:
+    store = Store(None)
+    process(store, P0617)
+    before, versions = tracked(store), count(store, "record_versions")
+    everyone = Subscriber("desk", (Target("json://127.0.0.1:9/", "json://127.0.0.1"),))
+    operators = Subscriber(OPERATORS, (Target("json://127.0.0.1:9/", "json://127.0.0.1"),), OPERATOR_EVENTS)
+    routing = Routing((everyone,), Operators(operators))
+    inflated = with_invented_rows(data(P0617), 3000)
+    assert len(parse_list(inflated).records) == 706 + 3000
+    snapshot = Snapshot(SOURCE, "participating", ice_url(P0617), at(P0617, 18), inflated)
+    result = process_list(store, snapshot, origin="live", rules=RULES, deliveries_for=deliveries_for(routing))
+    reason = (
+        "mass addition: 3000 new agreements at once, against 706 in force (limit: more than max(150, 75%))"
+    )
+    assert (result.outcome, result.detail) == ("quarantined", reason)
+    assert kinds(events_of(store, result)) == {"list.quarantined": 1}
+    assert tracked(store) == before and count(store, "record_versions") == versions
+    sent_to = [row["subscriber"] for row in store.db.query("select subscriber from deliveries")]
+    assert sent_to == [OPERATORS]  # the operators hear of it; no subscriber hears of 3000 agreements
+    # Not more than max(150, 75% of 706 = 529.5): believed (the largest real growth of 2025 was +88).
+    result, events = process(store, P0617, at(P0617, 19), body=with_invented_rows(data(P0617), 529))
+    assert result.outcome == "processed" and kinds(events) == {"agreement.added": 529}
 
 
 # -- 15. missing, back, terminated ---------------------------------------------------------------------------
