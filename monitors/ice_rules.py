@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from monitors.ice_lists import CONTENT_FIELDS, ParsedList
-from monitors.ice_match import match_renames, same_agency
+from monitors.ice_match import match_renames_explained, same_agency
 
 AGREEMENT, PENDING = "agreement", "pending"
 IN_FORCE = {AGREEMENT: ("active", "missing"), PENDING: ("pending", "missing")}
@@ -28,8 +28,9 @@ class Rules:
     mass_removal_min: int = 10  # ...when that is also more than this many agreements
     bad_rows_share: float = 0.1  # more unreadable rows than this share: quarantined
     # More new agreements (or requests) at once than this share of those in force AND than this many: the
-    # largest real growth of 2025 was +88 on 151 agreements (58%) and +33 on 25 pending requests.
-    mass_addition_share: float = 0.75
+    # largest real growth of 2025 was +88 on 151 agreements (58%) and +33 on 25 pending requests; a manifest
+    # with a gap (03-17 -> 05-29) grows +277 on 360.
+    mass_addition_share: float = 1.0
     mass_addition_min: int = 150
 
 
@@ -97,12 +98,12 @@ def interpret(list_kind: str, parsed: ParsedList, known: dict[str, Tracked], ctx
         else:
             arrivals.append(record)
     gone = [t for t in in_force if t.id not in seen_ids]
-    pairs = match_renames([t.record for t in gone], arrivals)
-    for old_record, new_record in pairs:
+    pairs = match_renames_explained([t.record for t in gone], arrivals)
+    for old_record, new_record, evidence in pairs:
         tracked = next(t for t in gone if t.record is old_record)
         seen_ids.add(tracked.id)
-        _update_seen(out, tracked, new_record, ctx, renamed_from=old_record)
-    paired_new = {id(new) for _old, new in pairs}
+        _update_seen(out, tracked, new_record, ctx, renamed_from=old_record, evidence=evidence)
+    paired_new = {id(new) for _old, new, _evidence in pairs}
     new_records = [record for record in arrivals if id(record) not in paired_new]
     if _mass_addition(new_records, in_force, ctx):
         noun = "agreements" if kind == AGREEMENT else "pending requests"
@@ -134,7 +135,12 @@ def _mass_addition(new_records: list[dict[str, Any]], in_force: list[Tracked], c
 
 
 def _update_seen(
-    out: Outcome, tracked: Tracked, record: dict[str, Any], ctx: Context, renamed_from: dict[str, Any] | None
+    out: Outcome,
+    tracked: Tracked,
+    record: dict[str, Any],
+    ctx: Context,
+    renamed_from: dict[str, Any] | None,
+    evidence: tuple[str, ...] = (),
 ) -> None:
     status = "active" if tracked.kind == AGREEMENT else "pending"
     before = tracked.record
@@ -145,7 +151,7 @@ def _update_seen(
         tracked, key=record["key"], record=record, status=status, missing_lists=0, missing_since=None
     )
     if tracked.kind == AGREEMENT:
-        _agreement_changes(out, tracked, before, record, ctx, renamed_from is not None)
+        _agreement_changes(out, tracked, before, record, ctx, evidence if renamed_from else None)
     if _essence(updated) != _essence(tracked):
         out.updated.append(updated)
 
@@ -180,15 +186,23 @@ def _essence(tracked: Tracked) -> tuple[Any, ...]:
 
 
 def _agreement_changes(
-    out: Outcome, tracked: Tracked, before: dict[str, Any], after: dict[str, Any], ctx: Context, rekeyed: bool
+    out: Outcome,
+    tracked: Tracked,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    ctx: Context,
+    evidence: tuple[str, ...] | None,
 ) -> None:
+    """`evidence`: why a record that left was paired with one that arrived (None: same key)."""
+
     def norm(name: str) -> str:
         return "".join(ch for ch in name.casefold() if ch.isalnum())
 
     identity = [f for f in ("agency", "state") if before[f] != after[f] and norm(before[f]) != norm(after[f])]
-    if rekeyed or identity:
+    if evidence is not None or identity:
+        why = {"evidence": list(evidence)} if evidence else {}
         out.events.append(
-            _event("agreement.renamed", tracked.id, ctx, before, after, changed=identity or ["agency"])
+            _event("agreement.renamed", tracked.id, ctx, before, after, changed=identity or ["agency"], **why)
         )
     if after.get("moa_url") and after.get("moa_url") != before.get("moa_url"):
         out.events.append(_event("agreement.moa_published", tracked.id, ctx, before, after, document="moa"))

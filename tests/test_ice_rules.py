@@ -290,7 +290,11 @@ def test_rename_keeps_the_record_id() -> None:
     ]
     outcome = feed("participating", dataclasses.replace(parsed(P0308), records=renamed), day(1))
     assert [(e["type"], e["record_id"], e["details"]) for e in outcome.events] == [
-        ("agreement.renamed", ETOWAH, {"changed": ["agency"]})
+        (
+            "agreement.renamed",
+            ETOWAH,
+            {"changed": ["agency"], "evidence": ["same model", "same signed date", "shared name word"]},
+        )
     ]
     assert feed.known[ETOWAH].key == "AL|etowah county sheriffs department|x"
     assert feed.status(ETOWAH) == "active"
