@@ -21,7 +21,7 @@ _GENERIC = {
     "detention", "district", "division", "enforcement", "facility", "highway", "jail", "law", "marshal",
     "marshals", "metro", "municipal", "of", "office", "parish", "patrol", "police", "public", "regional",
     "safety", "school", "services", "sheriff", "sheriffs", "state", "the", "town", "township", "tribal",
-    "unit", "university", "village", "precinct", "ward",
+    "unit", "university", "village", "precinct", "ward", "trustees",
 }  # fmt: skip
 _ORGANISATIONAL = frozenset(_GENERIC)  # words that name a kind of body, never a place
 _TYPO_TARGETS = sorted(word for word in _ORGANISATIONAL if len(word) >= 6)  # "unity" is not "unit"
@@ -67,13 +67,22 @@ def rename_evidence(old: dict[str, Any], new: dict[str, Any]) -> tuple[float, tu
     old_words, new_words = distinctive(old["agency"]), distinctive(new["agency"])
     if old_words and new_words:
         ratio = _ratio(old_words, new_words)
-        if old_words & new_words:
-            return 0.5 + 0.5 * ratio, (*reasons, "shared name word"), False
+        if old_words & new_words and (same_signed or _same_places(old, new)):
+            if _places_nested(old, new):
+                return 0.5 + 0.5 * ratio, (*reasons, "shared name word"), False
+            return _weak_evidence(old, new, reasons)  # "Highland Beach" / "Indian Harbour Beach"
+        if not same_signed:  # undated: "West" counts ("Melbourne" is not "West Melbourne")
+            ratio = _ratio(_place_and_kind(old["agency"])[0], _place_and_kind(new["agency"])[0])
         if ratio >= 0.8:  # a misspelt place name: "Indiatlantic" -> "Indialantic"
             return ratio, (*reasons, f"close spelling ({ratio:.2f})"), False
         return _weak_evidence(old, new, reasons) if same_signed else None
     # One side is all generic words ("Louisiana State Patrol" -> "... State Police Department"):
     # accept only with the same signed date and a close whole name.
+    # State-name words count as places here: "Columbia County SO" is not "Clay County SO".
+    raw_old, raw_new = _place_and_kind(old["agency"])[0], _place_and_kind(new["agency"])[0]
+    place_old, place_new = _own_places(old), _own_places(new)
+    if place_old != place_new and (raw_old and raw_new or (place_old | place_new) & _DIRECTIONS):
+        return None  # "University of Florida" is not "University of West Florida"; Kane is not Utah County
     full = name_similarity(agency_key(old["agency"]), agency_key(new["agency"]))
     if same_signed and full >= 0.6:
         return full, (*reasons, f"close generic name ({full:.2f})"), False
@@ -106,10 +115,35 @@ def _weak_evidence(
     if numbers and numbers == _numbers(new["agency"]):
         return WEAK_SCORE, (*reasons, f"same number ({', '.join(sorted(numbers))})"), True
     a, b = " ".join(sorted(place_old - place_new)), " ".join(sorted(place_new - place_old))
-    edits, limit = _edit_distance(a, b), max(2, 1 + max(len(a), len(b)) // 4)
+    longest = max(len(a), len(b))
+    edits, limit = _edit_distance(a, b), 1 if longest < 6 else 2 if longest < 8 else 3  # "Freedom"/"Freeborn"
     if a and b and edits <= limit:
         return WEAK_SCORE, (*reasons, f"place word typo ({a!r} -> {b!r}, {edits} edits)"), True
     return None
+
+
+def _same_places(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Without a signed date to confirm it, a shared word is not enough: pending requests "Ormond Beach
+    Police Department" and "Daytona Beach Police Department" (2025-04-28) are two towns."""
+    return _place_and_kind(old["agency"])[0] == _place_and_kind(new["agency"])[0]
+
+
+_DIRECTIONS = frozenset({"north", "south", "east", "west", "northwest", "northeast", "southwest", "southeast",
+                         "central"})  # fmt: skip
+
+
+def _own_places(record: dict[str, Any]) -> frozenset[str]:
+    """Place words without the record's own state ("MT Dept of Justice" = "Montana Department of Justice")."""
+    code = record["state"].lower()
+    own = {*STATES.get(record["state"], "").lower().split(), agency_key(code)}
+    return _place_and_kind(record["agency"])[0] - own
+
+
+def _places_nested(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """One name's place words contain the other's ("Pasco County BOCC" / "Pasco County Sheriff's Office")."""
+    place_old, place_new = _own_places(old), _own_places(new)
+    extra = place_old ^ place_new
+    return (place_old <= place_new or place_new <= place_old) and not extra & _DIRECTIONS
 
 
 @lru_cache(maxsize=65536)
@@ -185,7 +219,8 @@ def match_renames_explained(
     for j, new in enumerate(arrived):
         by_model_state.setdefault((new["model"], new["state"]), []).append(j)
         by_model_name.setdefault((new["model"], agency_key(new["agency"])), []).append(j)
-    strong, weak = [], []
+    strong: list[tuple[float, int, int, tuple[str, ...]]] = []
+    weak: list[tuple[float, int, int, tuple[str, ...]]] = []
     for i, old in enumerate(gone):
         candidates = set(by_model_state.get((old["model"], old["state"]), ()))
         candidates.update(by_model_name.get((old["model"], agency_key(old["agency"])), ()))

@@ -302,6 +302,25 @@ def test_renames_and_typo_fixes_of_2025_07_15() -> None:
 # -- 5. spelling noise only ----------------------------------------------------------------------------------
 
 
+def test_place_word_typo_fixed_is_a_rename_with_its_evidence() -> None:
+    """Real, 2025-03-31: "Freedom County Sheriff's Office" (MN) became "Freeborn County ..."; main reported a new
+    agreement and, 10 days later, a termination."""
+    store, events = events_between(
+        "2025-03-28_participatingAgencies-20250328133437.xlsx",
+        "2025-03-31_participatingAgencies-20250331231039.xlsx",
+    )
+    freeborn = [e for e in events if e["state"] == "MN" and "Free" in (e["agency"] or "")]
+    assert [
+        (e["type"], e["before"]["agency"], e["agency"]) for e in freeborn if e["type"] != "agreement.changed"
+    ] == [("agreement.renamed", "Freedom County Sheriff's Office", "Freeborn County Sheriff's Office")]
+    renamed = next(e for e in freeborn if e["type"] == "agreement.renamed")
+    assert "place word typo ('freedom' -> 'freeborn', 3 edits)" in renamed["details"]["evidence"]
+    assert "only candidate in this list" in renamed["details"]["evidence"]
+    statuses = {r["agency"]: r["status"] for r in tracked(store).values() if r["state"] == "MN"}
+    assert statuses.get("Freeborn County Sheriff's Office") == "active"
+    assert "Freedom County Sheriff's Office" not in statuses
+
+
 def noisy_0529() -> bytes:
     body = data(P0529)
     for canonical, variant in [
