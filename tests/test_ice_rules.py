@@ -225,15 +225,42 @@ def test_termination_needs_three_lists_and_ten_days(days: tuple[int, ...], termi
     assert later.events == []  # terminated once
 
 
-def test_terminated_agreement_that_returns_is_added_again() -> None:
+@pytest.mark.parametrize(
+    ("back_on", "signed", "expected"),
+    [
+        (12, None, "event.corrected"),  # absent 11 days < 2 x 10: the termination was a long dropout
+        (20, None, "event.corrected"),  # 19 days
+        (21, None, "agreement.added"),  # 20 days: a real end, then a return
+        (12, "2025-03-19", "agreement.added"),  # re-signed: a new agreement, not a correction
+    ],
+)
+def test_terminated_agreement_that_returns(back_on: int, signed: str | None, expected: str) -> None:
+    """Decision (issue 9, item 17): back with the same signed date within the hold-back window of its
+    termination, an agreement was never terminated: `event.corrected`, not a new `agreement.added`."""
     feed = Feed()
     feed("participating", parsed(P0308), day(0))
     for n in (1, 5, 11):
         feed("participating", without(P0308, "Etowah County Sheriff's Office"), day(n))
-    back = feed("participating", parsed(P0308), day(12))
-    assert [(e["type"], e["record_id"], e["details"]) for e in back.events] == [
-        ("agreement.added", ETOWAH, {"was_pending": False, "re_added_after": "terminated"})
+    assert feed.status(ETOWAH) == "terminated"
+    records = [
+        {**r, "signed": signed or r["signed"]} if r["agency"] == "Etowah County Sheriff's Office" else r
+        for r in parsed(P0308).records
     ]
+    back = feed("participating", dataclasses.replace(parsed(P0308), records=records), day(back_on))
+    if expected == "agreement.added":
+        assert [
+            (e["type"], e["record_id"], e["details"]) for e in back.events if e["type"] != "agreement.changed"
+        ] == [("agreement.added", ETOWAH, {"was_pending": False, "re_added_after": "terminated"})]
+    else:
+        assert [(e["type"], e["record_id"], e["details"], e["agency"]) for e in back.events] == [
+            (
+                "event.corrected",
+                ETOWAH,
+                {"corrects": None, "was": "agreement.terminated", "now": "active", "by": ETOWAH,
+                 "absent_since": day(1)},
+                "Etowah County Sheriff's Office",
+            )
+        ]  # fmt: skip
     assert feed.status(ETOWAH) == "active"
     assert feed.known[ETOWAH].first_seen == day(0)
 

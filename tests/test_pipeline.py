@@ -19,6 +19,7 @@ from monitors.base import Snapshot
 from monitors.ice_lists import PARSER_VERSION, parse_list
 from monitors.ice_rules import Rules
 from notifiers.outbox import deliveries_for
+from notifiers.render import render_alert
 from notifiers.subscribers import OPERATOR_EVENTS, OPERATORS, Operators, Routing, Subscriber, Target
 from state import queries
 from state.store import Store
@@ -33,7 +34,9 @@ from tests.support.xlsx_edit import (
     rewrite_parts,
     set_cell,
 )
+from watch287g.analysts import atom_feed, history
 from watch287g.pipeline import Processed, process_list
+from watch287g.report import build_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ice"
 DOCLIB = "https://www.ice.gov/doclib/about/offices/ero/287g/"
@@ -629,6 +632,73 @@ def test_mass_addition_is_quarantined_and_reaches_no_subscriber() -> None:
     # Not more than max(150, 100% of 706): believed (the largest real growth of 2025 was +88 on 151).
     result, events = process(store, P0617, at(P0617, 19), body=with_invented_rows(data(P0617), 706))
     assert result.outcome == "processed" and kinds(events) == {"agreement.added": 706}
+
+
+def live(store: Store, name: str, when: str, body: bytes, routing: Routing) -> list[dict[str, Any]]:
+    snapshot = Snapshot(SOURCE, channel_of(name), ice_url(name), when, body)
+    result = process_list(store, snapshot, origin="live", rules=RULES, deliveries_for=deliveries_for(routing))
+    assert result.outcome == "processed", result.detail
+    return events_of(store, result)
+
+
+def delivered(store: Store, event_id: str) -> set[str]:
+    rows = store.db.query("select subscriber from deliveries where event_id = ?", [event_id])
+    return {row["subscriber"] for row in rows}
+
+
+def test_withdrawal_contradicted_by_a_later_list_is_corrected() -> None:
+    """Rush County (KS) asked for a WSO agreement; the agreement was first printed under another office of the
+    county, so the request was reported withdrawn; ICE then corrected the agency's name. main left the
+    withdrawal standing for ever."""
+    rush, rush_bocc = "Rush County Sheriff's Office", "Rush County Board of County Commissioners"
+    target = (Target("json://127.0.0.1:9/", "json://127.0.0.1"),)
+    routing = Routing(
+        (
+            Subscriber("kansas-pending", target, ("pending.*",), states=frozenset({"KS"})),
+            Subscriber("texas-pending", target, ("pending.*",), states=frozenset({"TX"})),
+            Subscriber("kansas-agreements", target, ("agreement.*",), states=frozenset({"KS"})),
+        )
+    )
+    store = Store(None)
+    process(store, N0707, day(0))
+    process(store, P0707, day(0))
+    other_office = replace_text(data(P0708), rush, rush_bocc)
+    added = live(store, P0708, day(1), other_office, routing)
+    assert ("agreement.added", rush_bocc) in {(e["type"], e["agency"]) for e in added}
+    pending_bytes = data(N0708)
+    first = parse_list(pending_bytes).records[0]
+    withdrawn = []
+    for n in (1, 6, 12):  # the same list three times (padded cells: new bytes, same content), over 11 days
+        body = set_cell(pending_bytes, f"A{first['row']}", first["state"] + " " * n)
+        withdrawn += [e for e in live(store, N0708, day(n), body, routing) if e["agency"] == rush]
+    [withdrawal] = [e for e in withdrawn if e["type"] == "pending.withdrawn"]
+    assert delivered(store, withdrawal["id"]) == {"kansas-pending"}
+    # ICE corrects the name: the agreement is renamed, and the withdrawal was wrong.
+    events = live(store, P0708, day(13), data(P0708), routing)
+    assert {(e["type"], e["agency"]) for e in events} == {
+        ("agreement.renamed", rush),
+        ("event.corrected", rush),
+    }
+    [correction] = [e for e in events if e["type"] == "event.corrected"]
+    agreement_id = next(e["record_id"] for e in events if e["type"] == "agreement.renamed")
+    assert correction["details"] == {
+        "corrects": withdrawal["id"], "was": "pending.withdrawn", "now": "converted", "by": agreement_id,
+    }  # fmt: skip
+    assert (correction["record_id"], correction["state"], correction["model"]) == (
+        withdrawal["record_id"], "KS", WSO,
+    )  # fmt: skip
+    assert delivered(store, correction["id"]) == {"kansas-pending"}  # exactly who got the withdrawal
+    stored = next(e for e in queries.events(store.db) if e["id"] == withdrawal["id"])
+    assert (stored["type"], stored["details"]) == (withdrawal["type"], withdrawal["details"])  # not rewritten
+    assert tracked(store)[withdrawal["record_id"]]["status"] == "converted"
+    words = "correction: Rush County Sheriff's Office (Warrant Service Officer) was reported withdrawn, but it became an agreement"
+    rows = history(store.db, rush)
+    assert [(r["type"], r["what"]) for r in rows if r["type"] == "event.corrected"] == [
+        ("event.corrected", words)
+    ]
+    assert words.encode() in atom_feed(store.db)
+    assert words.replace("'", "&#x27;") in build_report(store, "2025-03-31")
+    assert render_alert([correction], "kansas-pending").title == "287(g): 1 earlier alert corrected in Kansas"
 
 
 # -- 15. missing, back, terminated ---------------------------------------------------------------------------
