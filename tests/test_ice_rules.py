@@ -10,6 +10,7 @@ import pytest
 
 from monitors.ice_lists import ParsedList, parse_list
 from monitors.ice_rules import Context, Outcome, Rules, Tracked, interpret, plausibility
+from notifiers.subscribers import Subscriber
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ice"
 P0308 = "2025-03-08_participatingAgencies-20250308103021.xlsx"
@@ -261,6 +262,13 @@ def test_terminated_agreement_that_returns(back_on: int, signed: str | None, exp
                 "Etowah County Sheriff's Office",
             )
         ]  # fmt: skip
+        # It reaches whoever wanted the termination, in that state and model, and nobody else.
+        [correction] = back.events
+        assert Subscriber("ends", (), ("agreement.terminated",), states=frozenset({"AL"})).wants(correction)
+        assert not Subscriber("ends-tx", (), ("agreement.terminated",), states=frozenset({"TX"})).wants(
+            correction
+        )
+        assert not Subscriber("new", (), ("agreement.added", "pending.*")).wants(correction)
     assert feed.status(ETOWAH) == "active"
     assert feed.known[ETOWAH].first_seen == day(0)
 
