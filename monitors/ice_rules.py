@@ -13,6 +13,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from monitors.ice_events import convert, rename_converts, termination_contradicted
+from monitors.ice_events import correction as _correction
+from monitors.ice_events import rule_event as _event
 from monitors.ice_lists import CONTENT_FIELDS, ParsedList
 from monitors.ice_match import match_renames_explained, same_agency
 
@@ -105,7 +108,7 @@ def interpret(list_kind: str, parsed: ParsedList, known: dict[str, Tracked], ctx
         _update_seen(out, tracked, new_record, ctx, renamed_from=old_record, evidence=evidence)
     if kind == AGREEMENT:
         for old_record, new_record, _evidence in pairs:
-            _rename_converts(out, next(t for t in gone if t.record is old_record), new_record, known, ctx)
+            rename_converts(out, next(t for t in gone if t.record is old_record), new_record, known, ctx)
     paired_new = {id(new) for _old, new, _evidence in pairs}
     new_records = [record for record in arrivals if id(record) not in paired_new]
     if _mass_addition(new_records, in_force, ctx):
@@ -242,8 +245,8 @@ def _arrive(
     details: dict[str, Any] = {"was_pending": request is not None}
     if request:
         details["pending_since"] = request.first_seen
-        _convert(out, request, record_id, record, ctx)
-    if previous and _termination_contradicted(previous, record, ctx):
+        convert(out, request, record_id, record, ctx)
+    if previous and termination_contradicted(previous, record, ctx):
         out.events.append(
             _correction(previous, ctx, record, "agreement.terminated", "active", by=record_id,
                         absent_since=previous.missing_since)
@@ -252,51 +255,6 @@ def _arrive(
     if previous:
         details["re_added_after"] = previous.status
     out.events.append(_event("agreement.added", record_id, ctx, None, record, **details))
-
-
-def _convert(out: Outcome, request: Tracked, by: str, record: dict[str, Any], ctx: Context) -> None:
-    """A request became the agreement `by`; if it had been reported withdrawn, say that this was wrong."""
-    out.updated.append(replace(request, status="converted"))
-    if request.status == "withdrawn":
-        out.events.append(_correction(request, ctx, record, "pending.withdrawn", "converted", by=by))
-
-
-def _termination_contradicted(previous: Tracked, record: dict[str, Any], ctx: Context) -> bool:
-    """A terminated agreement back with the same signed date (the same MOA, not a new one) within the
-    hold-back window of its termination (absent less than twice `absent_days` in all) was never terminated:
-    a longer dropout than the hold-back allowed for."""
-    if previous.status != "terminated" or not previous.missing_since:
-        return False
-    if not record.get("signed") or record.get("signed") != previous.record.get("signed"):
-        return False
-    absent = datetime.fromisoformat(ctx.detected_at) - datetime.fromisoformat(previous.missing_since)
-    return absent.total_seconds() < 2 * ctx.rules.absent_days * 86400
-
-
-def _correction(
-    corrected: Tracked, ctx: Context, now_record: dict[str, Any], was: str, now: str, **details: Any
-) -> dict[str, Any]:
-    """`event.corrected` of the last `was` event of `corrected` (its id is filled in when it is stored), with
-    that event's state, agency and model so that it reaches the subscribers who got it."""
-    event = _event("event.corrected", corrected.id, ctx, corrected.record, now_record,
-                   corrects=None, was=was, now=now, **details)  # fmt: skip
-    return {**event, **{f: corrected.record.get(f) for f in ("state", "agency", "model")}}
-
-
-def _rename_converts(
-    out: Outcome, agreement: Tracked, renamed: dict[str, Any], known: dict[str, Tracked], ctx: Context
-) -> None:
-    """An agreement first printed under another office of the county, then renamed: the request reported
-    withdrawn meanwhile that is strictly this agency became this agreement."""
-    for request in known.values():
-        if (
-            request.kind != PENDING
-            or request.status != "withdrawn"
-            or not same_agency(request.record, renamed)
-        ):
-            continue
-        if not any(t.id == request.id and t.status == "converted" for t in out.updated):
-            _convert(out, request, agreement.id, renamed, ctx)
 
 
 def _pending_request(record: dict[str, Any], known: dict[str, Tracked]) -> Tracked | None:
@@ -344,19 +302,3 @@ def _duplicate_of(tracked: Tracked, still_here: list[Tracked]) -> Tracked | None
 def _became_agreement(request: Tracked, known: dict[str, Tracked]) -> bool:
     agreements = [t for t in known.values() if t.kind == AGREEMENT and t.status in IN_FORCE[AGREEMENT]]
     return any(t.key == request.key or same_agency(t.record, request.record) for t in agreements)
-
-
-def _event(
-    type_: str,
-    record_id: str,
-    ctx: Context,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    **details: Any,
-) -> dict[str, Any]:
-    subject = after or before or {}
-    return {
-        "type": type_, "source": ctx.source, "detected_at": ctx.detected_at, "record_id": record_id,
-        "state": subject.get("state"), "agency": subject.get("agency"), "model": subject.get("model"),
-        "before": before, "after": after, "details": details, "baseline": ctx.baseline,
-    }  # fmt: skip
