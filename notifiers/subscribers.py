@@ -20,6 +20,7 @@ EFFECTS = ("ban", "mandate", "restrict")
 SUBSCRIBER_EVENTS = ("agreement.*", "pending.*", "page.changed", "policy.*", "bill.*")
 OPERATOR_EVENTS = ("list.quarantined", "source.*", "delivery.*")
 OPERATORS = "operators"  # the reserved subscriber name of the operators' channel
+CORRECTED = "event.corrected"  # later evidence contradicts an event (details: corrects, was, now, by)
 
 SUBSCRIBER_KEYS = {
     "name": "unique name (used in deliveries and with `notify --test`)",
@@ -57,6 +58,8 @@ class Subscriber:
 
     def wants(self, event: dict[str, Any]) -> bool:
         kind = event["type"]
+        if kind == CORRECTED:  # a correction reaches whoever got (or would get) the event it corrects
+            kind = str((event.get("details") or {}).get("was") or kind)
         if self.name == OPERATORS:
             return _matches(kind, OPERATOR_EVENTS)
         if not _matches(kind, SUBSCRIBER_EVENTS) or not _matches(kind, self.events):

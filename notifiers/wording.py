@@ -49,6 +49,8 @@ KINDS = {
     "agreement.changed": Kind(6, "Changed agreements", _same("{n} changed", "{n} changed"),
                               lead=_same("{n} agreement changed", "{n} agreements changed")),
     "agreement.moa_published": Kind(7, "MOAs published", _same("{n} MOA published", "{n} MOAs published")),
+    "event.corrected": Kind(8, "Corrections", _same("{n} correction", "{n} corrections"),
+                            lead=_same("{n} earlier alert corrected", "{n} earlier alerts corrected")),
     "list.quarantined": Kind(9, "Quarantined lists", _same("{n} list quarantined", "{n} lists quarantined")),
     "page.changed": Kind(10, "Program page", _same("{n} page change", "{n} page changes"),
                          later=_same("program page changed", "program page changed {n} times")),

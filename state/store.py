@@ -230,6 +230,10 @@ class Store:
         identity = [doc.source, doc.channel, doc.sha256, doc.fetched_at, event["type"], event.get("record_id"),
                     event.get("details", {}).get("document")]  # fmt: skip
         event_id = content_hash(identity)[:24]
+        if event["type"] == "event.corrected" and not event["details"].get("corrects"):
+            event["details"]["corrects"] = self._last_event_id(
+                db, event["record_id"], event["details"]["was"]
+            )
         db.table("events").insert(
             {
                 **event, "id": event_id, "before": canonical_json(event.get("before")),
@@ -240,6 +244,15 @@ class Store:
             ignore=True,
         )  # fmt: skip
         return event_id
+
+    @staticmethod
+    def _last_event_id(db: Database, record_id: str, type_: str) -> str | None:
+        """The event a correction corrects: the record's latest event of that type."""
+        row = db.execute(
+            "select id from events where record_id = ? and type = ? order by detected_at desc, rowid desc limit 1",
+            [record_id, type_],
+        ).fetchone()
+        return row[0] if row else None
 
     def _write_deliveries(
         self, db: Database, event: dict[str, Any], deliveries_for: DeliveriesFor | None, at: str

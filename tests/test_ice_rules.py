@@ -10,6 +10,7 @@ import pytest
 
 from monitors.ice_lists import ParsedList, parse_list
 from monitors.ice_rules import Context, Outcome, Rules, Tracked, interpret, plausibility
+from notifiers.subscribers import Subscriber
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ice"
 P0308 = "2025-03-08_participatingAgencies-20250308103021.xlsx"
@@ -17,6 +18,8 @@ P0707 = "2025-07-07_participatingAgencies07072025pm.xlsx"
 P0715 = "2025-07-15_participatingAgencies07152025am.xlsx"
 N0707 = "2025-07-07_pendingAgencies07072025pm.xlsx"
 N0708 = "2025-07-08_pendingAgencies07082025pm.xlsx"
+N0711 = "2025-07-11_pendingAgencies07112025pm.xlsx"
+P0317 = "2025-03-17_participatingAgencies-20250317231040.xlsx"
 
 ETOWAH = "ice:agreement:AL|etowah county sheriffs office|Jail Enforcement Model"
 
@@ -134,6 +137,31 @@ def test_mass_removal_counts_only_newly_gone_agreements() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("kind", "first", "second"), [("participating", P0308, P0317), ("pending", N0708, N0711)]
+)
+def test_mass_addition_threshold(kind: str, first: str, second: str) -> None:
+    """Real growth is believed by the defaults (N0711: 24 new requests on 20); more new records than
+    max(mass_addition_min, mass_addition_share of those in force) is quarantined, with nothing applied."""
+
+    def second_list(rules: Rules) -> Outcome:
+        feed = Feed(rules)
+        feed(kind, parsed(first), day(0))
+        return feed(kind, parsed(second), day(1))
+
+    believed = second_list(Rules())
+    added = sum(t.endswith(".added") for t in types(believed))
+    assert believed.quarantine is None and added == (42 if kind == "participating" else 24)
+    assert second_list(Rules(mass_addition_min=added, mass_addition_share=0.0)).quarantine is None
+    refused = second_list(Rules(mass_addition_min=added - 1, mass_addition_share=0.0))
+    noun = "agreements" if kind == "participating" else "pending requests"
+    assert refused.quarantine == (
+        f"mass addition: {added} new {noun} at once, against {len(parsed(first).records)} in force"
+        f" (limit: more than max({added - 1}, 0%))"
+    )
+    assert (refused.events, refused.updated) == ([], [])
+
+
 def test_pending_lists_are_never_mass_removal_quarantined() -> None:
     feed = Feed()
     feed("pending", parsed(N0707), day(0))
@@ -198,15 +226,49 @@ def test_termination_needs_three_lists_and_ten_days(days: tuple[int, ...], termi
     assert later.events == []  # terminated once
 
 
-def test_terminated_agreement_that_returns_is_added_again() -> None:
+@pytest.mark.parametrize(
+    ("back_on", "signed", "expected"),
+    [
+        (12, None, "event.corrected"),  # absent 11 days < 2 x 10: the termination was a long dropout
+        (20, None, "event.corrected"),  # 19 days
+        (21, None, "agreement.added"),  # 20 days: a real end, then a return
+        (12, "2025-03-19", "agreement.added"),  # re-signed: a new agreement, not a correction
+    ],
+)
+def test_terminated_agreement_that_returns(back_on: int, signed: str | None, expected: str) -> None:
+    """Decision (issue 9, item 17): back with the same signed date within the hold-back window of its
+    termination, an agreement was never terminated: `event.corrected`, not a new `agreement.added`."""
     feed = Feed()
     feed("participating", parsed(P0308), day(0))
     for n in (1, 5, 11):
         feed("participating", without(P0308, "Etowah County Sheriff's Office"), day(n))
-    back = feed("participating", parsed(P0308), day(12))
-    assert [(e["type"], e["record_id"], e["details"]) for e in back.events] == [
-        ("agreement.added", ETOWAH, {"was_pending": False, "re_added_after": "terminated"})
+    assert feed.status(ETOWAH) == "terminated"
+    records = [
+        {**r, "signed": signed or r["signed"]} if r["agency"] == "Etowah County Sheriff's Office" else r
+        for r in parsed(P0308).records
     ]
+    back = feed("participating", dataclasses.replace(parsed(P0308), records=records), day(back_on))
+    if expected == "agreement.added":
+        assert [
+            (e["type"], e["record_id"], e["details"]) for e in back.events if e["type"] != "agreement.changed"
+        ] == [("agreement.added", ETOWAH, {"was_pending": False, "re_added_after": "terminated"})]
+    else:
+        assert [(e["type"], e["record_id"], e["details"], e["agency"]) for e in back.events] == [
+            (
+                "event.corrected",
+                ETOWAH,
+                {"corrects": None, "was": "agreement.terminated", "now": "active", "by": ETOWAH,
+                 "absent_since": day(1)},
+                "Etowah County Sheriff's Office",
+            )
+        ]  # fmt: skip
+        # It reaches whoever wanted the termination, in that state and model, and nobody else.
+        [correction] = back.events
+        assert Subscriber("ends", (), ("agreement.terminated",), states=frozenset({"AL"})).wants(correction)
+        assert not Subscriber("ends-tx", (), ("agreement.terminated",), states=frozenset({"TX"})).wants(
+            correction
+        )
+        assert not Subscriber("new", (), ("agreement.added", "pending.*")).wants(correction)
     assert feed.status(ETOWAH) == "active"
     assert feed.known[ETOWAH].first_seen == day(0)
 
@@ -263,7 +325,11 @@ def test_rename_keeps_the_record_id() -> None:
     ]
     outcome = feed("participating", dataclasses.replace(parsed(P0308), records=renamed), day(1))
     assert [(e["type"], e["record_id"], e["details"]) for e in outcome.events] == [
-        ("agreement.renamed", ETOWAH, {"changed": ["agency"]})
+        (
+            "agreement.renamed",
+            ETOWAH,
+            {"changed": ["agency"], "evidence": ["same model", "same signed date", "shared name word"]},
+        )
     ]
     assert feed.known[ETOWAH].key == "AL|etowah county sheriffs department|x"
     assert feed.status(ETOWAH) == "active"

@@ -6,6 +6,7 @@ is never a baseline). Cases no archived file shows use minimal edits of a real f
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,17 +18,25 @@ import watch287g.pipeline
 from monitors.base import Snapshot
 from monitors.ice_lists import PARSER_VERSION, parse_list
 from monitors.ice_rules import Rules
+from notifiers.outbox import deliveries_for
+from notifiers.render import render_alert
+from notifiers.subscribers import OPERATOR_EVENTS, OPERATORS, Operators, Routing, Subscriber, Target
 from state import queries
 from state.store import Store
 from tests.support.xlsx_edit import (
+    SHEET,
     drop_column,
     drop_rows,
     keep_rows,
+    read_part,
     replace_hyperlink,
     replace_text,
+    rewrite_parts,
     set_cell,
 )
+from watch287g.analysts import atom_feed, history
 from watch287g.pipeline import Processed, process_list
+from watch287g.report import build_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ice"
 DOCLIB = "https://www.ice.gov/doclib/about/offices/ero/287g/"
@@ -194,7 +203,10 @@ def test_county_column_inserted_renames_and_moas() -> None:
         for e in events
         if e["type"] == "agreement.renamed" and e["agency"] == "Cass County Sheriff's Office"
     )
-    assert cass["details"] == {"changed": ["state"]}
+    assert cass["details"] == {
+        "changed": ["state"],
+        "evidence": ["same model", "same signed date", "shared name word"],
+    }
     # A renamed agreement is the same agreement: never also added (or terminated).
     renamed_ids = {e["record_id"] for e in events if e["type"] == "agreement.renamed"}
     added_ids = {e["record_id"] for e in events if e["type"] == "agreement.added"}
@@ -291,6 +303,25 @@ def test_renames_and_typo_fixes_of_2025_07_15() -> None:
 
 
 # -- 5. spelling noise only ----------------------------------------------------------------------------------
+
+
+def test_place_word_typo_fixed_is_a_rename_with_its_evidence() -> None:
+    """Real, 2025-03-31: "Freedom County Sheriff's Office" (MN) became "Freeborn County ..."; main reported a new
+    agreement and, 10 days later, a termination."""
+    store, events = events_between(
+        "2025-03-28_participatingAgencies-20250328133437.xlsx",
+        "2025-03-31_participatingAgencies-20250331231039.xlsx",
+    )
+    freeborn = [e for e in events if e["state"] == "MN" and "Free" in (e["agency"] or "")]
+    assert [
+        (e["type"], e["before"]["agency"], e["agency"]) for e in freeborn if e["type"] != "agreement.changed"
+    ] == [("agreement.renamed", "Freedom County Sheriff's Office", "Freeborn County Sheriff's Office")]
+    renamed = next(e for e in freeborn if e["type"] == "agreement.renamed")
+    assert "place word typo ('freedom' -> 'freeborn', 3 edits)" in renamed["details"]["evidence"]
+    assert "only candidate in this list" in renamed["details"]["evidence"]
+    statuses = {r["agency"]: r["status"] for r in tracked(store).values() if r["state"] == "MN"}
+    assert statuses.get("Freeborn County Sheriff's Office") == "active"
+    assert "Freedom County Sheriff's Office" not in statuses
 
 
 def noisy_0529() -> bytes:
@@ -560,6 +591,114 @@ def test_mass_removal_is_quarantined() -> None:
     )
     assert kinds(events) == {"list.quarantined": 1}
     assert tracked(store) == before
+
+
+def with_invented_rows(body: bytes, count: int) -> bytes:
+    """The real list with `count` invented agreements appended after its last row (inline strings)."""
+    xml = read_part(body, SHEET)
+    last = max(int(n) for n in re.findall(r'<row r="([0-9]+)"', xml))
+    rows = "".join(
+        f'<row r="{last + n}"><c r="A{last + n}" t="inlineStr"><is><t>TX</t></is></c>'
+        f'<c r="B{last + n}" t="inlineStr"><is><t>Invented Town {n} Police Department</t></is></c>'
+        f'<c r="C{last + n}" t="inlineStr"><is><t>Municipality</t></is></c>'
+        f'<c r="D{last + n}" t="inlineStr"><is><t>Invented County</t></is></c>'
+        f'<c r="E{last + n}" t="inlineStr"><is><t>Task Force Model</t></is></c>'
+        f'<c r="F{last + n}"><v>45800</v></c></row>'
+        for n in range(1, count + 1)
+    )
+    xml = re.sub(r'<dimension ref="A1:([A-Z]+)[0-9]+"/>', rf'<dimension ref="A1:\g<1>{last + count}"/>', xml)
+    return rewrite_parts(body, {SHEET: xml.replace("</sheetData>", rows + "</sheetData>")})
+
+
+def test_mass_addition_is_quarantined_and_reaches_no_subscriber() -> None:
+    store = Store(None)
+    process(store, P0617)
+    before, versions = tracked(store), count(store, "record_versions")
+    everyone = Subscriber("desk", (Target("json://127.0.0.1:9/", "json://127.0.0.1"),))
+    operators = Subscriber(OPERATORS, (Target("json://127.0.0.1:9/", "json://127.0.0.1"),), OPERATOR_EVENTS)
+    routing = Routing((everyone,), Operators(operators))
+    inflated = with_invented_rows(data(P0617), 3000)
+    assert len(parse_list(inflated).records) == 706 + 3000
+    snapshot = Snapshot(SOURCE, "participating", ice_url(P0617), at(P0617, 18), inflated)
+    result = process_list(store, snapshot, origin="live", rules=RULES, deliveries_for=deliveries_for(routing))
+    reason = (
+        "mass addition: 3000 new agreements at once, against 706 in force (limit: more than max(150, 100%))"
+    )
+    assert (result.outcome, result.detail) == ("quarantined", reason)
+    assert kinds(events_of(store, result)) == {"list.quarantined": 1}
+    assert tracked(store) == before and count(store, "record_versions") == versions
+    sent_to = [row["subscriber"] for row in store.db.query("select subscriber from deliveries")]
+    assert sent_to == [OPERATORS]  # the operators hear of it; no subscriber hears of 3000 agreements
+    # Not more than max(150, 100% of 706): believed (the largest real growth of 2025 was +88 on 151).
+    result, events = process(store, P0617, at(P0617, 19), body=with_invented_rows(data(P0617), 706))
+    assert result.outcome == "processed" and kinds(events) == {"agreement.added": 706}
+
+
+def live(store: Store, name: str, when: str, body: bytes, routing: Routing) -> list[dict[str, Any]]:
+    snapshot = Snapshot(SOURCE, channel_of(name), ice_url(name), when, body)
+    result = process_list(store, snapshot, origin="live", rules=RULES, deliveries_for=deliveries_for(routing))
+    assert result.outcome == "processed", result.detail
+    return events_of(store, result)
+
+
+def delivered(store: Store, event_id: str) -> set[str]:
+    rows = store.db.query("select subscriber from deliveries where event_id = ?", [event_id])
+    return {row["subscriber"] for row in rows}
+
+
+def test_withdrawal_contradicted_by_a_later_list_is_corrected() -> None:
+    """Rush County (KS) asked for a WSO agreement; the agreement was first printed under another office of the
+    county, so the request was reported withdrawn; ICE then corrected the agency's name. main left the
+    withdrawal standing for ever."""
+    rush, rush_bocc = "Rush County Sheriff's Office", "Rush County Board of County Commissioners"
+    target = (Target("json://127.0.0.1:9/", "json://127.0.0.1"),)
+    routing = Routing(
+        (
+            Subscriber("kansas-pending", target, ("pending.*",), states=frozenset({"KS"})),
+            Subscriber("texas-pending", target, ("pending.*",), states=frozenset({"TX"})),
+            Subscriber("kansas-agreements", target, ("agreement.*",), states=frozenset({"KS"})),
+        )
+    )
+    store = Store(None)
+    process(store, N0707, day(0))
+    process(store, P0707, day(0))
+    other_office = replace_text(data(P0708), rush, rush_bocc)
+    added = live(store, P0708, day(1), other_office, routing)
+    assert ("agreement.added", rush_bocc) in {(e["type"], e["agency"]) for e in added}
+    pending_bytes = data(N0708)
+    first = parse_list(pending_bytes).records[0]
+    withdrawn = []
+    for n in (1, 6, 12):  # the same list three times (padded cells: new bytes, same content), over 11 days
+        body = set_cell(pending_bytes, f"A{first['row']}", first["state"] + " " * n)
+        withdrawn += [e for e in live(store, N0708, day(n), body, routing) if e["agency"] == rush]
+    [withdrawal] = [e for e in withdrawn if e["type"] == "pending.withdrawn"]
+    assert delivered(store, withdrawal["id"]) == {"kansas-pending"}
+    # ICE corrects the name: the agreement is renamed, and the withdrawal was wrong.
+    events = live(store, P0708, day(13), data(P0708), routing)
+    assert {(e["type"], e["agency"]) for e in events} == {
+        ("agreement.renamed", rush),
+        ("event.corrected", rush),
+    }
+    [correction] = [e for e in events if e["type"] == "event.corrected"]
+    agreement_id = next(e["record_id"] for e in events if e["type"] == "agreement.renamed")
+    assert correction["details"] == {
+        "corrects": withdrawal["id"], "was": "pending.withdrawn", "now": "converted", "by": agreement_id,
+    }  # fmt: skip
+    assert (correction["record_id"], correction["state"], correction["model"]) == (
+        withdrawal["record_id"], "KS", WSO,
+    )  # fmt: skip
+    assert delivered(store, correction["id"]) == {"kansas-pending"}  # exactly who got the withdrawal
+    stored = next(e for e in queries.events(store.db) if e["id"] == withdrawal["id"])
+    assert (stored["type"], stored["details"]) == (withdrawal["type"], withdrawal["details"])  # not rewritten
+    assert tracked(store)[withdrawal["record_id"]]["status"] == "converted"
+    words = "correction: Rush County Sheriff's Office (Warrant Service Officer) was reported withdrawn, but it became an agreement"
+    rows = history(store.db, rush)
+    assert [(r["type"], r["what"]) for r in rows if r["type"] == "event.corrected"] == [
+        ("event.corrected", words)
+    ]
+    assert words.encode() in atom_feed(store.db)
+    assert words.replace("'", "&#x27;") in build_report(store, "2025-03-31")
+    assert render_alert([correction], "kansas-pending").title == "287(g): 1 earlier alert corrected in Kansas"
 
 
 # -- 15. missing, back, terminated ---------------------------------------------------------------------------

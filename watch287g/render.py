@@ -157,6 +157,8 @@ def headline(event: dict[str, Any], data: Data = _same) -> str:
         return f"{who}: {val(str(details.get('document') or 'moa').upper())} published"
     if kind == "pending.added":
         return f"{who} requested an agreement"
+    if kind == "event.corrected":
+        return _correction_words(event, val)
     if kind == "list.quarantined":
         return f"{val(details.get('list'))} list not believed: {val(details.get('reason'))}"
     if kind == "page.changed":
@@ -180,6 +182,20 @@ def headline(event: dict[str, Any], data: Data = _same) -> str:
             text += f"; effect: {val(effect)}"
         return text
     return f"{val(kind)}: {who}" if subject or event.get("agency") else val(kind)
+
+
+_WAS = {"pending.withdrawn": "withdrawn", "agreement.terminated": "terminated"}
+_NOW = {"converted": "it became an agreement", "active": "it is listed again"}
+
+
+def _correction_words(event: dict[str, Any], val: Callable[[object], str]) -> str:
+    """'correction: X (model) was reported withdrawn, but it became an agreement (as Y)'."""
+    details, after = event.get("details") or {}, event.get("after") or {}
+    was, now = str(details.get("was")), str(details.get("now"))
+    text = f"correction: {val(event.get('agency'))} ({val(event.get('model'))}) was reported "
+    text += f"{val(_WAS.get(was, was))}, but {val(_NOW.get(now, now))}"
+    renamed = after.get("agency") and after.get("agency") != event.get("agency")
+    return text + (f" (as {val(after['agency'])})" if renamed else "")
 
 
 def describe(event: dict[str, Any]) -> str:

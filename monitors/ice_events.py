@@ -1,0 +1,79 @@
+"""The event dicts the ICE rules emit, and corrections of earlier events that a later list contradicts.
+
+An event is never rewritten: `event.corrected` names the event it corrects (`corrects`: its id, filled in by the
+store from the record's latest event of type `was`), what it was and what it now is, and carries that event's
+state, agency and model so that it reaches the subscribers who got the original. Pure, like monitors/ice_rules.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from monitors.ice_match import same_agency
+
+if TYPE_CHECKING:  # ice_rules imports this module
+    from monitors.ice_rules import Context, Outcome, Tracked
+
+
+def rule_event(
+    type_: str,
+    record_id: str,
+    ctx: Context,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    **details: Any,
+) -> dict[str, Any]:
+    """An event about one record, as the rules emit it (the store adds id, origin and provenance)."""
+    subject = after or before or {}
+    return {
+        "type": type_, "source": ctx.source, "detected_at": ctx.detected_at, "record_id": record_id,
+        "state": subject.get("state"), "agency": subject.get("agency"), "model": subject.get("model"),
+        "before": before, "after": after, "details": details, "baseline": ctx.baseline,
+    }  # fmt: skip
+
+
+def convert(out: Outcome, request: Tracked, by: str, record: dict[str, Any], ctx: Context) -> None:
+    """A request became the agreement `by`; if it had been reported withdrawn, say that this was wrong."""
+    out.updated.append(replace(request, status="converted"))
+    if request.status == "withdrawn":
+        out.events.append(correction(request, ctx, record, "pending.withdrawn", "converted", by=by))
+
+
+def termination_contradicted(previous: Tracked, record: dict[str, Any], ctx: Context) -> bool:
+    """A terminated agreement back with the same signed date (the same MOA, not a new one) within the
+    hold-back window of its termination (absent less than twice `absent_days` in all) was never terminated:
+    a longer dropout than the hold-back allowed for."""
+    if previous.status != "terminated" or not previous.missing_since:
+        return False
+    if not record.get("signed") or record.get("signed") != previous.record.get("signed"):
+        return False
+    absent = datetime.fromisoformat(ctx.detected_at) - datetime.fromisoformat(previous.missing_since)
+    return absent.total_seconds() < 2 * ctx.rules.absent_days * 86400
+
+
+def correction(
+    corrected: Tracked, ctx: Context, now_record: dict[str, Any], was: str, now: str, **details: Any
+) -> dict[str, Any]:
+    """`event.corrected` of the last `was` event of `corrected` (its id is filled in when it is stored), with
+    that event's state, agency and model so that it reaches the subscribers who got it."""
+    event = rule_event("event.corrected", corrected.id, ctx, corrected.record, now_record,
+                       corrects=None, was=was, now=now, **details)  # fmt: skip
+    return {**event, **{f: corrected.record.get(f) for f in ("state", "agency", "model")}}
+
+
+def rename_converts(
+    out: Outcome, agreement: Tracked, renamed: dict[str, Any], known: dict[str, Tracked], ctx: Context
+) -> None:
+    """An agreement first printed under another office of the county, then renamed: the request reported
+    withdrawn meanwhile that is strictly this agency became this agreement."""
+    for request in known.values():
+        if (
+            request.kind != "pending"
+            or request.status != "withdrawn"
+            or not same_agency(request.record, renamed)
+        ):
+            continue
+        if not any(t.id == request.id and t.status == "converted" for t in out.updated):
+            convert(out, request, agreement.id, renamed, ctx)
