@@ -191,9 +191,16 @@ class Runner:
 
 
 def settle(trial: Trial, smtp: LoopbackSMTPServer) -> tuple[int, int]:
-    """(messages received, receipts) once the SMTP server has finished with what the killed run sent."""
-    time.sleep(0.2)
-    return len(mail_for(smtp, trial.mailbox)), outbox(trial.database, "desk")["receipts"]
+    """(messages received, receipts) once the SMTP server has finished with what the killed run sent: the
+    count of received messages has not moved for 0.3 s (a few seconds at most on a loaded machine)."""
+    received = -1
+    for _ in range(10):
+        now = len(mail_for(smtp, trial.mailbox))
+        if now == received:
+            break
+        received = now
+        time.sleep(0.3)
+    return received, outbox(trial.database, "desk")["receipts"]
 
 
 def integrity(database: Path) -> str:
