@@ -167,17 +167,12 @@ class Expected:
     failed: list[str]  # check times of source.failed
     recovered: list[str]
     quarantined: list[tuple[str, str]]  # (check time, channel) of each bad list served after a good one
-    # The same, as the pipeline behaves today (see KNOWN_GAP): a bad list is not heard when it is the same
-    # bytes as the last bad one and the good list seen meanwhile was not new.
-    quarantined_today: list[tuple[str, str]]
 
 
 def expected_for(schedule: list[Step]) -> Expected:
-    expected = Expected([], [], [], [])
+    expected = Expected([], [], [])
     streak, alerted = 0, False
-    valid = {"participating": P07, "pending": Q07}  # the last good list interpreted, per channel
-    current = dict(valid)  # the last list served, good or bad
-    current_today = dict(valid)  # ... as `channels.current_sha256` holds it today
+    current = {"participating": P07, "pending": Q07}  # the last list served on each channel, good or bad
     for step in schedule:
         if step.fault and step.fault.expect == "failed":  # the check stops before any list is interpreted
             streak += 1
@@ -193,14 +188,9 @@ def expected_for(schedule: list[Step]) -> Expected:
                 bad = step.fault.name
                 if bad != current[channel]:
                     expected.quarantined.append((step.at, channel))
-                if bad != current_today[channel]:
-                    expected.quarantined_today.append((step.at, channel))
-                current[channel] = current_today[channel] = bad
-                continue
-            good = step.state[index]
-            if good != valid[channel]:
-                valid[channel] = current_today[channel] = good
-            current[channel] = good
+                current[channel] = bad
+            else:
+                current[channel] = step.state[index]
     return expected
 
 
@@ -283,10 +273,8 @@ def test_a_random_fault_schedule_changes_nothing_subscribers_see_and_operators_h
     # Every operator event sent once (a recovery and a quarantine found by one check share a message).
     assert sum(int(p["message"].split(" ", 1)[0]) for p in operator_posts) == len(heard), why
     assert set(outbox(database, "operators")["deliveries"]) <= {"sent"}, why
-    # Once per bad list served after a good one. A schedule that serves the same bad bytes again after the
-    # good list came back meets the known gap below: exactly that, and nothing else, is an expected failure.
-    if quarantined != expected.quarantined and quarantined == expected.quarantined_today:
-        pytest.xfail(f"{KNOWN_GAP}; {why}")
+    # Once per bad list served after a good one (the same bad bytes again after the good list came back
+    # included: the bug of the test below).
     assert quarantined == expected.quarantined, why
 
 
@@ -326,17 +314,13 @@ def test_the_default_schedules_cover_streaks_recoveries_quarantines_and_hidden_c
     }  # fmt: skip
 
 
-KNOWN_GAP = (
-    "BUG (watch287g/pipeline.py process_list): the last valid list served again after a quarantined one is "
-    "'unchanged', and channels.current_sha256 keeps the quarantined bytes; the same bad bytes served later "
-    "are then 'unchanged' too: no list.quarantined, the operators hear nothing of the second bad episode"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=KNOWN_GAP)
 def test_the_same_bad_list_served_again_after_the_good_one_is_heard_again(
     loopback: LoopbackHTTPServer, baseline: Path, tmp_path: Path
 ) -> None:
+    """Found by schedule 2 of seed 18: the good list served again after a quarantined one was `unchanged`
+    and `channels.current_sha256` kept the quarantined bytes, so the same bad bytes served later were
+    `unchanged` too and the operators heard nothing of the second bad episode. Now the channel's current
+    list is the good one again (watch287g/pipeline.py process_list)."""
     bad = next(k for k in KINDS if k.name == "truncated_xlsx")
     times = [(START + timedelta(hours=i)).isoformat() for i in range(4)]
     schedule = [Step(times[0], STATES[0], None), Step(times[1], STATES[0], bad)]
