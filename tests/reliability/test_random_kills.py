@@ -4,8 +4,8 @@ killed by SIGKILL at random moments while it checks a loopback ICE site replayin
     07-07 (baseline, one database copied for every trial) · 07-08 · 07-14 · 07-15
 
 with a subscriber on the real SMTP server of tests/support. At each step a trial draws 0-2 kills; each is
-either a random delay after the run's first request (within the duration of the uninterrupted run of that
-step, measured just before) or a random named crash point of watch287g/faults.py at its 1st-3rd passage
+either a random delay after the run's first request (within the duration of the previous uninterrupted
+run, as measured) or a random named crash point of watch287g/faults.py at its 1st-3rd passage
 (`WATCH287G_CRASH_AT=<point>:<n>`). A killed run is run again until one finishes; then the site moves on.
 The trials advance in lock step with an uninterrupted reference and are compared with it: the same events
 (type, record, details), the same records, versions and agreements in force, every delivery sent, each
