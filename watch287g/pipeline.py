@@ -83,6 +83,8 @@ def process_list(
     # The same bytes as the last processed list, or as the last valid one (a list served again after a
     # quarantined one): the records in force already say what these bytes say.
     if snapshot.sha256 in (channel.get("current_sha256"), channel.get("valid_sha256")):
+        if snapshot.sha256 != channel.get("current_sha256"):  # the good list is back: a bad one is news again
+            store.update_channel(snapshot.source, snapshot.channel, {"current_sha256": snapshot.sha256})
         return Processed(snapshot.channel, "unchanged")
     parsed, parse_row, error = load_parse(store, snapshot)
     if known is None:
