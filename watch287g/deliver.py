@@ -7,13 +7,13 @@ from notifiers.outbox import SendReport, apprise_send, deliveries_for, scrub, se
 from notifiers.render import render_test
 from state.store import Store
 from watch287g.config import Config
-from watch287g.health import check_staleness
+from watch287g.health import check_sources_staleness
 
 
 def deliver(store: Store, config: Config, now: str | None = None) -> SendReport:
     now = now or utc_now()
-    for monitor in config.monitors:
-        check_staleness(store, monitor.name, now, config.routing.operators, deliveries_for(config.routing))
+    sources = [monitor.name for monitor in config.monitors]
+    check_sources_staleness(store, sources, now, config.routing.operators, deliveries_for(config.routing))
     return send_due(store, config.routing, now)
 
 

@@ -36,6 +36,15 @@ def settle_health(
     return store.add_events(events, deliveries_for, health=health)
 
 
+def check_sources_staleness(
+    store: Store, sources: list[str], now: str, operators: Operators, deliveries_for: DeliveriesFor | None
+) -> list[str]:
+    """`check_staleness` for each source inside one write transaction: the health rows are read under the
+    write lock, so senders running at once (`notify` beside `notify` or `run`) raise each alert once."""
+    with store.transaction():
+        return [id_ for s in sources for id_ in check_staleness(store, s, now, operators, deliveries_for)]
+
+
 def check_staleness(
     store: Store, source: str, now: str, operators: Operators, deliveries_for: DeliveriesFor | None
 ) -> list[str]:
