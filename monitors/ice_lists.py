@@ -148,10 +148,11 @@ def _record(
 def _cut(record: dict[str, Any]) -> list[tuple[str, int]]:
     """Cut over-long text fields in place (and re-key the record); the fields cut and their limits."""
     cut = []
-    for name, value in record.items():
+    # Hot path (every row of every list): only strings past the smaller limit are looked at further.
+    for name in [n for n, v in record.items() if type(v) is str and len(v) > FIELD_LIMIT and n != "key"]:
         limit = URL_LIMIT if name.endswith("_url") else FIELD_LIMIT
-        if isinstance(value, str) and len(value) > limit and name != "key":
-            record[name] = value[:limit].rstrip()
+        if len(record[name]) > limit:
+            record[name] = record[name][:limit].rstrip()
             cut.append((name, limit))
     if cut:
         record["key"] = record_key(record["state"], record["agency"], record["model"])
