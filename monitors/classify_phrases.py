@@ -64,7 +64,8 @@ def _rxs(*patterns: str) -> list[re.Pattern[str]]:
 # ---- Step 1: ABOUT cues --------------------------------------------------------------------------------------
 ABOUT = _rxs(
     r"<S287>|\b1357\s*\(\s*g\s*\)(?!\s*\(\s*10\s*\))",
-    r"\b8\s*U\.?\s?S\.?\s?C\.?\s*(?:§+|s\.|sec(?:tion)?\.?)?\s*1357\b(?!\s*\((?!\s*g\s*\)))",  # not 1357(d)
+    # not 1357(d), not 1357(g)(10)
+    r"\b8\s*U\.?\s?S\.?\s?C\.?\s*(?:§+|s\.|sec(?:tion)?\.?)?\s*1357\b(?!\s*\((?!\s*g\s*\)))(?!\s*\(\s*g\s*\)\s*\(\s*10\s*\))",
     r"\bsection\s+287\b(?![.\d(])(?=\s+(?:of\s+the\s+(?:federal\s+)?(?:immigration\s+and\s+nationality\s+act|INA)\b|agreements?|programs?))",
     r"\bINA\s+(?:§|section)\s*287\b(?![.\d])",
     r"\bimmigration\s+(?:law\s+)?enforcement\s+agreements?|\bimmigration\s+agreements?\b",
