@@ -36,7 +36,7 @@ _PARTS = {
     # Verbs a ban forbids.
     "ENTER": r"(?:enter\w*|renew\w*|extend\w*|sign\w*|execut\w*|remain\w*\s+(?:in|a\s+party)|"
     r"participat\w*|perform\w*|exercis\w*|continu\w*|maintain\w*|engag\w*|be\s+(?:a\s+)?party|"
-    r"partner\w*|join\w*|assist\w*|cooperat\w*|work\w*\s+with)",
+    r"partner\w*|join\w*|assist\w*|aid\w*|cooperat\w*|work\w*\s+with|deputiz\w*)",
     # Verbs a mandate requires ("request approval" and "apply to all agreements" are not mandates).
     "MANDATE": r"(?:enter\w*\s+into|enter\b|(?:request|seek)\w*(?!\s+(?:the\s+|prior\s+|written\s+)*(?:approval|consent|"
     r"authori[sz]ation|permission))|apply\b(?!\s+to\s+(?:all|any|each|every|this|these|those|such|agreements?)\b)|"
@@ -70,6 +70,7 @@ ABOUT = _rxs(
     r"\bINA\s+(?:§|section)\s*287\b(?![.\d])",
     r"\bimmigration\s+(?:law\s+)?enforcement\s+agreements?|\bimmigration\s+agreements?\b",
     r"\bdelegat\w*\s+(?:of\s+)?(?:immigration\s+)?authority\s+program|\bdelegation\s+of\s+immigration\s+authority",
+    r"\bdelegat\w*\s+(?:\w+\s+){0,3}?immigration\s+(?:enforcement\s+|officer\s+)?(?:functions|authority|powers|duties)",
     r"\bwarrant\s+service\s+officers?\b|\bWSO\s+program|\btask\s+force\s+model\b|\bjail\s+enforcement\s+model\b",
     r"<OFFICER>",
     r"<AGREEMENT>.{0,250}?(?:<OFFICER>|<ENFORCE>)",
@@ -113,7 +114,7 @@ BAN = _rxs(
     r"\b(?:shall|must|will)\s+(?:\w+\s+){0,2}?terminate\s+(?:all|any|each|every|its|their|existing|such|the)\b.{0,80}?\b(?:agreements?|contracts?|participation)",
     r"\bterminat(?:es|ed|ing)\s+(?:[\w()'’\-]+\s+){0,4}?(?:agreements?|contracts?)\b",
     r"\b(?:agreements?|contracts?|partnerships?)\b.{0,160}?\b(?:shall|must|would|will|are|is)\s+(?:\w+\s+)?be\s+(?:terminated|void|ended|rescinded|cancell?ed|banned|prohibited|outlawed|barred|abolished|eliminated)\b",
-    r"\bvoid(?:s|ing)?\s+(?:all|any|every|each|existing)\b",
+    r"\bvoid(?:s|ing)?\s+(?:all|any|every|each|existing)\b|\bvoid(?:s|ing)?\s+(?:[\w()'’\-]+\s+){0,4}?<AGREEMENT>",
 )
 # A colon-introduced list, matched across sentences: "shall not: (1) ... (G) Perform the functions of ...".
 BAN_LIST = _rx(
@@ -121,15 +122,18 @@ BAN_LIST = _rx(
 )
 MANDATE = _rxs(
     r"\b(?:shall|must)\s+(?!not\b)(?:(?!not\b)\w+\s+){0,3}?<MANDATE>",
-    r"\b<REQUIRE>\b(?:(?!\bto\b)[^;]){0,200}?\bto\s+(?:\w+\s+){0,2}?<MANDATE>",
-    r"\bmandat(?:e|es|ed|ing)\s+(?:that\s+)?.{0,150}?\b(?:ask|request|apply|seek|enter|participat|sign|join|partner)\w*",
+    # "requires X (with regard to Y) to: (1) enter ...": the "to" of a compound preposition is not the duty's
+    r"\b<REQUIRE>\b(?:(?!(?<!regard )(?<!respect )(?<!pursuant )(?<!prior )(?<!according )(?<!subject )\bto\b)[^;]){0,200}?"
+    r"\bto:?\s+(?:\(\w{1,3}\)\s+)?(?:\w+\s+){0,2}?<MANDATE>",
+    r"\bmandat(?:e|es|ed|ing)\s+(?:that\s+)?(?:(?!\b(?:before|until|unless|prior\s+to|without)\b).){0,150}?\b(?:ask|request|apply|seek|enter|participat|sign|join|partner)\w*",
     r"\bmandat(?:es|ed|ing)\s+(?:[\w()'’\-]+\s+){0,3}?(?:participation|agreements?|partnerships?)\b",
     r"\bunder\s+(?:the\s+|this\s+)?(?:[\w.\-]+\s+){0,3}?(?:order|act|law|bill|directive|statute)\b[^.;]{0,120}?\b(?:will|would)\s+(?:\w+\s+){0,2}?<MANDATE>",
     r"\b(?:shall|may|must)\s+not\s+(?:\w+\s+){0,2}?(?:terminat\w*|withdraw\w*|cancel\w*|rescind\w*)\b",  # must keep them
 )
 RESTRICT = _rxs(
     r"\bmay\s+(?:\w+\s+){0,3}?(?:enter\w*\s+into|enter\b|renew\w*|participat\w*|perform\w*)\b.{0,250}?\bonly\s+(?:if|when|after|upon|with|where|within)\b",
-    r"\b(?:approv\w*|consent|authori[sz]\w*|review)\s+(?:of|by|from)\s+(?:the\s+)?(?:county\s+board|board\s+of\s+(?:county\s+)?(?:commissioners|supervisors)|governing\s+body|city\s+council|county\s+council|legislative\s+body|attorney\s+general|governor|general\s+assembly|legislature|AG\b)",
+    r"\b(?:grant|give|obtain)\w*\s+(?:\w+\s+)?(?:permission|approval|consent)\b",
+    r"\b(?:approv\w*|consent|authori[sz]\w*|review|permission)\s+(?:of|by|from)\s+(?:the\s+)?(?:county\s+board|board\s+of\s+(?:county\s+)?(?:commissioners|supervisors)|governing\s+body|city\s+council|county\s+council|legislative\s+body|attorney\s+general|governor|general\s+assembly|legislature|AG\b)",
     r"\b(?:require|seek)\w*\s+(?:\w+\s+){0,3}?(?:written\s+|prior\s+)?(?:approval|review)\b",
     r"\b(?:only|alone)\b.{0,80}?\b(?:may|can|is\s+authorized\s+to|should\s+have\s+the\s+ability\s+to)\s+(?:\w+\s+){0,2}?(?:enter|strike|sign|approve)\w*",
     r"\bpublic\s+hearing\b",
