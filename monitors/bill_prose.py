@@ -1,0 +1,142 @@
+"""Stage actions from dated sentences on news and governors' pages (pure; docs/legislation-spec.md).
+
+"The Senate voted 24-15 to pass ...", "the Governor signed ... into law", "... vetoed", "allowed to become law
+without signature": each sentence whose words show a stage becomes an action, dated by the date it gives
+("on March 31", "Tuesday", read against the page's date). Sentences that only foresee, hope or report on other
+bills are not evidence: "would", "is expected to sign", "if passed", "not", "previously", "then-Governor", a
+sentence naming another bill or another year.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from monitors.bill_stages import chamber_of, text_matches
+
+_ABBREVIATION = re.compile(
+    r"\b(?:Gov|Govs|Sen|Sens|Rep|Reps|Del|Lt|Mr|Mrs|Ms|Dr|St|No|Nos|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec|Jr|Sr|vs"
+    r"|U\.S|[A-Z])\.$"
+)
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"“'(A-Z0-9])")
+# Words that make what follows a forecast, a hope, a condition or a denial, when they come just before it.
+_NOT_YET = re.compile(
+    r"\b(?:would|could|might|may|will|shall|should|expected|expects|potentially|likely|if|unless|once|whether"
+    r"|hopes?|hoped|plans?|intends?|poised|set\s+to|ready\s+to|urged?|asks?|asked|not|never|no\s+longer|cannot)\b"
+    r"|n['’]t\b",
+    re.IGNORECASE,
+)
+_CLAUSE = re.compile(r"[,;:—–]|\b(?:and|but|that|which|who|while|after|before)\b", re.IGNORECASE)
+_ELSEWHERE = re.compile(  # about another bill or another time
+    r"\bthen-|\b(?:previously|previous|prior|former|formerly|similar)\b|\blast\s+(?:year|session|summer|spring)\b"
+    r"|\bin\s+recent\s+years\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_MENTION = re.compile(
+    r"\b(house|senate|assembly)\s+(bill|file|joint\s+resolution|resolution)\s+(?:\(\w+\)\s+)?(?:no\.\s*)?(\d+[a-z]?)\b"
+    r"|\b([HS]\.?\s?[BF]|A\.?\s?B|HJR|SJR|LD)\.?\s*(\d+[a-z]?)\b",
+    re.IGNORECASE,
+)
+_SHORT = {"house bill": "HB", "senate bill": "SB", "assembly bill": "AB", "house file": "HF", "senate file": "SF",
+          "house joint resolution": "HJR", "senate joint resolution": "SJR", "house resolution": "HR",
+          "senate resolution": "SR"}  # fmt: skip
+_MONTHS = {m: n for n, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}  # fmt: skip
+_MONTH_DAY = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?",
+    re.IGNORECASE,
+)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY = re.compile(rf"\b({'|'.join(_WEEKDAYS)}|today|yesterday)\b", re.IGNORECASE)
+_CLASSIFICATION = {
+    "introduced": "introduction", "passage": "passage", "passed_legislature": "enrolled",
+    "sent_to_governor": "executive-receipt", "enacted": "became-law", "vetoed": "executive-veto",
+    "override": "veto-override-passage", "failed": "failure",
+}  # fmt: skip
+
+
+def actions_from_prose(
+    text: str, *, published: str | None = None, identifier: str | None = None
+) -> list[dict[str, Any]]:
+    """Actions {"date", "description", "classification", "chamber"} from a page's sentences, in page order.
+    `published` is the page's date ("2025-06-20", or "2025-06" when only the month is known); `identifier` the
+    watched bill ("SB 8"): a sentence that names no bill is about the bill the last one named (or the page's bill),
+    and sentences about other bills are skipped."""
+    watched = _normal(identifier) if identifier else None
+    year = published[:4] if published and re.match(r"\d{4}", published) else None
+    actions = []
+    subject: set[str] = set()  # the bills the last sentence naming any was about
+    for sentence in sentences(text):
+        named = {_mention(m) for m in _MENTION.finditer(sentence)}
+        subject = named or subject
+        if watched and subject and watched not in subject:
+            continue
+        if _ELSEWHERE.search(sentence) or year and any(y != year for y in _YEAR.findall(sentence)):
+            continue
+        kind = next(
+            (k for k, match in text_matches(sentence) if not _foreseen(sentence, match.start())), None
+        )
+        if kind is None:
+            continue
+        actions.append({"date": _date(sentence, published), "description": sentence,
+                        "classification": [_CLASSIFICATION[kind]], "chamber": chamber_of({"description": sentence})})  # fmt: skip
+    return actions
+
+
+def sentences(text: str) -> list[str]:
+    """The text's sentences (a line is at least one: headings, list items), not split after "Gov." or "U.S."."""
+    out: list[str] = []
+    for line in text.splitlines():
+        pieces = _BOUNDARY.split(" ".join(line.split()))
+        start = len(out)
+        for piece in filter(None, pieces):
+            if len(out) > start and _ABBREVIATION.search(out[-1]):
+                out[-1] = f"{out[-1]} {piece}"
+            else:
+                out.append(piece)
+    return out
+
+
+def _foreseen(sentence: str, start: int) -> bool:
+    """A forecast, condition or denial word in the same clause, in the 60 characters before the stage words."""
+    before = sentence[max(0, start - 60) : start]
+    clauses = list(_CLAUSE.finditer(before))
+    return bool(_NOT_YET.search(before[clauses[-1].end() :] if clauses else before))
+
+
+def _normal(identifier: str) -> str:
+    letters, number = re.match(r"([A-Z]*)(.*)", re.sub(r"[^A-Z0-9]", "", identifier.upper())).groups()  # type: ignore[union-attr]
+    return letters + _number(number)
+
+
+def _mention(match: re.Match[str]) -> str:
+    if match.group(1):
+        kind = " ".join(f"{match.group(1)} {match.group(2)}".lower().split())
+        return f"{_SHORT.get(kind, kind[:1].upper() + 'B')}{_number(match.group(3))}"
+    return f"{re.sub(r'[^A-Z]', '', match.group(4).upper())}{_number(match.group(5))}"
+
+
+def _number(text: str) -> str:
+    return text.upper().lstrip("0")
+
+
+def _date(sentence: str, published: str | None) -> str | None:
+    """The date a sentence gives: "on March 31" (the page's year), "Tuesday" (the last one on or before the
+    page's date), else None."""
+    explicit = _MONTH_DAY.search(sentence)
+    year = explicit and (explicit.group(3) or (published or "")[:4])
+    if explicit and year and year.isdigit():
+        try:
+            return date(int(year), _MONTHS[explicit.group(1).lower()], int(explicit.group(2))).isoformat()
+        except ValueError:
+            return None
+    day = _WEEKDAY.search(sentence)
+    if not (day and published and re.fullmatch(r"\d{4}-\d{2}-\d{2}", published)):
+        return None
+    anchor = date.fromisoformat(published)
+    word = day.group(1).lower()
+    if word in ("today", "yesterday"):
+        return (anchor - timedelta(days=word == "yesterday")).isoformat()
+    return (anchor - timedelta(days=(anchor.weekday() - _WEEKDAYS.index(word)) % 7)).isoformat()
