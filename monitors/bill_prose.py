@@ -4,7 +4,7 @@
 without signature": each sentence whose words show a stage becomes an action, dated by the date it gives
 ("on March 31", "Tuesday", read against the page's date). Sentences that only foresee, hope or report on other
 bills are not evidence: "would", "is expected to sign", "if passed", "not", "previously", "then-Governor", a
-sentence naming another bill or another year.
+sentence naming another bill or an earlier year.
 """
 
 from __future__ import annotations
@@ -21,15 +21,14 @@ _ABBREVIATION = re.compile(
 )
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"“'(A-Z0-9])")
 # Words that make what follows a forecast, a hope, a condition or a denial, when they come just before it.
-_NOT_YET = re.compile(
-    r"\b(?:would|could|might|may|will|shall|should|expected|expects|potentially|likely|if|unless|once|whether"
-    r"|hopes?|hoped|plans?|intends?|poised|set\s+to|ready\s+to|urged?|asks?|asked|not|never|no\s+longer|cannot)\b"
-    r"|n['’]t\b",
-    re.IGNORECASE,
+_NOT_YET = re.compile(  # lower case: "Sen. Will Smith", "on May 5" are not forecasts
+    r"\b(?:would|could|might|may(?!\s+\d)|will|shall|should|expected|expects|potentially|likely|if|unless|once"
+    r"|whether|hopes?|hoped|plans?|intends?|poised|set\s+to|ready\s+to|urged?|asks?|asked|not|never|no\s+longer"
+    r"|cannot)\b|n['’]t\b|^(?:If|Once|Unless|Should|Would|Could)\b"
 )
 _CLAUSE = re.compile(r"[,;:—–]|\b(?:and|but|that|which|who|while|after|before)\b", re.IGNORECASE)
 _ELSEWHERE = re.compile(  # about another bill or another time
-    r"\bthen-|\b(?:previously|previous|prior|former|formerly|similar)\b|\blast\s+(?:year|session|summer|spring)\b"
+    r"\bthen-|\b(?:previously|previous|prior(?!\s+to)|former|formerly|similar)\b|\blast\s+(?:year|session|summer|spring)\b"
     r"|\bin\s+recent\s+years\b",
     re.IGNORECASE,
 )
@@ -48,6 +47,7 @@ _MONTH_DAY = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?",
     re.IGNORECASE,
 )
+_LATER = re.compile(r"\b(?:effect|effective|until|deadline|by|before|through)\s+(?:on\s+)?$", re.IGNORECASE)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY = re.compile(rf"\b({'|'.join(_WEEKDAYS)}|today|yesterday)\b", re.IGNORECASE)
 _CLASSIFICATION = {
@@ -73,7 +73,7 @@ def actions_from_prose(
         subject = named or subject
         if watched and subject and watched not in subject:
             continue
-        if _ELSEWHERE.search(sentence) or year and any(y != year for y in _YEAR.findall(sentence)):
+        if _ELSEWHERE.search(sentence) or year and any(y < year for y in _YEAR.findall(sentence)):
             continue
         kind = next(
             (k for k, match in text_matches(sentence) if not _foreseen(sentence, match.start())), None
@@ -125,13 +125,20 @@ def _number(text: str) -> str:
 def _date(sentence: str, published: str | None) -> str | None:
     """The date a sentence gives: "on March 31" (the page's year), "Tuesday" (the last one on or before the
     page's date), else None."""
-    explicit = _MONTH_DAY.search(sentence)
+    explicit = next(
+        (m for m in _MONTH_DAY.finditer(sentence) if not _LATER.search(sentence[: m.start()])), None
+    )
     year = explicit and (explicit.group(3) or (published or "")[:4])
     if explicit and year and year.isdigit():
         try:
-            return date(int(year), _MONTHS[explicit.group(1).lower()], int(explicit.group(2))).isoformat()
+            when = date(int(year), _MONTHS[explicit.group(1).lower()], int(explicit.group(2)))
         except ValueError:
             return None
+        if not explicit.group(3) and published and when.isoformat()[: len(published)] > published:
+            when = when.replace(
+                year=when.year - 1
+            )  # "on Dec. 30" in a January article (Feb 29: ValueError above)
+        return when.isoformat()
     day = _WEEKDAY.search(sentence)
     if not (day and published and re.fullmatch(r"\d{4}-\d{2}-\d{2}", published)):
         return None

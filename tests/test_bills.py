@@ -310,6 +310,8 @@ def prose_stage(
         ("The House voted 80-40 to override the veto on Wednesday.", ("vetoed", "2025-05-07")),
         ("On Thursday the General Assembly overrode the governor's veto of the bill.", ("enacted", "2025-05-08")),
         ("The bill passed the House in March. The Senate passed it 30-19 today.", ("passed_legislature", "2025-05-09")),
+        ("Gov. Moore signed HB 444 on Feb. 17, which takes effect July 1, 2027.", ("enacted", "2025-02-17")),
+        ("Sen. Will Smith's bill passed the Senate 30-17 on Tuesday.", ("passed_chamber", "2025-05-06")),
         # forecasts, conditions, denials, other bills, other times: no stage
         ("The bill now heads to the governor's desk to potentially be signed into law.", ("introduced", None)),
         ("The governor is expected to sign it. If passed, the bill would take effect in July.", ("introduced", None)),
