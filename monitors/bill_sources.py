@@ -261,7 +261,7 @@ def parse_bill_page(
     return _record(
         "bill_page", url, state=state, session=session, identifier=identifier, title=fields.get("title", ""),
         abstract=fields.get("abstract", ""), text=fields.get("text") or fields.get("abstract") or fields.get("title"),
-        actions=history or actions_from_prose(fields.get("prose", ""), identifier=identifier),
+        actions=history or actions_from_prose(fields.get("prose", ""), published=fields.get("published"), identifier=identifier),
         stage=_status_stage(status, identifier), companions=fields.get("companions", []),
         sources=[url], source_id=url, status=status or None,
     )  # fmt: skip
@@ -294,7 +294,11 @@ def _html_fields(html: str, selectors: dict[str, str]) -> tuple[dict[str, Any], 
             history.append(
                 {"date": cells["date"], "description": cells["action"], "chamber": cells["chamber"]}
             )
-    if not history:  # the page's sentences, a block element ending a line
+    if (
+        not history
+    ):  # the page's sentences, a block element ending a line, and the page's date for "on Tuesday"
+        dated = soup.select_one("meta[property='article:published_time'], meta[name='date'], time[datetime]")
+        fields["published"] = iso_date(dated.get("content") or dated.get("datetime")) if dated else None
         for block in soup.find_all(
             ("p", "li", "div", "br", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "dd", "dt")
         ):

@@ -344,6 +344,22 @@ def test_a_governors_page_without_history_is_read_by_its_sentences() -> None:
     assert bill["actions"][0]["description"].startswith("Governor Katie Hobbs has vetoed Senate Bill 1164")
 
 
+def test_a_news_pages_date_dates_its_weekdays() -> None:
+    # The Texas Tribune's report of 2025-04-01, verbatim; the page around it (its date in a meta tag) is constructed.
+    [reading] = [r for r in STAGE_READINGS if r["id"] == "tx-89r-sb8-senate"]
+    paragraphs = "".join(f"<p>{line}</p>" for line in reading["text"].split("\n"))
+    head = '<head><meta property="article:published_time" content="2025-04-01T18:02:00-05:00"></head>'
+    html = f"<html>{head}<body><h1>Senate Bill 8</h1>{paragraphs}</body></html>"
+    selectors = {"title": "h1", "state": "=TX", "session": "=89", "identifier": "=SB 8"}
+    bill = parse_bill_page(html.encode(), url=reading["source_url"], selectors=selectors)
+    assert (bill["key"], bill["stage"], bill["stage_date"]) == ("TX|89|SB8", "passed_chamber", "2025-04-01")
+    undated = parse_bill_page(html.replace(head, "").encode(), url=reading["source_url"], selectors=selectors)
+    assert (undated["stage"], undated["stage_date"]) == (
+        "passed_chamber",
+        None,
+    )  # "on Tuesday" of which week?
+
+
 # ---- real status histories: tests/fixtures/legislation/stages/readings.json --------------------------------------
 
 STAGE_READINGS: list[dict[str, Any]] = json.loads((FIXTURES / "stages" / "readings.json").read_text())[
