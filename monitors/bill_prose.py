@@ -32,6 +32,7 @@ _ELSEWHERE = re.compile(  # about another bill or another time
     r"|\bin\s+recent\s+years\b",
     re.IGNORECASE,
 )
+_NOW = re.compile(r"\bthis\s+(?:year|session|week|month)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MENTION = re.compile(
     r"\b(house|senate|assembly)\s+(bill|file|joint\s+resolution|resolution)\s+(?:\(\w+\)\s+)?(?:no\.\s*)?(\d+[a-z]?)\b"
@@ -68,12 +69,17 @@ def actions_from_prose(
     year = published[:4] if published and re.match(r"\d{4}", published) else None
     actions = []
     subject: set[str] = set()  # the bills the last sentence naming any was about
+    elsewhere = (
+        False  # the text is telling of another time ("Last year, ... The bill passed the House floor")
+    )
     for sentence in sentences(text):
         named = {_mention(m) for m in _MENTION.finditer(sentence)}
         subject = named or subject
-        if watched and subject and watched not in subject:
-            continue
+        if named or _MONTH_DAY.search(sentence) or _WEEKDAY.search(sentence) or _NOW.search(sentence):
+            elsewhere = False
         if _ELSEWHERE.search(sentence) or year and any(y < year for y in _YEAR.findall(sentence)):
+            elsewhere = True
+        if elsewhere or watched and subject and watched not in subject:
             continue
         kind = next(
             (k for k, match in text_matches(sentence) if not _foreseen(sentence, match.start())), None

@@ -113,6 +113,10 @@ _KIND_PRIORITY = (
 
 _GOV = r"(?:the\s+)?gov(?:ernor|\.|\b)"
 _HOUSES = r"(?:house|senate|assembly|upper\s+chamber|lower\s+chamber)"
+# After a chamber named as a subject: "of Representatives", ", under Republican control,", "on Tuesday", "has".
+_SUBJECT_TAIL = (
+    r"(?!bill\b)(?:of\s+(?:representatives|delegates)\b\s*)?(?:,[^,.;]{0,40},\s*)?(?:\w+\s+){0,3}?"
+)
 _VOTE = r"(?:\(?\s*yeas?\b|by\s+a\s+(?:\w+\s+)?vote|(?:on\s+a\s+)?\d+\s*(?:-|–|to)\s*\d+|y\d+\s+n\d+)"
 # For actions without a classification: ordered, the first match decides. Matched case-insensitively.
 _TEXT_RULES = [
@@ -131,7 +135,7 @@ _TEXT_RULES = [
      rf"|\b(?:passed|approved)\s+by\s+both\s+(?:houses|chambers)|\b(?:passed|approved)\s+(?:by\s+)?(?:the\s+)?"
      rf"{_HOUSES}\s+and\s+(?:the\s+)?{_HOUSES}|\bboth\s+(?:houses|chambers)\s+(?:have\s+)?(?:passed|approved)\b|\bconcur(?:s|red)?\s+in\s+(?:the\s+)?(?:\w+\s+)?amendments?"),
     ("passage", rf"third\s+reading\s+passed|\bpassed\s+third\s+reading|\bthird\s+(?:time|reading)[.,;]?\s+(?:and\s+)?passed"
-     rf"|\bpassed\s+(?:the\s+)?(?:\w+\s+){{0,2}}?{_HOUSES}\b|\b{_HOUSES}\s+(?!bill\b)(?:\w+\s+){{0,3}}?passed\b|\bcrossed\s+over\b"
+     rf"|\bpassed\s+(?:the\s+)?(?:\w+\s+){{0,2}}?{_HOUSES}\b|\b{_HOUSES}\s+{_SUBJECT_TAIL}passed\b|\bcrossed\s+over\b"
      rf"|^passed\b(?!\s+(?:to|on)\b)|\bpassed\b[,.]?\s*{_VOTE}|^engrossed$"
      r"|\bvoted\s+(?:\d+\s*(?:-|–|to)\s*\d+\s+)?to\s+(?:pass|approve)\b"),
     ("failed", r"\bdied\b|^(?:bill\s+)?(?:has\s+)?failed\b|\bbill\s+has\s+failed|^(?:bill\s+(?:is\s+)?)?dead\b"
@@ -160,7 +164,7 @@ _TEXT_CHAMBER = [
         rf"^{_CHAMBER_WORDS}\b(?!\s+(?:bill|committee|file)\b)",  # "House Read the third time and passed"
         rf"\b(?:passed|overridden|approved)\s+(?:by\s+)?(?:the\s+)?(?:\w+\s+){{0,2}}?{_CHAMBER_WORDS}\b(?!\s+bill)",
         rf"\b(?:passed|overridden|overrode|override\s+passed)\b[^.;]{{0,20}}?\bin\s+the\s+(?:state\s+)?{_CHAMBER_WORDS}\b",
-        rf"\b{_CHAMBER_WORDS}\s+(?!bill\b)(?:\w+\s+){{0,3}}?(?:passed|overrode|voted)\b",
+        rf"\b{_CHAMBER_WORDS}\s+{_SUBJECT_TAIL}(?:passed|overrode|voted)\b",
     )
 ]
 
