@@ -32,6 +32,8 @@ _ELSEWHERE = re.compile(  # about another bill or another time
     r"|\bin\s+recent\s+years\b",
     re.IGNORECASE,
 )
+_BILLISH = re.compile(r"\b(?:bills?|measures?|legislation|proposals?|act|it)\b", re.IGNORECASE)
+_GOVERNOR = re.compile(r"(?<!lieutenant )(?<!lt\. )(?<!lt )\bgov(?:ernor|\.)", re.IGNORECASE)
 _NOW = re.compile(r"\bthis\s+(?:year|session|week|month)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MENTION = re.compile(
@@ -81,8 +83,14 @@ def actions_from_prose(
             elsewhere = True
         if elsewhere or watched and subject and watched not in subject:
             continue
+        ours = bool(watched and watched in named)
         kind = next(
-            (k for k, match in text_matches(sentence) if not _foreseen(sentence, match.start())), None
+            (
+                k
+                for k, match in text_matches(sentence)
+                if not _foreseen(sentence, match.start()) and _whose(k, sentence, match.start(), ours)
+            ),
+            None,
         )
         if kind is None:
             continue
@@ -110,6 +118,17 @@ def _foreseen(sentence: str, start: int) -> bool:
     before = sentence[max(0, start - 60) : start]
     clauses = list(_CLAUSE.finditer(before))
     return bool(_NOT_YET.search(before[clauses[-1].end() :] if clauses else before))
+
+
+def _whose(kind: str, sentence: str, start: int, ours: bool) -> bool:
+    """An enactment, veto or death told of the bill: the sentence names it, or a bill is the subject ("the bill
+    died", "two of the bills Stein vetoed"), or (not for a death) a governor acts. "President Trump signed the
+    Laken Riley Act into law", "a detainee died", "states have enacted laws" are not."""
+    if kind not in ("enacted", "vetoed", "failed") or ours:
+        return True
+    if _BILLISH.search(sentence[max(0, start - 60) : start]):
+        return True
+    return kind != "failed" and bool(_GOVERNOR.search(sentence))
 
 
 def _normal(identifier: str) -> str:

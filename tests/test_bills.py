@@ -317,6 +317,10 @@ def prose_stage(
         ("The governor is expected to sign it. If passed, the bill would take effect in July.", ("introduced", None)),
         ("The bill was not signed by the governor.", ("introduced", None)),
         ("A similar bill passed in 2019 was vetoed by then-Governor Steve Bullock.", ("introduced", None)),
+        ("President Trump signed the Laken Riley Act into law on Wednesday.", ("introduced", None)),
+        ("A detainee died in custody on Monday.", ("introduced", None)),
+        ("States such as Florida have enacted laws requiring such agreements.", ("introduced", None)),
+        ("The bill died in committee on Monday.", ("failed", "2025-05-05")),
     ],
 )  # fmt: skip
 def test_dated_sentences_of_news_and_governors_pages(text: str, stage: tuple[str, str | None]) -> None:
