@@ -135,7 +135,7 @@ _TEXT_RULES = [
      rf"|\b(?:passed|approved)\s+by\s+both\s+(?:houses|chambers)|\b(?:passed|approved)\s+(?:by\s+)?(?:the\s+)?"
      rf"{_HOUSES}\s+and\s+(?:the\s+)?{_HOUSES}|\bboth\s+(?:houses|chambers)\s+(?:have\s+)?(?:passed|approved)\b|\bconcur(?:s|red)?\s+in\s+(?:the\s+)?(?:\w+\s+)?amendments?"),
     ("passage", rf"third\s+reading\s+passed|\bpassed\s+third\s+reading|\bthird\s+(?:time|reading)[.,;]?\s+(?:and\s+)?passed"
-     rf"|\bpassed\s+(?:the\s+)?(?:\w+\s+){{0,2}}?{_HOUSES}\b|\b{_HOUSES}\s+{_SUBJECT_TAIL}passed\b|\bcrossed\s+over\b"
+     rf"|\bpassed\s+(?!to\b|on\b)(?:the\s+)?(?:\w+\s+){{0,2}}?{_HOUSES}\b|\b{_HOUSES}\s+{_SUBJECT_TAIL}passed\b|\bcrossed\s+over\b"
      rf"|^passed\b(?!\s+(?:to|on)\b)|\bpassed\b[,.]?\s*{_VOTE}|^engrossed$"
      r"|\bvoted\s+(?:\d+\s*(?:-|–|to)\s*\d+\s+)?to\s+(?:pass|approve)\b"),
     ("failed", r"\bdied\b|^(?:bill\s+)?(?:has\s+)?failed\b|\bbill\s+has\s+failed|^(?:bill\s+(?:is\s+)?)?dead\b"
@@ -147,7 +147,7 @@ _TEXT_RULES = [
 _TEXT_RULES_RE = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _TEXT_RULES]
 _COMMITTEE = re.compile(  # a committee's vote: "Passed Senate Judiciary Committee", "Committee passed"
     r"\bpassed\s+(?:out\s+of\s+)?(?:the\s+)?(?:[\w&,.]+\s+){0,4}?(?:sub)?committee\b|\bcommittees?\s+(?:\w+\s+){0,3}?passed\b"
-    r"|^(?:the\s+)?(?:[\w&,.]+\s+){0,6}?(?:sub)?committees?\b[^.;]{0,80}?\bpassed\b",
+    r"|^(?:the\s+)?(?:[\w&,.]+\s+){0,6}?(?:sub)?committees?\b[^.;]{0,80}?\b(?:passed|voted)\b",
     re.IGNORECASE,
 )
 _NOT_PASSAGE = re.compile(r"\bpassed\s+(?:to\s+)?(?:first|second)\s+reading\b", re.IGNORECASE)

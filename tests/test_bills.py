@@ -278,6 +278,7 @@ def test_legiscan_status_stands_in_for_missing_progress() -> None:
         ("Signed by the Lieutenant Governor", "introduced"), ("Lt. Gov. Dan Patrick signed the bill", "introduced"),
         ("Passed to engrossment as amended", "introduced"), ("Engrossed by House - committee substitute HB487H1", "introduced"),
         ("House Judiciary Committee passed the bill, 12-7", "introduced"), ("Passed second reading", "introduced"),
+        ("Judiciary Committee voted 8-3 to pass the bill", "introduced"), ("Passed to House Calendars", "introduced"),
     ],
 )  # fmt: skip
 def test_tracker_and_legislature_status_words(words: str, stage: str) -> None:
