@@ -19,7 +19,8 @@ _ABBREVIATION = re.compile(
     r"\b(?:Gov|Govs|Sen|Sens|Rep|Reps|Del|Lt|Mr|Mrs|Ms|Dr|St|No|Nos|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec|Jr|Sr|vs"
     r"|U\.S|[A-Z])\.$"
 )
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"“'(A-Z0-9])")
+# A sentence ends at . ! ? before a capital, and at ";" (lists: "HB 5 was signed by the governor; HB 81 was vetoed")
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"“'(A-Z0-9])|(?<=;)\s+")
 # Words that make what follows a forecast, a hope, a condition or a denial, when they come just before it.
 _NOT_YET = re.compile(  # lower case: "Sen. Will Smith", "on May 5" are not forecasts
     r"\b(?:would|could|might|may(?!\s+\d)|will|shall|should|expected|expects|potentially|likely|if|unless|once"
@@ -100,7 +101,8 @@ def actions_from_prose(
 
 
 def sentences(text: str) -> list[str]:
-    """The text's sentences (a line is at least one: headings, list items), not split after "Gov." or "U.S."."""
+    """The text's sentences and ";" clauses (a line is at least one: headings, list items), not split after "Gov."
+    or "U.S."."""
     out: list[str] = []
     for line in text.splitlines():
         pieces = _BOUNDARY.split(" ".join(line.split()))

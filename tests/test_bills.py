@@ -333,6 +333,10 @@ def test_sentences_about_another_bill_do_not_move_the_watched_one() -> None:
     assert prose_stage(text, identifier="HB 318") == ("enacted", "2025-05-05")
     assert prose_stage(text, identifier="SB 50") == ("vetoed", "2025-05-09")
     assert prose_stage(text, identifier="SB 153") == ("introduced", None)
+    week = "This week: HB 5 was signed by the governor; HB 81 was vetoed by the governor; HB 70 passed the Senate."
+    assert [prose_stage(week, identifier=bill)[0] for bill in ("HB 5", "HB 81", "HB 70")] == [
+        "enacted", "vetoed", "passed_chamber"
+    ]  # fmt: skip
 
 
 def test_a_governors_page_without_history_is_read_by_its_sentences() -> None:
