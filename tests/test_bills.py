@@ -369,6 +369,54 @@ def test_a_news_pages_date_dates_its_weekdays() -> None:
     )  # "on Tuesday" of which week?
 
 
+def test_a_watched_news_page_moves_the_bill_from_sent_to_enacted(http_server: Any, tmp_path: Path) -> None:
+    # WMAR's two reports on Maryland HB 444 (2026), verbatim; the pages around them (title, synopsis from the
+    # bill's own page, dates in meta tags) are constructed. Through the real pipeline: loopback HTTP, SQLite.
+    from state import queries
+    from state.store import Store
+    from watch287g.config import load_config
+    from watch287g.run import run_once
+
+    readings = {r["id"]: r for r in STAGE_READINGS}
+    synopsis = (
+        page_text("mgaleg_MD_2026RS_HB0444_details_snapshot.txt")
+        .decode()
+        .split("Synopsis\n")[1]
+        .split("\n")[0]
+    )
+
+    def page(reading_id: str, published: str) -> bytes:
+        paragraphs = "".join(f"<p>{line}</p>" for line in readings[reading_id]["text"].split("\n"))
+        head = f'<head><meta property="article:published_time" content="{published}"></head>'
+        body = f'<h1>Maryland 287(g) ban</h1><p class="synopsis">{synopsis}</p>{paragraphs}'
+        return f"<html>{head}<body>{body}</body></html>".encode()
+
+    http_server.route("/news", page("md-2026-hb444-sent", "2026-02-12T18:00:00-05:00"))
+    selectors = (
+        '{title: "h1", abstract: "p.synopsis", state: "=MD", session: "=2026RS", identifier: "=HB 444"}'
+    )
+    (tmp_path / "w.yaml").write_text(
+        f"database: w.db\nsources:\n  - name: wmar\n    kind: bill_page\n    url: {http_server.url('/news')}\n"
+        f"    timeout: 2\n    selectors: {selectors}\n"
+    )
+    cfg = load_config(tmp_path / "w.yaml")
+    assert not run_once(cfg).failures  # "he has said he will sign it": sent, not signed
+    http_server.route("/news", page("md-2026-hb444-signed", "2026-02-20T09:00:00-05:00"))
+    assert not run_once(cfg).failures
+    store = Store(cfg.database)
+    try:
+        stored = queries.events(store.db)
+    finally:
+        store.close()
+    assert [
+        (e["type"], e["baseline"], e["details"]["stage"], e["details"]["stage_date"]) for e in stored
+    ] == [
+        ("bill.introduced", True, "sent_to_governor", None),
+        ("bill.enacted", False, "enacted", "2026-02-17"),
+    ]
+    assert stored[1]["details"]["previous_stage"] == "sent_to_governor" and stored[1]["state"] == "MD"
+
+
 # ---- real status histories: tests/fixtures/legislation/stages/readings.json --------------------------------------
 
 STAGE_READINGS: list[dict[str, Any]] = json.loads((FIXTURES / "stages" / "readings.json").read_text())[
