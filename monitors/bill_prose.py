@@ -48,7 +48,8 @@ _SHORT = {"house bill": "HB", "senate bill": "SB", "assembly bill": "AB", "house
 _MONTHS = {m: n for n, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}  # fmt: skip
 _MONTH_DAY = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?",
+    r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?"
+    r"|nov(?:ember)?|dec(?:ember)?)\b\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4}))?",
     re.IGNORECASE,
 )
 _LATER = re.compile(r"\b(?:effect|effective|until|deadline|by|before|through)\s+(?:on\s+)?$", re.IGNORECASE)
@@ -72,9 +73,8 @@ def actions_from_prose(
     year = published[:4] if published and re.match(r"\d{4}", published) else None
     actions = []
     subject: set[str] = set()  # the bills the last sentence naming any was about
-    elsewhere = (
-        False  # the text is telling of another time ("Last year, ... The bill passed the House floor")
-    )
+    # the text is telling of another time ("Last year, ... The bill passed the House floor")
+    elsewhere = False
     for sentence in sentences(text):
         named = {_mention(m) for m in _MENTION.finditer(sentence)}
         subject = named or subject
@@ -157,14 +157,14 @@ def _date(sentence: str, published: str | None) -> str | None:
     )
     year = explicit and (explicit.group(3) or (published or "")[:4])
     if explicit and year and year.isdigit():
+        month, day_of_month = _MONTHS[explicit.group(1)[:3].lower()], int(explicit.group(2))
         try:
-            when = date(int(year), _MONTHS[explicit.group(1).lower()], int(explicit.group(2)))
-        except ValueError:
+            when = date(int(year), month, day_of_month)
+            # no year said and later than the page: last year's ("on Dec. 30" in a January article)
+            if not explicit.group(3) and published and when.isoformat()[: len(published)] > published:
+                when = date(int(year) - 1, month, day_of_month)
+        except ValueError:  # "Feb. 30", or Feb. 29 of a year without one
             return None
-        if not explicit.group(3) and published and when.isoformat()[: len(published)] > published:
-            when = when.replace(
-                year=when.year - 1
-            )  # "on Dec. 30" in a January article (Feb 29: ValueError above)
         return when.isoformat()
     day = _WEEKDAY.search(sentence)
     if not (day and published and re.fullmatch(r"\d{4}-\d{2}-\d{2}", published)):
