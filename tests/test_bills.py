@@ -322,6 +322,7 @@ def prose_stage(
         ("A detainee died in custody on Monday.", ("introduced", None)),
         ("States such as Florida have enacted laws requiring such agreements.", ("introduced", None)),
         ("The bill died in committee on Monday.", ("failed", "2025-05-05")),
+        ("The bill passed the House 60-40 after the mayor decided 3 times.", ("passed_chamber", None)),
     ],
 )  # fmt: skip
 def test_dated_sentences_of_news_and_governors_pages(text: str, stage: tuple[str, str | None]) -> None:
