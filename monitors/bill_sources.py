@@ -15,6 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from monitors.base import ParseError
+from monitors.bill_prose import actions_from_prose
+from monitors.bill_stages import LEGISCAN_STATUS_NAMES, legiscan_actions
 from monitors.bills import iso_date, make_record, session_id, stage_from_actions
 
 
@@ -105,15 +107,6 @@ def _openstates_summary_actions(bill: dict[str, Any]) -> list[dict[str, Any]]:
 
 # ---- LegiScan ---------------------------------------------------------------------------------------------
 
-STATUS_NAMES = {
-    0: "N/A", 1: "Introduced", 2: "Engrossed", 3: "Enrolled", 4: "Passed", 5: "Vetoed", 6: "Failed",
-    7: "Override", 8: "Chaptered", 9: "Refer", 10: "Report Pass", 11: "Report DNP", 12: "Draft",
-}  # fmt: skip
-# status/progress event -> Open States classification (9-12 are committee steps, not stages)
-_PROGRESS_CLASSIFICATION = {
-    0: "filing", 1: "introduction", 2: "passage", 3: "enrolled", 4: "became-law", 5: "executive-veto",
-    6: "failure", 7: "veto-override-passage", 8: "became-law",
-}  # fmt: skip
 _COMPANION_SASTS = {1, 5}  # Same As, Cross-filed
 
 
@@ -143,12 +136,10 @@ def parse_legiscan_bill(payload: dict[str, Any] | bytes) -> dict[str, Any]:
         {"date": h.get("date"), "description": h.get("action") or "", "chamber": h.get("chamber")}
         for h in bill.get("history") or []
     ]
-    steps = [(p.get("date"), p.get("event")) for p in bill.get("progress") or []]
-    progress = [
-        {"date": date, "description": f"LegiScan progress {event}", "chamber": bill.get("body"),
-         "classification": [_PROGRESS_CLASSIFICATION.get(event, "") if isinstance(event, int) else ""]}
-        for date, event in steps or [(bill.get("status_date"), bill.get("status"))]
-    ]  # fmt: skip
+    progress = legiscan_actions(
+        [p for p in bill.get("progress") or [] if isinstance(p, dict)], status=bill.get("status"),
+        status_date=bill.get("status_date"), body=bill.get("body"),
+    )  # fmt: skip
     texts = sorted(bill.get("texts") or [], key=lambda t: str(t.get("date") or ""))
     latest_text = (texts[-1].get("state_link") or texts[-1].get("url")) if texts else None
     companions = [
@@ -164,7 +155,8 @@ def parse_legiscan_bill(payload: dict[str, Any] | bytes) -> dict[str, Any]:
         actions=history, stage=stage_from_actions(progress), companions=companions,
         sources=[bill.get("url"), bill.get("state_link"), latest_text],
         source_id=None if bill.get("bill_id") is None else str(bill["bill_id"]),
-        change_hash=bill.get("change_hash"), status=STATUS_NAMES.get(status) if isinstance(status, int) else None,
+        change_hash=bill.get("change_hash"),
+        status=LEGISCAN_STATUS_NAMES.get(status) if isinstance(status, int) else None,
     )  # fmt: skip
 
 
@@ -244,7 +236,9 @@ def parse_bill_page(
     /Details/hb0444?ys=2026RS; South Carolina: sess126_2025-2026), else the identifier / session selectors.
 
     The stage is the history's, raised by what the Status line says: an enactment or veto, or "In the Senate"
-    for a House bill (and the reverse), which means it passed its first chamber (date unknown: None)."""
+    for a House bill (and the reverse), which means it passed its first chamber (date unknown: None). A page
+    without history rows (a governor's or a newsroom's page about the bill) is read by its sentences
+    (monitors/bill_prose.py): "the Governor signed HB 12 into law on May 5" is an enactment."""
     text = html_or_text.decode("utf-8", "replace")
     parts = urlsplit(url)
     selectors = selectors or MARYLAND_SELECTORS
@@ -267,7 +261,8 @@ def parse_bill_page(
     return _record(
         "bill_page", url, state=state, session=session, identifier=identifier, title=fields.get("title", ""),
         abstract=fields.get("abstract", ""), text=fields.get("text") or fields.get("abstract") or fields.get("title"),
-        actions=history, stage=_status_stage(status, identifier), companions=fields.get("companions", []),
+        actions=history or actions_from_prose(fields.get("prose", ""), published=fields.get("published"), identifier=identifier),
+        stage=_status_stage(status, identifier), companions=fields.get("companions", []),
         sources=[url], source_id=url, status=status or None,
     )  # fmt: skip
 
@@ -299,6 +294,16 @@ def _html_fields(html: str, selectors: dict[str, str]) -> tuple[dict[str, Any], 
             history.append(
                 {"date": cells["date"], "description": cells["action"], "chamber": cells["chamber"]}
             )
+    if (
+        not history
+    ):  # the page's sentences, a block element ending a line, and the page's date for "on Tuesday"
+        dated = soup.select_one("meta[property='article:published_time'], meta[name='date'], time[datetime]")
+        fields["published"] = iso_date(dated.get("content") or dated.get("datetime")) if dated else None
+        for block in soup.find_all(
+            ("p", "li", "div", "br", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "dd", "dt")
+        ):
+            block.append("\n")
+        fields["prose"] = (soup.body or soup).get_text(" ")
     return fields, history
 
 
@@ -311,6 +316,7 @@ def _text_fields(text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     lines = [line.strip().removeprefix("- ").strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     fields: dict[str, Any] = {"text": "\n".join(lines)}  # a rendering: all of it may be operative text
+    fields["prose"] = fields["text"]
     for name, labels in _TEXT_LABELS.items():
         for n, line in enumerate(lines):
             label, _, value = line.partition(":")
