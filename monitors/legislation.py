@@ -42,6 +42,8 @@ DEFAULT_QUERIES = [
     '"task force model" immigration',
     '"delegation of authority" immigration',
     "deputize immigration",
+    'agreement "immigration and customs enforcement"',  # titles that name ICE, not the program (FL, TX)
+    'agreement "enforce federal immigration law"',  # (TX, SC)
 ]
 DEFAULT_LEGISCAN_QUERY = " OR ".join(DEFAULT_QUERIES[:5])
 # `states: all`: the 50 states and DC, searched nationwide (one request per query, not one per state: the
