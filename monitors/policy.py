@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -119,10 +120,47 @@ def from_bills(bills: list[dict[str, Any]]) -> list[Instrument]:
                 bill.get("stage_date") or "",
                 sources[0],
                 "bill",
+                effective=effective_from(bill),
                 identifiers=tuple(sorted(group)),
             )  # fmt: skip
         )
     return instruments
+
+
+_MONTHS = "january february march april may june july august september october november december".split()
+_NUMERIC = re.compile(r"\beffective (?:on |date:? )?(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b", re.I)
+_WORDED = re.compile(
+    rf"\b(?:takes? effect|effective)(?: on)? ({'|'.join(_MONTHS)}) (\d{{1,2}}), (\d{{4}})", re.I
+)
+_ON_ENACTMENT = re.compile(
+    r"\b(?:takes? effect|effective) (?:immediately|upon (?:its )?(?:passage|enactment|approval|signature))"
+    r"|\bemergency (?:measure|bill|act)\b",
+    re.I,
+)
+
+
+def effective_from(bill: dict[str, Any]) -> str:
+    """The effective date an enacted bill states ("Effective on 1/1/26" in its actions; "shall take effect
+    January 1, 2026" or "effective immediately" in its text), when it states exactly one; else ""."""
+    words = [str(a.get("description") or "") for a in bill.get("actions") or []]
+    words += [str(bill.get(name) or "") for name in ("status", "title", "abstract", "text")]
+    found = set()
+    for text in words:
+        for month, day, year in _NUMERIC.findall(text):
+            found.add(_iso(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day)))
+        for month, day, year in _WORDED.findall(text):
+            found.add(_iso(int(year), _MONTHS.index(month.lower()) + 1, int(day)))
+        if _ON_ENACTMENT.search(text) and bill.get("stage_date"):
+            found.add(str(bill["stage_date"])[:10])
+    found.discard("")
+    return found.pop() if len(found) == 1 else ""
+
+
+def _iso(year: int, month: int, day: int) -> str:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return ""
 
 
 def combined(seed: list[Instrument], bills: list[Instrument]) -> list[Instrument]:

@@ -199,3 +199,26 @@ def test_a_bill_seen_enacted_that_the_seed_holds_is_one_instrument_with_the_seed
                      "HB 44 (2026RS)"]  # fmt: skip
     view = policies(combined(load_seed(), from_bills([hb444])), "2026-03-01")["MD"]
     assert {i.effective for i in view.decided_by.values()} == {"2026-02-17"}
+
+
+def test_a_bill_seen_enacted_takes_the_effective_date_it_states():
+    from monitors.policy import effective_from, from_bills, policies
+
+    mandate = {"label": "mandate", "scope": {"state_agencies": False, "local_agencies": True},
+               "phrase": "shall request, and as offered, enter into", "about": "287(g)"}  # fmt: skip
+    # LegiScan's status line for Texas SB 8 (legiscan.com/TX/text/SB8): signed 2025-06-20, in force 2026-01-01.
+    texas = {"key": "TX|89R|SB8", "state": "TX", "identifier": "SB 8", "session": "89R", "stage": "enacted",
+             "stage_date": "2025-06-20", "classification": mandate,
+             "actions": [{"date": "2025-06-20", "description": "Effective on 1/1/26"}]}  # fmt: skip
+    assert effective_from(texas) == "2026-01-01"
+    assert "TX" not in policies(from_bills([texas]), "2025-12-31")
+    assert policies(from_bills([texas]), "2026-01-01")["TX"].local_agencies == "mandate"
+    # Words from a tracker's summary of Wyoming HB 276 (fastdemocracy): in force on enactment.
+    wyoming = {**texas, "actions": [], "stage_date": "2025-03-01",
+               "abstract": "The act is set to take effect immediately upon the completion of all necessary legislative processes."}  # fmt: skip
+    assert effective_from(wyoming) == "2025-03-01"
+    # Two dates for parts of one act (constructed wording): unknown, not a guess.
+    both = {**texas, "actions": [], "text": "This Act takes effect January 1, 2026, except Section 3, which "
+            "takes effect December 1, 2026."}  # fmt: skip
+    assert effective_from(both) == ""
+    assert effective_from({**texas, "actions": []}) == ""
