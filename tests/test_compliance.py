@@ -222,3 +222,45 @@ def test_a_bill_seen_enacted_takes_the_effective_date_it_states():
             "takes effect December 1, 2026."}  # fmt: skip
     assert effective_from(both) == ""
     assert effective_from({**texas, "actions": []}) == ""
+
+
+def test_a_ban_bill_enacted_with_agreements_listed_gives_one_of_each_event(
+    http_server, tmp_path, monkeypatch
+):
+    """Replay on 127.0.0.1: the real 2025-05-29 list (7 Maryland agreements), then Maryland's HB 444 page
+    introduced and enacted, with a seed that does not know the ban: the enactment is one bill.enacted, one
+    policy.ban_enacted and one policy.compliance; a later run adds nothing."""
+    import monitors.policy
+    from watch287g.config import load_config
+    from watch287g.run import run_once
+
+    empty = tmp_path / "seed.csv"
+    empty.write_text(monitors.policy.SEED.read_text().splitlines()[0] + "\n")
+    monkeypatch.setattr(monitors.policy, "SEED", empty)
+    store = Store(tmp_path / "w.db")
+    feed(tmp_path, store, [("2025-05-29T15:17:33+00:00", "participating", ICE / MAY[0])])
+    store.close()
+    pages = Path(__file__).parent / "fixtures" / "legislation"
+    (tmp_path / "watch287g.yaml").write_text(
+        f"database: w.db\nsources:\n  - name: md-hb444\n    kind: bill_page\n    url: {http_server.url('/hb0444')}\n"
+        "    timeout: 2\n    state: MD\n    session: 2026RS\n    identifier: HB 444\n"
+    )
+    cfg = load_config(tmp_path / "watch287g.yaml")
+    kinds = []
+    for page in ("v1_constructed", "v2_enacted_constructed", "v2_enacted_constructed"):
+        http_server.route("/hb0444", (pages / f"mgaleg_MD_2026RS_HB0444_{page}.html").read_bytes())
+        assert not run_once(cfg).failures
+        store = Store(cfg.database)
+        kinds.append(
+            [e["type"] for e in queries.events(store.db, include_baseline=False) if e["state"] == "MD"]
+        )
+        store.close()
+    assert kinds == [[], ["bill.enacted", "policy.ban_enacted", "policy.compliance"]] + [kinds[1]]
+    store = Store(cfg.database)
+    [told] = queries.events(store.db, type_glob="policy.compliance")
+    row = rows_by_state(store, told["detected_at"])["MD"]
+    store.close()
+    assert (told["details"]["instrument"], told["details"]["listed"]) == ("HB 444 (2026RS)", 7)
+    assert row["note"] == told["details"]["summary"] and row["note"].endswith(
+        "; 7 agreements still listed, 0 terminated since"
+    )
