@@ -129,10 +129,12 @@ def related_policy(view: StatePolicy | None, record: dict[str, Any]) -> dict[str
 
 
 def compliance_events(
-    rows: list[Compliance], seen: set[tuple[str, str, str]], at: str, source: str
+    rows: list[Compliance], seen: set[tuple[str, str, str]], at: str, source: str, watching_since: str | None
 ) -> list[dict[str, Any]]:
     """`policy.compliance` once when a ban is in force with agreements still listed, and once when the last
-    of them is terminated (a missing one may come back). `seen`: the (state, instrument, phase) reported."""
+    of them is terminated (a missing one may come back). `seen`: the (state, instrument, phase) reported.
+    A ban already in force when the history of agreements began (`watching_since`) is how things stood on
+    the first day, not news: that `still_listed` is a baseline event (stored, shown, never alerted)."""
     events = []
     for row in rows:
         if row.effect != "ban":
@@ -150,6 +152,8 @@ def compliance_events(
         else:
             continue
         details = {**row.as_dict(), "phase": phase}
+        since = row.instrument.since
+        already = phase == STILL_LISTED and (not since or since < (watching_since or "")[:10])
         events.append({"type": "policy.compliance", "source": source, "detected_at": at, "state": row.state,
-                       "details": details})  # fmt: skip
+                       "details": details, "baseline": already})  # fmt: skip
     return events

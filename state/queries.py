@@ -39,6 +39,30 @@ def events(
     return [row for row in rows if not type_glob or fnmatch.fnmatchcase(row["type"], type_glob)]
 
 
+def events_of(
+    db: Database, types: tuple[str, ...], *, states: list[str] | None = None, before: str | None = None
+) -> list[dict[str, Any]]:
+    """Non-baseline events of these exact types (optionally of these states, detected before a bound), oldest
+    first: the compliance view's narrow question, answered in SQL rather than by decoding every event."""
+    where, params = [f"type in ({', '.join('?' * len(types))})", "baseline = 0"], list(types)
+    if states is not None:
+        where.append(f"state in ({', '.join('?' * len(states))})")
+        params.extend(states)
+    if before:
+        where.append("detected_at < ?")
+        params.append(before)
+    sql = f"select * from events where {' and '.join(where)} order by detected_at, rowid"
+    return [_decode_event(row) for row in db.query(sql, params)]
+
+
+def first_list_at(db: Database) -> str | None:
+    """When the history of agreements begins: the first participating list interpreted."""
+    row = db.execute(
+        "select min(fetched_at) from snapshots where channel = 'participating' and outcome = 'processed'"
+    ).fetchone()
+    return row[0] if row else None
+
+
 def _decode_event(row: dict[str, Any]) -> dict[str, Any]:
     for name in ("before", "after", "details"):
         row[name] = json.loads(row[name]) if row[name] else None

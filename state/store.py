@@ -292,7 +292,7 @@ class Store:
                     canonical_json(event.get("details")),
                 ]
                 event_id = content_hash(identity)[:24]
-                row = {**event, "id": event_id, "before": None, "after": None, "baseline": 0, "origin": origin,
+                row = {**event, "id": event_id, "before": None, "after": None, "baseline": int(bool(event.get("baseline"))), "origin": origin,
                        "details": canonical_json(event.get("details", {}))}  # fmt: skip
                 db.table("events").insert(row, ignore=True)
                 self._write_deliveries(db, {**event, "id": event_id}, deliveries_for, event["detected_at"])

@@ -264,3 +264,24 @@ def test_a_ban_bill_enacted_with_agreements_listed_gives_one_of_each_event(
     assert row["note"] == told["details"]["summary"] and row["note"].endswith(
         "; 7 agreements still listed, 0 terminated since"
     )
+
+
+def test_a_ban_already_in_force_when_watching_began_is_stored_not_alerted(tmp_path):
+    store = Store(tmp_path / "w.db")
+    try:  # the first list ever seen (a live check) comes after Maryland's ban took effect (2026-02-17)
+        from monitors.base import Snapshot
+        from watch287g.pipeline import process_list
+
+        snapshot = Snapshot(
+            "ice-287g", "participating", URL, "2026-03-01T12:00:00+00:00", (ICE / MAY[0]).read_bytes()
+        )
+        assert process_list(store, snapshot, origin="live", rules=Rules()).outcome == "processed"
+        target = (Target("json://127.0.0.1:9/", "json://127.0.0.1"),)
+        routing = Routing((Subscriber("desk", target, ("policy.*",)),), Operators(Subscriber(OPERATORS, target, OPERATOR_EVENTS)))  # fmt: skip
+        settle_compliance(store, "2026-03-02T00:00:00+00:00", deliveries_for(routing))
+        told = {e["state"]: e for e in queries.events(store.db, type_glob="policy.compliance")}
+        assert set(told) == {"MD", "NM", "VA"} and all(e["baseline"] for e in told.values())
+        assert all(e["origin"] == "live" for e in told.values())
+        assert list(store.db.query("select * from deliveries")) == []  # operators included: not news
+    finally:
+        store.close()

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from monitors.bill_rules import BILL
-from monitors.compliance import Compliance, compliance, compliance_events, related_policy
+from monitors.compliance import Compliance, binding, compliance, compliance_events, related_policy
 from monitors.policy import StatePolicy, combined, from_bills, load_seed, policies
 from state import queries
 from state.store import DeliveriesFor, Store
@@ -33,9 +33,10 @@ def compliance_rows(
     for row in queries.agreements_as_of(store.db, as_of):
         in_force[row["state"]].append(row)
     moves: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for event in queries.events(store.db, type_glob="agreement.*", include_baseline=False):
-        if event["type"] in ("agreement.terminated", "agreement.added") and str(event["detected_at"]) < bound:
-            moves[(event["state"], event["type"])].append(event)
+    bound_states = sorted(state for state, view in views.items() if binding(view))
+    for event in queries.events_of(store.db, ("agreement.terminated", "agreement.added"), states=bound_states,
+                                   before=bound):  # fmt: skip
+        moves[(event["state"], event["type"])].append(event)
     return {
         state: rows
         for state, view in views.items()
@@ -69,10 +70,10 @@ def settle_compliance(
     """Store the `policy.compliance` events now due (each phase of each ban once, across runs)."""
     seen = {
         (e["state"], e["details"].get("instrument"), e["details"].get("phase"))
-        for e in queries.events(store.db, type_glob="policy.compliance")
+        for e in queries.events_of(store.db, ("policy.compliance",))
     }
     rows = [row for rows in compliance_rows(store, at).values() for row in rows]
-    events = compliance_events(rows, seen, at, SOURCE)
+    events = compliance_events(rows, seen, at, SOURCE, queries.first_list_at(store.db))
     return store.add_events(events, deliveries_for, origin=origin) if events else []
 
 
