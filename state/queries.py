@@ -70,18 +70,26 @@ def _decode_event(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def agreements_as_of(db: Database, as_of: str, *, state: str | None = None) -> list[dict[str, Any]]:
-    """Agreements in force at that time: each with state, agency, model, signed and status (active|missing)."""
-    sql = """
+def agreements_as_of(
+    db: Database, as_of: str, *, state: str | None = None, states: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Agreements in force at that time: each with state, agency, model, signed and status (active|missing).
+    `states`: only those states' (decided in SQL: the compliance view asks this after every list)."""
+    among = (
+        ""
+        if states is None
+        else "and json_extract(v.record, '$.state') in (select value from json_each(:states))"
+    )
+    sql = f"""
         select r.id, r.source, v.status, v.record, v.valid_from
         from record_versions v join records r on r.id = v.record_id
         where r.kind = 'agreement' and v.valid_from < :bound
           and v.version = (select max(version) from record_versions w
                            where w.record_id = v.record_id and w.valid_from < :bound)
-          and v.status in ('active', 'missing')
+          and v.status in ('active', 'missing') {among}
     """
     rows = []
-    for row in db.query(sql, {"bound": _upper_bound(as_of)}):
+    for row in db.query(sql, {"bound": _upper_bound(as_of), "states": json.dumps(states or [])}):
         record = json.loads(row["record"])
         if state and record["state"] != state.upper():
             continue

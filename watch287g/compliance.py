@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from monitors.bill_rules import BILL
-from monitors.compliance import Compliance, binding, compliance, compliance_events, related_policy
+from monitors.compliance import BINDING, Compliance, binding, compliance, compliance_events, related_policy
 from monitors.policy import StatePolicy, combined, from_bills, load_seed, policies
 from state import queries
 from state.store import DeliveriesFor, Store
@@ -24,16 +24,19 @@ def policy_views(store: Store, as_of: str | None) -> dict[str, StatePolicy]:
 
 
 def compliance_rows(
-    store: Store, as_of: str, views: dict[str, StatePolicy] | None = None
+    store: Store, as_of: str, views: dict[str, StatePolicy] | None = None, effects: tuple[str, ...] = BINDING
 ) -> dict[str, list[Compliance]]:
-    """Per state, its binding instruments in force at `as_of` and the agreements they concern then."""
+    """Per state, its binding instruments (of these effects) in force at `as_of` and the agreements they
+    concern then."""
     views = policy_views(store, as_of) if views is None else views
-    bound = _upper_bound(as_of)
+    views = {
+        state: view for state, view in views.items() if any(i.effect in effects for i, _ in binding(view))
+    }
+    bound, bound_states = _upper_bound(as_of), sorted(views)
     in_force: dict[str, list[dict[str, Any]]] = defaultdict(list)  # active or missing
-    for row in queries.agreements_as_of(store.db, as_of):
+    for row in queries.agreements_as_of(store.db, as_of, states=bound_states):
         in_force[row["state"]].append(row)
     moves: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    bound_states = sorted(state for state, view in views.items() if binding(view))
     for event in queries.events_of(store.db, ("agreement.terminated", "agreement.added"), states=bound_states,
                                    before=bound):  # fmt: skip
         moves[(event["state"], event["type"])].append(event)
@@ -72,7 +75,7 @@ def settle_compliance(
         (e["state"], e["details"].get("instrument"), e["details"].get("phase"))
         for e in queries.events_of(store.db, ("policy.compliance",))
     }
-    rows = [row for rows in compliance_rows(store, at).values() for row in rows]
+    rows = [row for rows in compliance_rows(store, at, effects=("ban",)).values() for row in rows]
     events = compliance_events(rows, seen, at, SOURCE, queries.first_list_at(store.db))
     return store.add_events(events, deliveries_for, origin=origin) if events else []
 
