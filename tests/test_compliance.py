@@ -100,6 +100,7 @@ def test_the_policy_view_follows_effective_and_end_dates(may_2025):
     assert (
         later["MD"]["note"] == "ban in force since 2026-02-17; 7 agreements still listed, 0 terminated since"
     )
+    assert later["MD"]["note"] in build_report(may_2025, "2026-06-01")  # the map's tooltip and table too
     assert later["MD"]["ban_with_agreements"] and later["NM"]["ban_with_agreements"]
     # A ban whose effective date the sources do not give says so, and counts from its enactment.
     assert (
