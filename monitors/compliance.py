@@ -69,9 +69,10 @@ class Compliance:
     def as_dict(self) -> dict[str, Any]:
         item = self.instrument
         return {
-            "effect": self.effect, "instrument": item.name, "scopes": list(self.scopes), "enacted": item.enacted or None,
-            "effective": item.effective or None, "source_url": item.source_url, "listed": len(self.listed),
-            "missing": len(self.missing),            "terminated_since": len(self.ended), "added_since": len(self.added), "summary": self.summary(),
+            "effect": self.effect, "instrument": item.name, "scopes": list(self.scopes),
+            "enacted": item.enacted or None, "effective": item.effective or None, "source_url": item.source_url,
+            "listed": len(self.listed), "missing": len(self.missing), "terminated_since": len(self.ended),
+            "added_since": len(self.added), "summary": self.summary(),
             "agencies": sorted(a["agency"] for a in self.listed),
         }  # fmt: skip
 
@@ -79,12 +80,8 @@ class Compliance:
 def binding(view: StatePolicy | None) -> list[tuple[Instrument, tuple[str, ...]]]:
     """The bans and mandates deciding a state's labels, each with the scopes it decides."""
     found: dict[int, tuple[Instrument, list[str]]] = {}
-    for scope in SCOPES:
-        item = (
-            (view.decided_by.get(scope) if view else None)
-            if view and getattr(view, scope) in BINDING
-            else None
-        )
+    for scope in SCOPES if view else ():
+        item = view.decided_by.get(scope) if view and getattr(view, scope) in BINDING else None
         if item is not None:
             found.setdefault(id(item), (item, []))[1].append(scope)
     return [(item, tuple(scopes)) for item, scopes in found.values()]
@@ -97,8 +94,9 @@ def compliance(
     added: list[dict[str, Any]],
 ) -> list[Compliance]:
     """A state's binding instruments with the agreements they concern. `agreements`: the state's agreements
-    in force (status active or missing); `terminated` / `added`: its agreement.terminated / agreement.added events (with `detected_at` and
-    the record in `before` / `after`), filtered here to those since each instrument took effect."""
+    in force (status active or missing); `terminated` / `added`: its agreement.terminated / agreement.added
+    events (with `detected_at` and the record in `before` / `after`), kept here from when each instrument
+    took effect."""
     rows = []
     for item, scopes in binding(view):
 

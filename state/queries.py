@@ -40,11 +40,18 @@ def events(
 
 
 def events_of(
-    db: Database, types: tuple[str, ...], *, states: list[str] | None = None, before: str | None = None
+    db: Database,
+    types: tuple[str, ...],
+    *,
+    states: list[str] | None = None,
+    before: str | None = None,
+    include_baseline: bool = False,
 ) -> list[dict[str, Any]]:
-    """Non-baseline events of these exact types (optionally of these states, detected before a bound), oldest
-    first: the compliance view's narrow question, answered in SQL rather than by decoding every event."""
-    where, params = [f"type in ({', '.join('?' * len(types))})", "baseline = 0"], list(types)
+    """Events of these exact types (optionally of these states, detected before a bound), oldest first: the
+    compliance view's narrow question, answered in SQL rather than by decoding every event."""
+    where, params = [f"type in ({', '.join('?' * len(types))})"], list(types)
+    if not include_baseline:
+        where.append("baseline = 0")
     if states is not None:
         where.append(f"state in ({', '.join('?' * len(states))})")
         params.extend(states)

@@ -284,5 +284,8 @@ def test_a_ban_already_in_force_when_watching_began_is_stored_not_alerted(tmp_pa
         assert set(told) == {"MD", "NM", "VA"} and all(e["baseline"] for e in told.values())
         assert all(e["origin"] == "live" for e in told.values())
         assert list(store.db.query("select * from deliveries")) == []  # operators included: not news
+        assert (
+            settle_compliance(store, "2026-03-03T00:00:00+00:00", deliveries_for(routing)) == []
+        )  # told once
     finally:
         store.close()

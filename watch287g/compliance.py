@@ -73,7 +73,7 @@ def settle_compliance(
     """Store the `policy.compliance` events now due (each phase of each ban once, across runs)."""
     seen = {
         (e["state"], e["details"].get("instrument"), e["details"].get("phase"))
-        for e in queries.events_of(store.db, ("policy.compliance",))
+        for e in queries.events_of(store.db, ("policy.compliance",), include_baseline=True)
     }
     rows = [row for rows in compliance_rows(store, at, effects=("ban",)).values() for row in rows]
     events = compliance_events(rows, seen, at, SOURCE, queries.first_list_at(store.db))
