@@ -240,7 +240,9 @@ def test_atom_feed_is_valid_atom_with_stable_ids_and_escaped_data(db):
         assert "Source document: backfill file " in str(entry.findtext(f"{ATOM}content"))
     titles = [e.findtext(f"{ATOM}title") for e in entries]
     assert "FL: agreement.renamed: Indiatlantic Police Department -> Indialantic Police Department (Task Force Model)" in titles  # fmt: skip
-    assert len(ET.fromstring(analysts.atom_feed(db)).findall(f"{ATOM}entry")) == 77 + 3  # baseline excluded; 3 policy.compliance
+    assert (
+        len(ET.fromstring(analysts.atom_feed(db)).findall(f"{ATOM}entry")) == 77 + 3
+    )  # baseline excluded; 3 policy.compliance
     assert len(ET.fromstring(analysts.atom_feed(db, include_baseline=True)).findall(f"{ATOM}entry")) == 200
     raw = analysts.atom_feed(db, state="TX", since="2025-08-01")
     assert b"<script>" not in raw and b"\x0b" not in raw
