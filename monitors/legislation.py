@@ -8,6 +8,7 @@ normalised text of a page. API keys come from the environment and travel in head
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -16,13 +17,40 @@ from urllib.parse import urlencode
 from bs4 import BeautifulSoup
 
 from monitors.base import ConfigError, ConfigField, Monitor, register
-from monitors.bills import parse_bill_page, parse_legiscan_bill, parse_legiscan_search, parse_openstates
+from monitors.bills import (
+    parse_bill_page,
+    parse_legiscan_bill,
+    parse_legiscan_search,
+    parse_openstates,
+    state_code,
+)
 from monitors.fetch_scope import FetchScope
 from monitors.html_text import text_pieces
 from monitors.http import HttpClient, redact_url
+from monitors.ice_names import STATES
 
-DEFAULT_QUERIES = ['"287(g)"', '"immigration enforcement agreement"', '"1357(g)"']  # quoted: see Open States
-DEFAULT_LEGISCAN_QUERY = '"287(g)" OR "immigration enforcement agreement"'
+# A wide net: the program's name, its statute, ICE's model names, and what the agreements do. Phrases are
+# quoted (a bare 287(g) is read as a bill number). The classifier is the gate: whatever these find that is
+# not about 287(g)-type agreements is stored, classified not_287g, and raises no event. What each query
+# finds on the real samples: docs/legislation-spec.md, "Coverage" (bench/discovery_recall.py).
+DEFAULT_QUERIES = [
+    '"287(g)"',
+    '"1357(g)"',
+    '"immigration enforcement agreement"',
+    '"functions of an immigration officer"',
+    '"warrant service officer"',
+    '"task force model" immigration',
+    '"delegation of authority" immigration',
+    "deputize immigration",
+    'agreement "immigration and customs enforcement"',  # titles that name ICE, not the program (FL, TX)
+    'agreement "enforce federal immigration law"',  # (TX, SC)
+]
+DEFAULT_LEGISCAN_QUERY = " OR ".join(DEFAULT_QUERIES[:5])
+# `states: all`: the 50 states and DC, searched nationwide (one request per query, not one per state: the
+# free Open States tier allows 500 requests a day).
+ALL = "all"
+TERRITORIES = ("PR", "GU", "VI", "AS", "MP")
+ALL_STATES = tuple(code for code in STATES if code not in TERRITORIES)
 
 
 @dataclass(frozen=True)
@@ -72,9 +100,12 @@ class LegislationMonitor(Monitor):
         return os.environ[name]
 
 
-def _states(value: list[str], source: str) -> list[str]:
-    from monitors.ice_names import STATES
-
+def _states(value: Any, source: str) -> list[str]:
+    """USPS codes; `all` is the 50 states and DC."""
+    if isinstance(value, str) and value.strip().lower() == ALL:
+        return list(ALL_STATES)
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        raise ConfigError(f"source {source!r}: states must be a list of USPS codes or {ALL!r}")
     wrong = [s for s in value if s.upper() not in STATES]
     if wrong:
         raise ConfigError(f"source {source!r}: states: {wrong[0]!r} is not a USPS state code")
@@ -88,7 +119,9 @@ class OpenStatesMonitor(LegislationMonitor):
     kind = "openstates"
     fields = (
         *LegislationMonitor.fields,
-        ConfigField("states", "USPS codes to search", required=True, type=list),
+        ConfigField(
+            "states", f"USPS codes to search, or {ALL!r} (50 states and DC)", required=True, type=object
+        ),
         ConfigField(
             "queries",
             "search phrases, quoted (a bare 287(g) is read as a bill number)",
@@ -99,19 +132,27 @@ class OpenStatesMonitor(LegislationMonitor):
         ConfigField("base_url", "API root", default="https://v3.openstates.org"),
     )
 
+    def __init__(self, config: dict[str, Any]):
+        super().__init__(config)
+        self.states = _states(self.config["states"], self.name)  # checked when the config is loaded
+
     def requests(self) -> list[Request]:
         headers = {"X-API-KEY": self._key()}
+        # Every state: one nationwide search per query (Open States takes q without a jurisdiction).
+        places = [None] if set(self.states) >= set(ALL_STATES) else self.states
         found = []
-        for state in _states(self.config["states"], self.name):
+        for state in places:
             for number, query in enumerate(self.config["queries"]):
-                params = [("jurisdiction", state.lower()), ("q", query), ("sort", "updated_desc"), ("per_page", "20"),
-                          ("include", "actions"), ("include", "abstracts"), ("include", "sources"),
-                          ("include", "related_bills")]  # fmt: skip
+                where = [("jurisdiction", state.lower())] if state else []
+                params = [*where, ("q", query), ("sort", "updated_desc"), ("per_page", "20"), ("include", "actions"),
+                          ("include", "abstracts"), ("include", "sources"), ("include", "related_bills")]  # fmt: skip
                 url = f"{self.config['base_url'].rstrip('/')}/bills?{urlencode(params)}"
-                found.append(Request(f"search:{state}:{number}", url, headers))
+                found.append(Request(f"search:{state or 'all'}:{number}", url, headers))
         return found
 
     def parse(self, request: Request, body: bytes) -> Parsed:
+        if request.channel.startswith("search:all:"):  # nationwide: territories and the like are not watched
+            return Parsed(bills=parse_openstates(_in_states(body, self.states)))
         return Parsed(bills=parse_openstates(body))
 
 
@@ -122,10 +163,10 @@ class LegiScanMonitor(LegislationMonitor):
     kind = "legiscan"
     fields = (
         *LegislationMonitor.fields,
-        ConfigField("states", "USPS codes to search", required=True, type=list),
         ConfigField(
-            "query", "LegiScan full-text query", default='"287(g)" OR "immigration enforcement agreement"'
+            "states", f"USPS codes to search, or {ALL!r} (50 states and DC)", required=True, type=object
         ),
+        ConfigField("query", "LegiScan full-text query", default=DEFAULT_LEGISCAN_QUERY),
         ConfigField("api_key_env", "environment variable holding the API key", default="LEGISCAN_API_KEY"),
         ConfigField("base_url", "API root", default="https://api.legiscan.com/"),
     )
@@ -133,10 +174,17 @@ class LegiScanMonitor(LegislationMonitor):
     def _url(self, **params: str) -> str:
         return f"{self.config['base_url']}?{urlencode({'key': self._key(), **params})}"
 
+    def __init__(self, config: dict[str, Any]):
+        super().__init__(config)
+        self.states = _states(self.config["states"], self.name)
+
     def requests(self) -> list[Request]:
+        places = (
+            ["ALL"] if set(self.states) >= set(ALL_STATES) else self.states
+        )  # LegiScan's nationwide search
         return [
             Request(f"search:{state}", self._url(op="getSearchRaw", state=state, query=self.config["query"]))
-            for state in _states(self.config["states"], self.name)
+            for state in places
         ]
 
     def parse(self, request: Request, body: bytes) -> Parsed:
@@ -147,6 +195,8 @@ class LegiScanMonitor(LegislationMonitor):
                         change_hash=hit.get("change_hash"))
                 for hit in hits
             ])  # fmt: skip
+        if not _legiscan_watched(body, self.states):  # a nationwide search also finds Congress's bills
+            return Parsed()
         return Parsed(bills=[parse_legiscan_bill(body)])
 
 
@@ -202,3 +252,35 @@ class WebPageMonitor(LegislationMonitor):
         if node is None or id(node) in hidden:
             raise ValueError(f"selector {selector!r} matches nothing on {redact_url(self.config['url'])}")
         return Parsed(page_text=" ".join(" ".join(text_pieces(node, hidden)).split()))
+
+
+def _in_states(body: bytes, states: list[str]) -> Any:
+    """A nationwide /bills page without the results of jurisdictions that are not watched (a territory's
+    bill must not make the whole page unreadable); anything else as it came, for parse_openstates to judge."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        return data
+
+    def watched(bill: Any) -> bool:
+        place = bill.get("jurisdiction") if isinstance(bill, dict) else None
+        try:
+            return isinstance(place, dict) and state_code(str(place.get("id") or place.get("name"))) in states
+        except ValueError:  # the federal jurisdiction, a city...
+            return False
+
+    return {**data, "results": [bill for bill in data["results"] if watched(bill)]}
+
+
+def _legiscan_watched(body: bytes, states: list[str]) -> bool:
+    """Is this getBill response a bill of a watched state? Anything unreadable is left to the parser."""
+    try:
+        place = json.loads(body)["bill"]["state"]
+    except (ValueError, KeyError, TypeError):
+        return True
+    try:
+        return state_code(str(place)) in states
+    except ValueError:  # "US" (Congress) or another jurisdiction nobody asked for
+        return False

@@ -4,18 +4,24 @@ instruments (watch287g/data/state_policy.csv) plus bills this tool saw enacted a
 For each state and scope (state agencies, local agencies) the newest ban or mandate wins; a restriction
 counts only where no ban or mandate applies. Companion bills enacted together are one change of policy,
 so they give one policy event.
+
+As of a date, an instrument counts from its effective date; when that is unknown (left blank in the seed,
+never guessed), from its enactment, the earliest it can have been in force; with neither, at any date. An
+instrument repealed or rescinded counts until its `ended` date.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 SEED = Path(__file__).resolve().parents[1] / "watch287g" / "data" / "state_policy.csv"
 SCOPES = ("state_agencies", "local_agencies")
-IN_FORCE = ("enacted", "in_force")
+IN_FORCE = ("enacted", "in_force", "repealed")  # a repealed one only with its `ended` date (see load_seed)
 EVENT_FOR = {
     "ban": "policy.ban_enacted",
     "mandate": "policy.mandate_enacted",
@@ -32,6 +38,21 @@ class Instrument:
     enacted: str  # ISO date or "" when unknown
     source_url: str
     evidence: str  # seed evidence level, or "bill" for bills seen enacted
+    effective: str = ""  # ISO date the instrument took effect, "" when unknown
+    ended: str = ""  # ISO date it was repealed or rescinded, "" while in force
+    identifiers: tuple[str, ...] = ()  # bills: the bill and its companions ("HB 444", "SB 245")
+
+    @property
+    def since(self) -> str:
+        """The date it counts from: its effective date, else its enactment ("" when neither is known)."""
+        return self.effective or self.enacted
+
+    def in_force(self, as_of: str | None) -> bool:
+        """In force at the end of day `as_of` (a date or ISO timestamp); `None`: today, whatever its start."""
+        day = (as_of or "")[:10]
+        if self.ended and (not day or self.ended <= day):
+            return False
+        return not day or not self.since or self.since <= day
 
 
 @dataclass
@@ -40,6 +61,8 @@ class StatePolicy:
     state_agencies: str = "none"
     local_agencies: str = "none"
     instruments: list[Instrument] = field(default_factory=list)
+    # scope -> the first instrument of the run that gave its current label (the date it is "in force since")
+    decided_by: dict[str, Instrument] = field(default_factory=dict)
 
     def label(self) -> tuple[str, str]:
         return self.state_agencies, self.local_agencies
@@ -57,9 +80,13 @@ def load_seed(path: Path | None = None) -> list[Instrument]:
             row.get("enacted") or "",
             row.get("source_url") or "",
             row.get("evidence_level") or "",
+            row.get("effective") or "",
+            row.get("ended") or "",
         )  # fmt: skip
         for row in rows
-        if row["status"] in IN_FORCE and row["effect"] in EVENT_FOR
+        if row["status"] in IN_FORCE
+        and row["effect"] in EVENT_FOR
+        and (row["status"] != "repealed" or row.get("ended"))  # when it ended is needed to place it in time
     ]
 
 
@@ -93,14 +120,68 @@ def from_bills(bills: list[dict[str, Any]]) -> list[Instrument]:
                 bill.get("stage_date") or "",
                 sources[0],
                 "bill",
+                effective=effective_from(bill),
+                identifiers=tuple(sorted(group)),
             )  # fmt: skip
         )
     return instruments
 
 
-def policies(instruments: list[Instrument]) -> dict[str, StatePolicy]:
+_MONTHS = "january february march april may june july august september october november december".split()
+_NUMERIC = re.compile(r"\beffective (?:on |date:? )?(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b", re.I)
+_WORDED = re.compile(
+    rf"\b(?:takes? effect|effective)(?: on)? ({'|'.join(_MONTHS)}) (\d{{1,2}}), (\d{{4}})", re.I
+)
+_ON_ENACTMENT = re.compile(
+    r"\b(?:takes? effect|effective) (?:immediately|upon (?:its )?(?:passage|enactment|approval|signature))"
+    r"|\bemergency (?:measure|bill|act)\b",
+    re.I,
+)
+
+
+def effective_from(bill: dict[str, Any]) -> str:
+    """The effective date an enacted bill states ("Effective on 1/1/26" in its actions; "shall take effect
+    January 1, 2026" or "effective immediately" in its text), when it states exactly one; else ""."""
+    words = [str(a.get("description") or "") for a in bill.get("actions") or []]
+    words += [str(bill.get(name) or "") for name in ("status", "title", "abstract", "text")]
+    found = set()
+    for text in words:
+        for month, day, year in _NUMERIC.findall(text):
+            found.add(_iso(int(year) + (2000 if len(year) == 2 else 0), int(month), int(day)))
+        for month, day, year in _WORDED.findall(text):
+            found.add(_iso(int(year), _MONTHS.index(month.lower()) + 1, int(day)))
+        if _ON_ENACTMENT.search(text) and bill.get("stage_date"):
+            found.add(str(bill["stage_date"])[:10])
+    found.discard("")
+    return found.pop() if len(found) == 1 else ""
+
+
+def _iso(year: int, month: int, day: int) -> str:
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return ""
+
+
+def combined(seed: list[Instrument], bills: list[Instrument]) -> list[Instrument]:
+    """The seed plus the bills seen enacted that it does not already hold (the reviewed row has the dates)."""
+
+    def in_seed(bill: Instrument) -> bool:
+        return any(
+            re.search(rf"\b{re.escape(number)}\b", item.name)
+            for item in seed
+            if item.state == bill.state
+            for number in bill.identifiers
+        )
+
+    return seed + [bill for bill in bills if not in_seed(bill)]
+
+
+def policies(instruments: list[Instrument], as_of: str | None = None) -> dict[str, StatePolicy]:
+    """Each state's view from the instruments in force at `as_of` (default: today, see Instrument.in_force)."""
     result: dict[str, StatePolicy] = {}
-    for item in sorted(instruments, key=lambda i: (i.enacted or "0000", i.name)):
+    in_force = [i for i in instruments if i.in_force(as_of)]
+    for item in sorted(in_force, key=lambda i: (i.since or "0000", i.name)):
         view = result.setdefault(item.state, StatePolicy(item.state))
         view.instruments.append(item)
         for index, scope in enumerate(SCOPES):
@@ -108,6 +189,8 @@ def policies(instruments: list[Instrument]) -> dict[str, StatePolicy]:
                 continue
             current = getattr(view, scope)
             if item.effect in ("ban", "mandate") or current in ("none", "restrict"):
+                if current != item.effect or scope not in view.decided_by:  # a later law of the same effect
+                    view.decided_by[scope] = item  # does not restart "in force since"
                 setattr(view, scope, item.effect)
     return result
 

@@ -18,7 +18,9 @@ FREQUENCIES = ("immediate", "daily", "weekly")
 EFFECTS = ("ban", "mandate", "restrict")
 # What subscribers may receive; everything else (list.quarantined, source.*, delivery.*) is for operators.
 SUBSCRIBER_EVENTS = ("agreement.*", "pending.*", "page.changed", "policy.*", "bill.*")
-OPERATOR_EVENTS = ("list.quarantined", "source.*", "delivery.*")
+OPERATOR_EVENTS = ("list.quarantined", "source.*", "delivery.*", "policy.compliance")
+# Subscribers get these only when their `events` globs are set and match (not with the default globs).
+OPT_IN_EVENTS = ("policy.compliance",)
 OPERATORS = "operators"  # the reserved subscriber name of the operators' channel
 CORRECTED = "event.corrected"  # later evidence contradicts an event (details: corrects, was, now, by)
 
@@ -63,6 +65,8 @@ class Subscriber:
         if self.name == OPERATORS:
             return _matches(kind, OPERATOR_EVENTS)
         if not _matches(kind, SUBSCRIBER_EVENTS) or not _matches(kind, self.events):
+            return False
+        if self.events == SUBSCRIBER_EVENTS and _matches(kind, OPT_IN_EVENTS):
             return False
         if self.states and event.get("state") not in self.states:
             return False

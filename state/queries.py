@@ -39,6 +39,37 @@ def events(
     return [row for row in rows if not type_glob or fnmatch.fnmatchcase(row["type"], type_glob)]
 
 
+def events_of(
+    db: Database,
+    types: tuple[str, ...],
+    *,
+    states: list[str] | None = None,
+    before: str | None = None,
+    include_baseline: bool = False,
+) -> list[dict[str, Any]]:
+    """Events of these exact types (optionally of these states, detected before a bound), oldest first: the
+    compliance view's narrow question, answered in SQL rather than by decoding every event."""
+    where, params = [f"type in ({', '.join('?' * len(types))})"], list(types)
+    if not include_baseline:
+        where.append("baseline = 0")
+    if states is not None:
+        where.append(f"state in ({', '.join('?' * len(states))})")
+        params.extend(states)
+    if before:
+        where.append("detected_at < ?")
+        params.append(before)
+    sql = f"select * from events where {' and '.join(where)} order by detected_at, rowid"
+    return [_decode_event(row) for row in db.query(sql, params)]
+
+
+def first_list_at(db: Database) -> str | None:
+    """When the history of agreements begins: the first participating list interpreted."""
+    row = db.execute(
+        "select min(fetched_at) from snapshots where channel = 'participating' and outcome = 'processed'"
+    ).fetchone()
+    return row[0] if row else None
+
+
 def _decode_event(row: dict[str, Any]) -> dict[str, Any]:
     for name in ("before", "after", "details"):
         row[name] = json.loads(row[name]) if row[name] else None
@@ -46,18 +77,26 @@ def _decode_event(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def agreements_as_of(db: Database, as_of: str, *, state: str | None = None) -> list[dict[str, Any]]:
-    """Agreements in force at that time: each with state, agency, model, signed and status (active|missing)."""
-    sql = """
+def agreements_as_of(
+    db: Database, as_of: str, *, state: str | None = None, states: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Agreements in force at that time: each with state, agency, model, signed and status (active|missing).
+    `states`: only those states' (decided in SQL: the compliance view asks this after every list)."""
+    among = (
+        ""
+        if states is None
+        else "and json_extract(v.record, '$.state') in (select value from json_each(:states))"
+    )
+    sql = f"""
         select r.id, r.source, v.status, v.record, v.valid_from
         from record_versions v join records r on r.id = v.record_id
         where r.kind = 'agreement' and v.valid_from < :bound
           and v.version = (select max(version) from record_versions w
                            where w.record_id = v.record_id and w.valid_from < :bound)
-          and v.status in ('active', 'missing')
+          and v.status in ('active', 'missing') {among}
     """
     rows = []
-    for row in db.query(sql, {"bound": _upper_bound(as_of)}):
+    for row in db.query(sql, {"bound": _upper_bound(as_of), "states": json.dumps(states or [])}):
         record = json.loads(row["record"])
         if state and record["state"] != state.upper():
             continue

@@ -278,9 +278,10 @@ class Store:
         deliveries_for: DeliveriesFor | None,
         *,
         health: dict[str, Any] | None = None,
+        origin: str = "live",
     ) -> list[str]:
-        """Events that come from no document (source.failed, delivery.failing...), with their deliveries
-        and the health row that caused them, in one transaction."""
+        """Events that come from no document (source.failed, delivery.failing, policy.compliance...), with
+        their deliveries and the health row that caused them, in one transaction."""
         ids = []
         with self.transaction() as db:
             for event in events:
@@ -291,7 +292,7 @@ class Store:
                     canonical_json(event.get("details")),
                 ]
                 event_id = content_hash(identity)[:24]
-                row = {**event, "id": event_id, "before": None, "after": None, "baseline": 0, "origin": "live",
+                row = {**event, "id": event_id, "before": None, "after": None, "baseline": int(bool(event.get("baseline"))), "origin": origin,
                        "details": canonical_json(event.get("details", {}))}  # fmt: skip
                 db.table("events").insert(row, ignore=True)
                 self._write_deliveries(db, {**event, "id": event_id}, deliveries_for, event["detected_at"])

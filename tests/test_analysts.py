@@ -188,7 +188,9 @@ def test_csv_export_of_a_filter(db):
     )
     assert fort_myers["origin"] == "backfill" and fort_myers["bill"] == ""
     everything = parse_csv(analysts.export_events(db, "csv"))
-    assert len(everything) == 38 + 1 + 5 + 10 + 1 + 20 + 1 + 1  # non-baseline events only, by default
+    assert len(everything) == 38 + 1 + 5 + 10 + 1 + 20 + 1 + 1 + 3  # non-baseline events only, by default
+    # (the 3: the runs find Maryland's, New Mexico's and Virginia's bans in force with agreements listed)
+    assert {r["state"] for r in everything if r["type"] == "policy.compliance"} == {"MD", "NM", "VA"}
     with_baseline = parse_csv(analysts.export_events(db, "csv", include_baseline=True))
     assert len(with_baseline) == len(everything) + 775 + 51 + 1
     july_14 = parse_csv(analysts.export_events(db, "csv", type_glob="agreement.added", since="2025-07-14"))
@@ -238,7 +240,9 @@ def test_atom_feed_is_valid_atom_with_stable_ids_and_escaped_data(db):
         assert "Source document: backfill file " in str(entry.findtext(f"{ATOM}content"))
     titles = [e.findtext(f"{ATOM}title") for e in entries]
     assert "FL: agreement.renamed: Indiatlantic Police Department -> Indialantic Police Department (Task Force Model)" in titles  # fmt: skip
-    assert len(ET.fromstring(analysts.atom_feed(db)).findall(f"{ATOM}entry")) == 77  # baseline excluded
+    assert (
+        len(ET.fromstring(analysts.atom_feed(db)).findall(f"{ATOM}entry")) == 77 + 3
+    )  # baseline excluded; 3 policy.compliance
     assert len(ET.fromstring(analysts.atom_feed(db, include_baseline=True)).findall(f"{ATOM}entry")) == 200
     raw = analysts.atom_feed(db, state="TX", since="2025-08-01")
     assert b"<script>" not in raw and b"\x0b" not in raw

@@ -267,3 +267,117 @@ def test_companion_bills_are_one_policy():
     after = policies(from_bills([house, senate]))
     assert policy_events(before, after) == []  # the companion's enactment is not a second change of policy
     assert [kind for kind, _view, _old in policy_events({}, after)] == ["policy.ban_enacted"]
+
+
+# -- coverage by default -------------------------------------------------------------------------------------
+ICE_ONLY = "  - name: ice-287g\n    kind: ice_287g\n    url: http://127.0.0.1:9/287g\n    timeout: 2\n"
+
+
+def nationwide_noise() -> dict[str, Any]:
+    """A broad search's page: the real New York immigration bills (none about 287(g)), the real Tennessee
+    mandate, the Maryland ban (built from its real page) and a Puerto Rico copy of a New York bill (a
+    territory Open States also answers for)."""
+    noise = payload("openstates_v3_bills_search_NY_2025-2026_q-immigration_subset.json")["results"]
+    territory = {**noise[0], "id": "ocd-bill/pr-copy", "jurisdiction": {"id": "ocd-jurisdiction/country:us/territory:pr/government", "name": "Puerto Rico", "classification": "state"}}  # fmt: skip
+    results = [*noise, payload("openstates_v3_bill_TN_114_SB2223_287g_mandate.json"),
+               payload("openstates_v3_bill_MD_2026_HB444_constructed.json"), territory]  # fmt: skip
+    return {"results": results, "pagination": {"per_page": 20, "page": 1, "max_page": 1, "total_items": 10}}
+
+
+def test_with_a_key_the_default_config_watches_every_state_with_one_search_per_query(
+    http_server, tmp_path, monkeypatch
+):
+    from monitors.legislation import ALL_STATES, DEFAULT_QUERIES
+
+    monkeypatch.setenv("OPENSTATES_API_KEY", KEY)
+    cfg = config(tmp_path, ICE_ONLY)
+    implicit = cfg.monitor("openstates")
+    assert sorted(implicit.states) == sorted(ALL_STATES) and len(ALL_STATES) == 51  # type: ignore[attr-defined]
+    implicit.config["base_url"] = http_server.url("")  # the stand-in of the Open States API
+    http_server.route("/bills", json.dumps(nationwide_noise()), content_type="application/json")
+    result = run_once(cfg, source="openstates")
+    assert not result.failures
+    asked = http_server.requests_for("/bills")
+    assert len(asked) == len(DEFAULT_QUERIES) >= 8  # nationwide: one request per query, not 51 per query
+    assert all("jurisdiction=" not in r.path and r.headers["X-API-KEY"] == KEY for r in asked)
+    # The gate: 7 immigration bills and a territory's bill, not one event; the two 287(g) bills, one each.
+    found = events(cfg)
+    assert sorted((e["type"], e["details"]["bill"]) for e in found) == [
+        ("bill.enacted", "MD|2026RS|HB444"), ("bill.enacted", "TN|114|SB2223")
+    ]  # fmt: skip
+    store = Store(cfg.database)
+    labels = {r["key"]: r["record"]["classification"]["label"] for r in store.tracked_of_kind("bill")}
+    store.close()
+    assert len(labels) == 9 and not any(k.startswith("PR|") for k in labels)
+    assert sorted(k for k, label in labels.items() if label != "not_287g") == [
+        "MD|2026RS|HB444",
+        "TN|114|SB2223",
+    ]
+    # The next run moves a noise bill forward: still nothing.
+    moved = nationwide_noise()
+    moved["results"][0]["latest_passage_date"] = "2026-06-30"
+    http_server.route("/bills", json.dumps(moved), content_type="application/json")
+    assert not run_once(cfg, source="openstates").failures
+    assert len(events(cfg)) == 2
+
+
+def test_a_configured_legislation_source_replaces_the_implicit_one_and_legiscan_is_the_fallback(
+    tmp_path, monkeypatch
+):
+    from monitors.legislation import LegiScanMonitor
+
+    monkeypatch.setenv("LEGISCAN_API_KEY", KEY)
+    cfg = config(tmp_path, ICE_ONLY)
+    [implicit] = [m for m in cfg.monitors if m.name != "ice-287g"]
+    assert isinstance(implicit, LegiScanMonitor)
+    assert [r.channel for r in implicit.requests()] == ["search:ALL"]  # LegiScan's nationwide search
+    monkeypatch.setenv("OPENSTATES_API_KEY", KEY)
+    assert [m.name for m in config(tmp_path, ICE_ONLY).monitors] == ["ice-287g", "openstates"]
+    explicit = ICE_ONLY + "  - name: md\n    kind: openstates\n    states: [MD]\n"
+    assert [m.name for m in config(tmp_path, explicit).monitors] == ["ice-287g", "md"]
+
+
+def test_without_a_key_run_says_in_one_line_that_legislation_is_not_watched(http_server, tmp_path):
+    from click.testing import CliRunner
+
+    from tests.support.ice_site import publish
+    from watch287g.cli import main
+
+    url = publish(http_server, "participatingAgencies07072025pm", "pendingAgencies07072025pm")
+    path = tmp_path / "watch287g.yaml"
+    path.write_text(f"database: w.db\nsources:\n  - name: ice-287g\n    kind: ice_287g\n    url: {url}\n")
+    result = CliRunner().invoke(main, ["--config", str(path), "run", "--no-prefect"], catch_exceptions=False)
+    assert result.exit_code == 0 and result.stderr == ""
+    notes = [line for line in result.stdout.splitlines() if line.startswith("legislation:")]
+    assert notes == [
+        "legislation: not watched (set OPENSTATES_API_KEY or LEGISCAN_API_KEY to watch all 50 states and DC, "
+        "or add a legislation source; see README)"
+    ]
+
+
+def test_a_nationwide_legiscan_search_skips_congress_and_unwatched_states(http_server, tmp_path, api_key):
+    from urllib.parse import urlencode
+
+    from monitors.legislation import DEFAULT_LEGISCAN_QUERY
+
+    search = payload("legiscan_getSearchRaw_constructed.json")
+    md_bill = payload("legiscan_getBill_MD_2026_HB444_constructed.json")
+    congress = json.loads(json.dumps(md_bill))
+    congress["bill"]["state"] = "US"  # what a nationwide search also returns
+    hits = [v for k, v in search["searchresult"].items() if k != "summary"]
+
+    def url(**params: str) -> str:
+        return "/?" + urlencode({"key": KEY, **params})
+
+    http_server.route(url(op="getSearchRaw", state="ALL", query=DEFAULT_LEGISCAN_QUERY), json.dumps(search),
+                      content_type="application/json")  # fmt: skip
+    http_server.route(
+        url(op="getBill", id=str(hits[0]["bill_id"])), json.dumps(md_bill), content_type="application/json"
+    )
+    http_server.route(
+        url(op="getBill", id=str(hits[1]["bill_id"])), json.dumps(congress), content_type="application/json"
+    )
+    source = f"  - name: ls\n    kind: legiscan\n    states: all\n    base_url: {http_server.url('/')}\n    timeout: 2\n"
+    cfg = config(tmp_path, source)
+    assert not run_once(cfg).failures
+    assert [(e["type"], e["details"]["bill"]) for e in events(cfg)] == [("bill.enacted", "MD|2026RS|HB444")]

@@ -91,7 +91,10 @@ def test_map_shows_the_active_agreements_and_policy_of_each_state(store):
         assert expected and page.tiles[state]["shown"] == page.tiles[state]["count"] == str(expected)
     assert page.tiles["CA"]["shown"] == "0"
     assert "policy-mandate" in page.tiles["FL"]["class"]
-    assert "policy-ban" in page.tiles["CA"]["class"] and "policy-ban" in page.tiles["MD"]["class"]
+    assert "policy-ban" in page.tiles["CA"]["class"]
+    assert "policy-none" in page.tiles["MD"]["class"]  # Maryland's ban took effect on 2026-02-17, not in 2025
+    later = _parse(build_report(store, "2026-03-01"))
+    assert "policy-ban" in later.tiles["MD"]["class"]
     assert "policy-none" in page.tiles["AK"]["class"]
     assert f"{sum(active.values())}active agreements" in "".join(page.text).replace("\n", "")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from monitors.base import ConfigError, Snapshot
 from monitors.ice_rules import Rules
 from state.store import Store
+from watch287g.compliance import settle_compliance
 from watch287g.pipeline import LIST_CHANNELS, Processed, load_known, process_list
 
 
@@ -72,4 +73,5 @@ def backfill(
             source, row.channel, f"{url}#{row.path.name}", row.fetched_at, row.path.read_bytes()
         )
         results.append(process_list(store, snapshot, origin=origin, rules=rules, known=known))
+        settle_compliance(store, row.fetched_at, None, origin)  # history as it was then; no alerts
     return results

@@ -14,7 +14,7 @@ from monitors.base import ConfigError
 from state import queries
 from state.store import Store
 from watch287g.cli_params import DATE, STATE
-from watch287g.config import DEFAULT_CONFIG, Config, load_config
+from watch287g.config import DEFAULT_CONFIG, NOT_WATCHED, Config, load_config, watches_legislation
 from watch287g.render import agreement_line, event_line, events_phrase, plural
 
 
@@ -119,6 +119,8 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
         for doc in report["documents"]:
             detail = f" ({doc['detail']})" if doc["detail"] else ""
             click.echo(f"  {doc['channel']:<13} {doc['outcome']:<12} {doc['url']}{detail}")
+    if not source and not watches_legislation(config):
+        click.echo(NOT_WATCHED)  # a note, not an error: the exit status stays the checks'
     sent = summary.get("sent") or {}
     if sent.get("messages"):
         deliveries = plural(sent["deliveries"], "delivery", "deliveries")

@@ -16,7 +16,7 @@ from watch287g.cli_params import DATE, OUTPUT, STATE, write_output
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
-@click.option("--as-of", "as_of", type=DATE, help="count agreements active at this date (default: now)")
+@click.option("--as-of", "as_of", type=DATE, help="policy and agreements in force then (default: now)")
 @click.pass_context
 def states(ctx: click.Context, as_json: bool, as_of: str | None) -> None:
     """Each state's 287(g) policy (state / local agencies), its active agreements, and the evidence."""
@@ -36,7 +36,12 @@ def states(ctx: click.Context, as_json: bool, as_of: str | None) -> None:
     for row in rows:
         evidence = "; ".join(f"{e['name']} ({e['effect']})" for e in row["evidence"]) or "-"
         click.echo(f"{row['name']:<16}{row['state_agencies']:<16}{row['local_agencies']:<16}"
-                   f"{row['active_agreements']:>7}  {evidence}{'  ! ' + row['note'] if row['note'] else ''}")  # fmt: skip
+                   f"{row['active_agreements']:>7}  {evidence}{_note(row)}")  # fmt: skip
+
+
+def _note(row: dict[str, Any]) -> str:
+    """The compliance summary; "!" when a ban is in force with agreements still listed."""
+    return f"  {'!' if row['ban_with_agreements'] else '-'} {row['note']}" if row["note"] else ""
 
 
 @main.command()

@@ -90,18 +90,20 @@ def load_config(
         raise ConfigError(f"{path}: not valid YAML: {exc}".splitlines()[0]) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys ({', '.join(TOP_LEVEL_KEYS)})")
-    raw = _substitute(raw, os.environ if environ is None else environ, "", secrets)
+    env: Any = os.environ if environ is None else environ
+    raw = _substitute(raw, env, "", secrets)
     unknown = sorted(set(raw) - set(TOP_LEVEL_KEYS))
     if unknown:
         raise ConfigError(f"{path}: unknown key {unknown[0]!r}; valid keys: {', '.join(TOP_LEVEL_KEYS)}")
     if not isinstance(raw.get("database", ""), str):
         raise ConfigError(f"{path}: database must be a file path (a string)")
+    monitors = _monitors(raw.get("sources"), path)
     return Config(
         path=path,
         database=path.parent / str(raw.get("database") or "data/watch287g.db"),
         contact=raw.get("contact"),
         rules=_rules(raw.get("rules") or {}, path),
-        monitors=_monitors(raw.get("sources"), path),
+        monitors=monitors + implicit_legislation(monitors, env),
         routing=parse_routing(raw.get("subscribers"), raw.get("operators"), str(path))
         if secrets
         else Routing(),
@@ -137,6 +139,34 @@ def _monitors(raw: Any, path: Path) -> list[Monitor]:
         names.add(monitor.name)
         monitors.append(monitor)
     return monitors
+
+
+IMPLICIT_SOURCES = (("OPENSTATES_API_KEY", "openstates"), ("LEGISCAN_API_KEY", "legiscan"))
+NOT_WATCHED = (
+    "legislation: not watched (set OPENSTATES_API_KEY or LEGISCAN_API_KEY to watch all 50 states and DC, "
+    "or add a legislation source; see README)"
+)
+
+
+def implicit_legislation(monitors: list[Monitor], environ: Any) -> list[Monitor]:
+    """No legislation source configured and an API key in the environment: one source over the 50 states
+    and DC with the default searches (Open States preferred); nothing when a legislation source is set."""
+    from monitors.legislation import ALL, LegislationMonitor
+
+    if any(isinstance(m, LegislationMonitor) for m in monitors):
+        return []
+    names = {m.name for m in monitors}
+    for variable, kind in IMPLICIT_SOURCES:
+        if environ.get(variable):
+            name = kind if kind not in names else f"{kind}-all-states"
+            return [monitor_for({"name": name, "kind": kind, "states": ALL})]
+    return []
+
+
+def watches_legislation(config: Config) -> bool:
+    from monitors.legislation import LegislationMonitor
+
+    return any(isinstance(m, LegislationMonitor) for m in config.monitors)
 
 
 def _substitute(value: Any, environ: Any, where: str, secrets: bool = True) -> Any:

@@ -122,8 +122,8 @@ def _bills(store: Store, parsed: Parsed, ctx: Context) -> Outcome:
             "effect": kind.removeprefix("policy.").removesuffix("_enacted").replace("restriction", "restrict"),
             "state_agencies": view.state_agencies, "local_agencies": view.local_agencies,
             "previous": list(old.label()) if old else ["none", "none"],
-            "instruments": [{"name": i.name, "effect": i.effect, "enacted": i.enacted, "source_url": i.source_url}
-                            for i in view.instruments],
+            "instruments": [{"name": i.name, "effect": i.effect, "enacted": i.enacted, "effective": i.effective or None,
+                             "source_url": i.source_url} for i in view.instruments],
         }  # fmt: skip
         outcome.events.append({"type": kind, "source": ctx.source, "detected_at": ctx.detected_at,
                                "record_id": None, "state": view.state, "agency": None, "model": None,

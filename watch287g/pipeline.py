@@ -17,6 +17,7 @@ from monitors.ice_lists import PARSER_VERSION, ParsedList, parse_list
 from monitors.ice_page import find_list_links, normalized_text
 from monitors.ice_rules import Context, Rules, Tracked, interpret
 from state.store import DeliveriesFor, DocumentCommit, Store
+from watch287g.compliance import with_related_policy
 
 LIST_CHANNELS = ("participating", "pending")
 
@@ -104,7 +105,8 @@ def process_list(
     else:
         doc.outcome = "processed"
         doc.tracked = [vars(t).copy() for t in _last_write(outcome.updated)]
-        doc.events = outcome.events
+        # an agreement.terminated names the state ban in force over its agency, if any
+        doc.events = with_related_policy(store, outcome.events, snapshot.fetched_at)
         doc.channel_update = {
             "valid_sha256": snapshot.sha256, "valid_at": snapshot.fetched_at,
             "valid_lists": (channel.get("valid_lists") or 0) + 1,

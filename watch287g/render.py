@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from monitors.ice_names import CONTROL_CHARS, FORMAT_CHARS
+from monitors.ice_names import CONTROL_CHARS, FORMAT_CHARS, STATES
 
 Data = Callable[[str], str]
 CELL_LIMIT = 300  # characters of one value shown in a report or message (stored names are cut at parse time)
@@ -171,6 +171,13 @@ def headline(event: dict[str, Any], data: Data = _same) -> str:
         if isinstance(details.get("failures"), int):
             text += f" ({plural(details['failures'], 'failure')} in a row)"
         return text + (f"; since {val(utc(details['since']))}" if details.get("since") else "")
+    if kind == "policy.compliance":  # "Maryland: <law>: agreements still listed despite a ban (...)"
+        state = STATES.get(str(event.get("state")), str(event.get("state")))
+        ended = details.get("phase") == "all_ended"
+        words = (
+            "the last agreement under its ban has ended" if ended else "agreements still listed despite ban"
+        )
+        return f"{val(state)}: {val(details.get('instrument'))}: {words} ({val(details.get('summary'))})"
     if kind.startswith(("policy.", "bill.")):
         name = " ".join(val(details[k]) for k in ("bill", "title") if details.get(k)) or agency
         noun, verb = kind.split(".", 1)

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitors.base import ConfigError, Monitor
+from monitors.base import ConfigError, Monitor, utc_now
 from monitors.http import HttpClient
 from monitors.ice_287g import Ice287gMonitor
-from notifiers.outbox import SendReport
+from notifiers.outbox import SendReport, deliveries_for
 from state.store import Store
 from watch287g.check import CheckReport, Fetch, check_ice, plain_fetch
+from watch287g.compliance import settle_compliance
 from watch287g.config import Config
 from watch287g.deliver import deliver
 from watch287g.lock import run_lock
@@ -69,6 +70,8 @@ def run_once(
         try:
             for monitor in monitors:
                 result.checks.append(check_one(store, config, monitor, fetch_for))
+            # a ban's effective date may have passed, or its last agreement ended: policy.compliance
+            settle_compliance(store, utc_now(), deliveries_for(config.routing))
             result.sent = deliver(store, config)
         finally:
             store.close()

@@ -1,7 +1,9 @@
 """`watch287g states`: each state's 287(g) policy beside its active agreements, with the evidence.
 
-A state that bans 287(g) but still has active agreements is shown, not alerted: agreements end on their own
-schedule (Maryland required termination by 2026-07-01) and the ICE list lags.
+Each ban or mandate in force says since when and what became of the agreements it concerns ("ban in force
+since 2026-02-17; 7 agreements still listed, 0 terminated since"); agreements end on their own schedule and
+the ICE list lags, so a ban with agreements still listed is shown here and told once to operators (and to
+subscribers who want `policy.compliance`), see watch287g/compliance.py.
 """
 
 from __future__ import annotations
@@ -9,31 +11,32 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from monitors.bill_rules import BILL
 from monitors.ice_names import STATES
-from monitors.policy import from_bills, load_seed, policies
 from state import queries
 from state.store import Store
-from watch287g.render import plural
+from watch287g.compliance import compliance_rows, policy_views
 
 
 def state_table(store: Store, as_of: str) -> list[dict[str, Any]]:
-    views = policies(load_seed() + from_bills([row["record"] for row in store.tracked_of_kind(BILL)]))
+    """One row per state: its policy from the instruments in force at `as_of` (so a 2026 law is not shown
+    for 2025), its active agreements then, and for each ban or mandate the agreements it concerns."""
+    views = policy_views(store, as_of)
+    binding = compliance_rows(store, as_of, views)
     active = Counter(r["state"] for r in queries.agreements_as_of(store.db, as_of) if r["status"] == "active")
     rows = []
     for state in sorted(set(views) | set(active), key=lambda s: STATES.get(s, s)):
         view = views.get(state)
         labels = view.label() if view else ("none", "none")
         count = active.get(state, 0)
-        note = ""
-        if "ban" in labels and count:
-            note = f"{plural(count, 'agreement')} still listed as active despite a ban"
-        elif labels[1] == "mandate" and not count:
-            note = "mandate in force but no active agreement listed"
+        compliance = binding.get(state, [])
+        notes = [c.summary() for c in compliance]
         rows.append({
             "state": state, "name": STATES.get(state, state), "state_agencies": labels[0],
-            "local_agencies": labels[1], "active_agreements": count, "note": note,
-            "evidence": [{"name": i.name, "effect": i.effect, "enacted": i.enacted, "source_url": i.source_url,
-                          "evidence": i.evidence} for i in (view.instruments if view else [])],
+            "local_agencies": labels[1], "active_agreements": count, "note": "; ".join(notes),
+            "ban_with_agreements": any(c.effect == "ban" and c.listed for c in compliance),
+            "compliance": [c.as_dict() for c in compliance],
+            "evidence": [{"name": i.name, "effect": i.effect, "enacted": i.enacted, "effective": i.effective or None,
+                          "source_url": i.source_url, "evidence": i.evidence}
+                         for i in (view.instruments if view else [])],
         })  # fmt: skip
     return rows

@@ -18,6 +18,14 @@ SLACK_APPRISE_URL = "https://hooks.slack.com" + SLACK_WEBHOOK_PATH  # apprise pa
 SMTP_AUTH = ("watch287g", "s3cret-Pa55")
 
 
+@pytest.fixture(autouse=True)
+def no_legislation_api_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key in the developer's environment would add the nationwide legislation source (the real API) to
+    every config without one: tests set the keys themselves."""
+    monkeypatch.delenv("OPENSTATES_API_KEY", raising=False)
+    monkeypatch.delenv("LEGISCAN_API_KEY", raising=False)
+
+
 @pytest.fixture
 def http_server() -> Iterator[LoopbackHTTPServer]:
     """A fresh loopback HTTP server per test; shut down at teardown even if the test failed."""
