@@ -271,7 +271,7 @@ USPS_CODES = (
     " OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP"
 )
 USPS = set(USPS_CODES.split())
-COLUMNS = "state,effect,scope_state,scope_local,instrument,kind,enacted,effective,status,evidence_level,source_url,note"
+COLUMNS = "state,effect,scope_state,scope_local,instrument,kind,enacted,effective,ended,status,evidence_level,source_url,note"
 
 
 def test_state_policy_seed_parses() -> None:
@@ -297,7 +297,7 @@ def test_state_policy_seed_parses() -> None:
             "failed",
         }, r
         assert r["evidence_level"] in {"C", "C2", "S", "U"}, r
-        for column in ("enacted", "effective"):
+        for column in ("enacted", "effective", "ended"):
             assert r[column] == "" or len(r[column]) == 10 and r[column][4] == "-" == r[column][7], r
         assert r["source_url"] == "" or r["source_url"].startswith(("http://", "https://")), r
         assert r["instrument"] and r["note"], r
