@@ -13,7 +13,6 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
@@ -105,11 +104,11 @@ class HttpClient:
         shown = redact_url(url)
         if not _is_http_url(url):
             raise FetchError(f"invalid URL (need http or https): {shown}", url=shown, transient=False)
-        headers = dict(headers or {})
+        conditional = {}  # the cache validators go to every hop: the final server is the one that set them
         if etag:
-            headers["If-None-Match"] = etag
+            conditional["If-None-Match"] = etag
         if last_modified:
-            headers["If-Modified-Since"] = last_modified
+            conditional["If-Modified-Since"] = last_modified
         cap = min(max_bytes or self.max_bytes, self.max_bytes)
         started = time.monotonic()
         guard = Guard(self.scope)
@@ -118,7 +117,7 @@ class HttpClient:
         ACTIVE.guard = guard
         watchdog.start()
         try:
-            response, final_url = self._follow(url, headers)
+            response, final_url = self._follow(url, dict(headers or {}), conditional)
             with response:
                 _raise_for_status(response, shown)
                 body = None if response.status_code == 304 else self._read_body(response, shown, cap)
@@ -145,7 +144,9 @@ class HttpClient:
             elapsed_ms=int((time.monotonic() - started) * 1000),
         )
 
-    def _follow(self, url: str, headers: dict[str, str]) -> tuple[requests.Response, str]:
+    def _follow(
+        self, url: str, headers: dict[str, str], conditional: dict[str, str]
+    ) -> tuple[requests.Response, str]:
         """Request `url`, then each redirect target, checking every hop; the last response and its URL."""
         current = url
         for _ in range(self.max_redirects + 1):
@@ -153,8 +154,8 @@ class HttpClient:
             if refusal:
                 raise Refused(refusal)
             response = self.session.get(
-                _without_userinfo(current), headers=headers, timeout=self.timeout, stream=True,
-                allow_redirects=False, auth=_no_auth,
+                _without_userinfo(current), headers={**headers, **conditional}, timeout=self.timeout,
+                stream=True, allow_redirects=False,
             )  # fmt: skip
             if not response.is_redirect:
                 return response, current
@@ -184,11 +185,6 @@ class HttpClient:
                 raise _too_big(shown, cap, f"more than {cap} bytes arrived")
             chunks.append(chunk)
         return b"".join(chunks)
-
-
-def _no_auth(request: Any) -> Any:
-    """Passed as `auth`: requests then builds no Basic auth from a URL's user:password@ (nor from .netrc)."""
-    return request
 
 
 def _without_userinfo(url: str) -> str:
