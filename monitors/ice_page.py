@@ -21,11 +21,10 @@ KEYWORDS = {"participating": "participating", "pending": "pending"}
 _DROP_TAGS = ["script", "style", "noscript", "template", "nav", "header", "footer", "form", "button", "svg"]
 _DROP_ROLES = re.compile(r"^(?:navigation|banner|contentinfo|menu|menubar|search)$", re.IGNORECASE)
 _DROP_CLASS = re.compile(r"menu|breadcrumb|skip-link|visually-hidden", re.IGNORECASE)
-_BLOCK_TAGS = [
+_BLOCK_TAGS = frozenset([
     "p", "div", "section", "article", "main", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
     "table", "tr", "td", "th", "dl", "dt", "dd", "blockquote", "pre", "br", "hr", "figure", "figcaption",
-]  # fmt: skip
-_BLOCK_SET = frozenset(_BLOCK_TAGS)
+])  # fmt: skip
 
 _BLOCK_MARK = "\ue000"  # a private-use character: cannot occur in ICE's text
 
@@ -101,7 +100,7 @@ def normalized_text(html: bytes) -> str:
     soup = BeautifulSoup(html, "lxml")
     root = _content_root(soup)
     # Source line breaks are mere whitespace; only block boundaries start a new line. One pass, no tree edits.
-    pieces = text_pieces(root, _chrome(root), _BLOCK_SET, _BLOCK_MARK)
+    pieces = text_pieces(root, _chrome(root), _BLOCK_TAGS, _BLOCK_MARK)
     text = unicodedata.normalize("NFKC", "".join(pieces))  # NFKC folds NBSP and other odd spaces
     text = text.replace("\u200b", "").replace("\ufeff", "")
     lines = (" ".join(part.split()) for part in text.split(_BLOCK_MARK))

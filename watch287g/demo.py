@@ -10,12 +10,11 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from monitors.http import FetchResult
 from monitors.ice_287g import Ice287gMonitor
 from monitors.ice_rules import Rules
 from state import queries
 from state.store import Store
-from watch287g.check import Check, DocumentReport, check_ice
+from watch287g.check import Check, DocumentReport, check_ice, plain_fetch
 from watch287g.render import event_line
 
 DATA = Path(__file__).parent / "demo"
@@ -92,15 +91,10 @@ def run_demo(echo: Callable[[str], None]) -> None:
             {"name": "ice-287g-demo", "kind": "ice_287g", "url": site.base + "/identify-and-arrest/287g"}
         )
         client = monitor.client("watch287g demo")
+        fetch = plain_fetch(client)
         try:
             for when, participating, pending, intro in STEPS:
                 site.publish(participating, pending, intro)
-
-                def fetch(
-                    url: str, etag: str | None, modified: str | None, headers: object = None,
-                    max_bytes: int | None = None,
-                ) -> FetchResult:  # fmt: skip
-                    return client.get(url, etag=etag, last_modified=modified, max_bytes=max_bytes)
 
                 def clock(when: str = when) -> str:  # the demo replays ICE's own publication times
                     return when

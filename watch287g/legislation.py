@@ -15,7 +15,7 @@ from monitors.ice_rules import Context, Outcome, Tracked
 from monitors.legislation import LegislationMonitor, Parsed, Request
 from monitors.policy import from_bills, load_seed, policies, policy_events
 from state.store import DocumentCommit, Store
-from watch287g.check import Check, CheckReport, DocumentReport, SourceFailed, _fetch_row, _ms
+from watch287g.check import Check, CheckReport, DocumentReport, SourceFailed, _fetch_row, _ms, _snapshot
 from watch287g.faults import crash_point
 from watch287g.health import settle_health
 from watch287g.pipeline import Processed, _document, _tracked
@@ -62,8 +62,7 @@ def _one_document(
     report.documents.append(doc)
     if result.status == 304 or result.body is None:
         return []
-    snapshot = Snapshot(check.source, request.channel, result.final_url, check.now(), result.body, result.status,
-                        result.content_type, result.etag, result.last_modified)  # fmt: skip
+    snapshot = _snapshot(check, request.channel, result)
     processed, follow = process_document(check, monitor, request, snapshot)
     doc.outcome, doc.events, doc.detail = processed.outcome, len(processed.event_ids), processed.detail
     validator = request.change_hash or result.etag
