@@ -12,13 +12,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from monitors.ice_names import CONTROL_CHARS, FORMAT_CHARS, STATES
+from monitors.ice_names import FORMAT_CHARS, STATES, visible_text
 
 Data = Callable[[str], str]
 CELL_LIMIT = 300  # characters of one value shown in a report or message (stored names are cut at parse time)
 _TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # all but tab, newline
 _FORMAT = re.compile(f"[{FORMAT_CHARS}]")
-_CONTROL = re.compile(f"[{CONTROL_CHARS}\u2028\u2029]")
 
 # Operator events: what happened to a source (fetching) or a subscriber (delivering alerts).
 OPERATOR_WORDS = {
@@ -53,6 +52,11 @@ class PrintableStream:
     def write(self, text: Any) -> Any:
         return self._stream.write(printable(text) if isinstance(text, str) else text)
 
+    def isatty(self) -> bool:
+        """No: a library that colours its output for terminals (Prefect's log) would have its escape codes
+        shown as U+FFFD; with this answer it writes plain text."""
+        return False
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
@@ -68,7 +72,7 @@ def guard_terminal() -> None:
 def flat(value: object) -> str:
     """One line of plain text: control and line-separator characters become spaces, format characters
     (bidi overrides, zero-width) are removed, runs of spaces are one."""
-    return " ".join(_CONTROL.sub(" ", _FORMAT.sub("", str(value))).split())
+    return visible_text(str(value))
 
 
 def one_line(value: object, limit: int = CELL_LIMIT) -> str:
