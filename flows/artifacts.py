@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from watch287g.check import CheckReport
-from watch287g.render import plural
+from watch287g.render import flat, one_line, plural
 
 MAX_LISTED = 100  # events listed one by one in the summary; the counts always cover all of them
 MAX_CELL = 300  # characters of a table cell (details and errors can be long)
@@ -29,7 +29,7 @@ _URL_SAFE = "/:?&=%#~+,;@$'*-._"  # everything else, including ()[]<>` and space
 
 def md_text(value: Any) -> str:
     """One line of inert markdown text: whitespace (newlines included) collapsed, HTML and markup escaped."""
-    text = " ".join(str("" if value is None else value).split())
+    text = flat("" if value is None else value)  # also no control or bidi characters
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
@@ -46,8 +46,7 @@ def cell(value: Any) -> Any:
     """A table cell: numbers stay numbers, text is one line and at most MAX_CELL characters."""
     if value is None or isinstance(value, bool | int | float):
         return value
-    text = " ".join(str(value).split())
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return one_line(value, MAX_CELL)
 
 
 # -- the check flow -------------------------------------------------------------------------------------

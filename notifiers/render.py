@@ -213,9 +213,7 @@ def _message(title: str, intro: str, events: list[dict[str, Any]], subscriber: s
     while shown > 1 and max(len(body.encode()) for body in rendered) > MAX_BYTES:
         shown //= 2  # halving: a handful of renderings at most, whatever the events hold
         rendered = bodies(shown)
-    one_line = clean(title)
-    one_line = one_line if len(one_line) <= TITLE_LIMIT else one_line[: TITLE_LIMIT - 1] + "…"
-    return Message(one_line, *rendered)
+    return Message(one_line(title, TITLE_LIMIT), *rendered)
 
 
 def _counted(events: list[dict[str, Any]]) -> str:
@@ -261,6 +259,5 @@ def render_test(
             ]
         )
 
-    title = clean(f"watch287g test message for {subscriber}")
-    title = title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1] + "…"
+    title = one_line(f"watch287g test message for {subscriber}", TITLE_LIMIT)
     return Message(title, *(body(fmt) for fmt in _FORMATS))
