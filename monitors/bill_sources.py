@@ -18,6 +18,7 @@ from monitors.base import ParseError
 from monitors.bill_prose import actions_from_prose
 from monitors.bill_stages import LEGISCAN_STATUS_NAMES, legiscan_actions
 from monitors.bills import iso_date, make_record, session_id, stage_from_actions
+from monitors.html_text import text_pieces
 
 
 def _load(payload: dict[str, Any] | list[Any] | bytes | str) -> Any:
@@ -214,6 +215,8 @@ MARYLAND_SELECTORS = {
     "action": "td:nth-of-type(4)",
     "chamber": "td:nth-of-type(1)",
 }
+# Elements that end a line of a news or governor page's prose (its sentences are read for stages).
+_PROSE_BLOCKS = frozenset(("p", "li", "div", "br", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "dd", "dt"))
 _HOST_STATES = {"mgaleg.maryland.gov": "MD", "www.scstatehouse.gov": "SC", "scstatehouse.gov": "SC"}
 _TEXT_LABELS = {"title": ("Title",), "status": ("Status",), "abstract": ("Synopsis", "Summary")}
 _TEXT_HISTORY = re.compile(r"(\d{1,2}/\d{1,2}/\d{4})\s+(?:(House|Senate|Assembly|Post Passage)\s+)?(\S.*)")
@@ -299,11 +302,8 @@ def _html_fields(html: str, selectors: dict[str, str]) -> tuple[dict[str, Any], 
     ):  # the page's sentences, a block element ending a line, and the page's date for "on Tuesday"
         dated = soup.select_one("meta[property='article:published_time'], meta[name='date'], time[datetime]")
         fields["published"] = iso_date(dated.get("content") or dated.get("datetime")) if dated else None
-        for block in soup.find_all(
-            ("p", "li", "div", "br", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "dd", "dt")
-        ):
-            block.append("\n")
-        fields["prose"] = (soup.body or soup).get_text(" ")
+        # One pass (html_text): appending a mark to every block is a bs4 tree edit, quadratic on deep pages.
+        fields["prose"] = " ".join(text_pieces(soup.body or soup, blocks=_PROSE_BLOCKS, mark="\n"))
     return fields, history
 
 
