@@ -102,13 +102,14 @@ def interpret(list_kind: str, parsed: ParsedList, known: dict[str, Tracked], ctx
             arrivals.append(record)
     gone = [t for t in in_force if t.id not in seen_ids]
     pairs = match_renames_explained([t.record for t in gone], arrivals)
+    gone_by_record = {id(t.record): t for t in gone}
     for old_record, new_record, evidence in pairs:
-        tracked = next(t for t in gone if t.record is old_record)
+        tracked = gone_by_record[id(old_record)]
         seen_ids.add(tracked.id)
         _update_seen(out, tracked, new_record, ctx, renamed_from=old_record, evidence=evidence)
     if kind == AGREEMENT:
         for old_record, new_record, _evidence in pairs:
-            rename_converts(out, next(t for t in gone if t.record is old_record), new_record, known, ctx)
+            rename_converts(out, gone_by_record[id(old_record)], new_record, known, ctx)
     paired_new = {id(new) for _old, new, _evidence in pairs}
     new_records = [record for record in arrivals if id(record) not in paired_new]
     if _mass_addition(new_records, in_force, ctx):

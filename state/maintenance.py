@@ -57,6 +57,9 @@ def backup(db_path: str | Path, target: str | Path) -> None:
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     os.close(handle)
     partial = Path(name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(partial, 0o666 & ~umask)  # mkstemp makes it owner-only; a backup has the mode any new file has
     try:
         _copy(Path(db_path), partial)
         _name(partial, target)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 
-def _upper_bound(as_of: str) -> str:
+def upper_bound(as_of: str) -> str:
     """A date means the whole day: everything strictly before the next day."""
     if len(as_of) == 10:
         return (date.fromisoformat(as_of) + timedelta(days=1)).isoformat()
@@ -96,7 +96,7 @@ def agreements_as_of(
           and v.status in ('active', 'missing') {among}
     """
     rows = []
-    for row in db.query(sql, {"bound": _upper_bound(as_of), "states": json.dumps(states or [])}):
+    for row in db.query(sql, {"bound": upper_bound(as_of), "states": json.dumps(states or [])}):
         record = json.loads(row["record"])
         if state and record["state"] != state.upper():
             continue
@@ -120,5 +120,5 @@ def pending_as_of(db: Database, as_of: str) -> list[dict[str, Any]]:
     """
     return [
         {**json.loads(row["record"]), "status": row["status"]}
-        for row in db.query(sql, {"bound": _upper_bound(as_of)})
+        for row in db.query(sql, {"bound": upper_bound(as_of)})
     ]

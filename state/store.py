@@ -83,7 +83,6 @@ class Store:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.enable_wal()  # outside any transaction, or SQLite ignores it
         self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         migrate(self.db)
 
     def close(self) -> None:

@@ -73,5 +73,6 @@ def backfill(
             source, row.channel, f"{url}#{row.path.name}", row.fetched_at, row.path.read_bytes()
         )
         results.append(process_list(store, snapshot, origin=origin, rules=rules, known=known))
-        settle_compliance(store, row.fetched_at, None, origin)  # history as it was then; no alerts
+        if results[-1].outcome != "already_seen":  # its compliance was settled when it was first seen
+            settle_compliance(store, row.fetched_at, None, origin)  # history as it was then; no alerts
     return results

@@ -5,7 +5,6 @@ ban is in force with agreements still listed, once when the last of them goes)."
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
 from typing import Any
 
 from monitors.bill_rules import BILL
@@ -32,7 +31,7 @@ def compliance_rows(
     views = {
         state: view for state, view in views.items() if any(i.effect in effects for i, _ in binding(view))
     }
-    bound, bound_states = _upper_bound(as_of), sorted(views)
+    bound, bound_states = queries.upper_bound(as_of), sorted(views)
     in_force: dict[str, list[dict[str, Any]]] = defaultdict(list)  # active or missing
     for row in queries.agreements_as_of(store.db, as_of, states=bound_states):
         in_force[row["state"]].append(row)
@@ -78,10 +77,3 @@ def settle_compliance(
     rows = [row for rows in compliance_rows(store, at, effects=("ban",)).values() for row in rows]
     events = compliance_events(rows, seen, at, SOURCE, queries.first_list_at(store.db))
     return store.add_events(events, deliveries_for, origin=origin) if events else []
-
-
-def _upper_bound(as_of: str) -> str:
-    """Same rule as state.queries: a date means the whole day, a timestamp everything up to it."""
-    if len(as_of) == 10:
-        return (date.fromisoformat(as_of) + timedelta(days=1)).isoformat()
-    return as_of + "\uffff"
