@@ -246,9 +246,11 @@ def agreements(ctx: click.Context, as_of: str | None, state: str | None, as_json
         store.close()
     for row in rows:
         click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True) if as_json else agreement_line(row))
-    if not as_json:
+    if not rows:
+        nothing_matches("agreements")
+    elif not as_json:
         active = sum(r["status"] == "active" for r in rows)
-        click.echo(f"{active} active, {len(rows) - active} missing" if rows else "no agreements match")
+        click.echo(f"{active} active, {len(rows) - active} missing")
 
 
 @main.command()
