@@ -59,6 +59,9 @@ class Request:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     change_hash: str | None = None  # LegiScan: skip the fetch when the stored hash is the same
+    # A follow-up (a bill a search found) is a baseline exactly when the search that found it was: its own
+    # channel is new whenever the bill is, so "first document of the channel" would hide every new bill.
+    baseline: bool | None = None
 
     @property
     def shown_url(self) -> str:

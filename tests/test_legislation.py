@@ -191,6 +191,50 @@ def test_legiscan_fetches_a_bill_only_when_its_change_hash_moves(http_server, tm
     assert not any(KEY.encode() in p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("w.db"))
 
 
+def test_a_bill_legiscan_finds_after_the_first_search_is_news_not_a_baseline(http_server, tmp_path, api_key):
+    """Each getBill is its own channel, new whenever the bill is: the first search's bills are the baseline,
+    a 287(g) bill found by a later search is news (it used to be stored as a baseline, never alerted)."""
+    search = payload("legiscan_getSearchRaw_constructed.json")
+    summary, hits = (
+        search["searchresult"]["summary"],
+        [v for k, v in search["searchresult"].items() if k != "summary"],
+    )
+    noise, bill = (
+        payload("legiscan_bill_AK_HB1_2011_dataset.json"),
+        payload("legiscan_getBill_MD_2026_HB444_constructed.json"),
+    )
+
+    def serve(*found: dict[str, Any]) -> None:
+        results = {str(n): hit for n, hit in enumerate(found)}
+        http_server.route("/", json.dumps({"status": "OK", "searchresult": {"summary": summary, **results}}),
+                          content_type="application/json")  # fmt: skip
+
+    for hit, body in ((hits[1], {"status": "OK", **noise}), (hits[0], bill)):
+        http_server.route(
+            f"/?key={KEY}&op=getBill&id={hit['bill_id']}", json.dumps(body), content_type="application/json"
+        )
+    serve(hits[1])  # the Alaska bill (real, not about 287(g))
+    source = f"  - name: ls\n    kind: legiscan\n    states: all\n    base_url: {http_server.url('/')}\n    timeout: 2\n"
+    cfg = config(
+        tmp_path,
+        source,
+        "subscribers:\n  - name: desk\n    notify: ['json://127.0.0.1:9/']\n    events: ['bill.*']\n",
+    )
+    assert not run_once(cfg).failures and events(cfg) == []
+    serve(hits[0], hits[1])
+    run_once(cfg)
+    [event] = events(cfg)
+    assert (event["type"], event["details"]["bill"], event["baseline"]) == (
+        "bill.enacted",
+        "MD|2026RS|HB444",
+        False,
+    )
+    store = Store(cfg.database)
+    deliveries = list(store.db.query("select subscriber from deliveries where event_id = ?", [event["id"]]))
+    store.close()
+    assert [d["subscriber"] for d in deliveries] == ["desk"]
+
+
 def test_a_legiscan_error_is_quarantined_not_believed(http_server, tmp_path, api_key):
     from urllib.parse import urlencode
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from monitors.base import FetchError, ParseError, Snapshot
@@ -96,7 +96,8 @@ def process_document(
         doc.events = [_event("list.quarantined", snapshot, None, {"list": snapshot.channel, "reason": reason,
                                                                    "url": snapshot.url}, False)]  # fmt: skip
         return Processed(snapshot.channel, "quarantined", tuple(store.commit_document(doc)), reason), []
-    ctx = Context(snapshot.source, snapshot.fetched_at, baseline=not channel.get("valid_sha256"))
+    baseline = not channel.get("valid_sha256") if request.baseline is None else request.baseline
+    ctx = Context(snapshot.source, snapshot.fetched_at, baseline=baseline)
     doc.outcome = "processed"
     doc.channel_update = {"valid_sha256": snapshot.sha256, "valid_at": snapshot.fetched_at}
     if parsed.page_text is not None:
@@ -106,7 +107,8 @@ def process_document(
     if parsed.bills:
         outcome = _bills(store, parsed, ctx)
         doc.tracked, doc.events = [asdict(t) for t in outcome.updated], outcome.events
-    return Processed(snapshot.channel, "processed", tuple(store.commit_document(doc))), parsed.follow
+    follow = [replace(r, baseline=baseline) for r in parsed.follow]
+    return Processed(snapshot.channel, "processed", tuple(store.commit_document(doc))), follow
 
 
 def _bills(store: Store, parsed: Parsed, ctx: Context) -> Outcome:

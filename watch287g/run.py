@@ -43,7 +43,11 @@ class RunResult:
 
 
 def check_one(
-    store: Store, config: Config, monitor: Monitor, fetch_for: Callable[[HttpClient], Fetch]
+    store: Store,
+    config: Config,
+    monitor: Monitor,
+    fetch_for: Callable[[HttpClient], Fetch],
+    now: Callable[[], str] = utc_now,
 ) -> CheckReport:
     from monitors.legislation import LegislationMonitor
     from watch287g.legislation import check_legislation
@@ -52,26 +56,30 @@ def check_one(
         raise ConfigError(f"source {monitor.name!r}: kind {monitor.kind!r} cannot be checked")
     client = monitor.client(config.contact)
     try:
-        check = config.check(store, monitor, fetch_for(client))
+        check = config.check(store, monitor, fetch_for(client), now=now)
         return check_ice(check) if isinstance(monitor, Ice287gMonitor) else check_legislation(check)
     finally:
         client.close()
 
 
 def run_once(
-    config: Config, source: str | None = None, fetch_for: Callable[[HttpClient], Fetch] = plain_fetch
+    config: Config,
+    source: str | None = None,
+    fetch_for: Callable[[HttpClient], Fetch] = plain_fetch,
+    now: Callable[[], str] = utc_now,
 ) -> RunResult:
     """Check each source (its failure does not stop the others), then send what is due, failures included:
-    the operators hear about a failed source even when the check failed."""
+    the operators hear about a failed source even when the check failed. `now` is the run's clock (ISO UTC):
+    snapshots are stamped with it and compliance is settled at it, so a replay can step through time."""
     monitors = [config.monitor(source)] if source else config.monitors
     result = RunResult()
     with run_lock(config.database):  # raises Busy when another run holds it: nothing is done twice
         store = Store(config.database)
         try:
             for monitor in monitors:
-                result.checks.append(check_one(store, config, monitor, fetch_for))
+                result.checks.append(check_one(store, config, monitor, fetch_for, now))
             # a ban's effective date may have passed, or its last agreement ended: policy.compliance
-            settle_compliance(store, utc_now(), deliveries_for(config.routing))
+            settle_compliance(store, now(), deliveries_for(config.routing))
             result.sent = deliver(store, config)
         finally:
             store.close()
