@@ -51,6 +51,8 @@ DEFAULT_LEGISCAN_QUERY = " OR ".join(DEFAULT_QUERIES[:5])
 ALL = "all"
 TERRITORIES = ("PR", "GU", "VI", "AS", "MP")
 ALL_STATES = tuple(code for code in STATES if code not in TERRITORIES)
+PER_PAGE = 20  # bills per page asked of Open States
+MAX_PAGES = 50  # per search; 10 searches x 50 pages is the whole free daily quota
 
 
 @dataclass(frozen=True)
@@ -133,11 +135,22 @@ class OpenStatesMonitor(LegislationMonitor):
         ),
         ConfigField("api_key_env", "environment variable holding the API key", default="OPENSTATES_API_KEY"),
         ConfigField("base_url", "API root", default="https://v3.openstates.org"),
+        ConfigField(
+            "max_pages",
+            f"result pages read per search ({PER_PAGE} bills each, one request each)",
+            default=5,
+            type=int,
+        ),  # fmt: skip
     )
 
     def __init__(self, config: dict[str, Any]):
         super().__init__(config)
         self.states = _states(self.config["states"], self.name)  # checked when the config is loaded
+        if self.config["max_pages"] > MAX_PAGES:
+            raise ConfigError(
+                f"source {self.name!r}: max_pages must be at most {MAX_PAGES} (each page is one request; "
+                "the free Open States tier allows 500 a day)"
+            )
 
     def requests(self) -> list[Request]:
         headers = {"X-API-KEY": self._key()}
@@ -147,7 +160,7 @@ class OpenStatesMonitor(LegislationMonitor):
         for state in places:
             for number, query in enumerate(self.config["queries"]):
                 where = [("jurisdiction", state.lower())] if state else []
-                params = [*where, ("q", query), ("sort", "updated_desc"), ("per_page", "20"), ("include", "actions"),
+                params = [*where, ("q", query), ("sort", "updated_desc"), ("per_page", str(PER_PAGE)), ("include", "actions"),
                           ("include", "abstracts"), ("include", "sources"), ("include", "related_bills")]  # fmt: skip
                 url = f"{self.config['base_url'].rstrip('/')}/bills?{urlencode(params)}"
                 found.append(Request(f"search:{state or 'all'}:{number}", url, headers))
@@ -155,8 +168,28 @@ class OpenStatesMonitor(LegislationMonitor):
 
     def parse(self, request: Request, body: bytes) -> Parsed:
         if request.channel.startswith("search:all:"):  # nationwide: territories and the like are not watched
-            return Parsed(bills=parse_openstates(_in_states(body, self.states)))
-        return Parsed(bills=parse_openstates(body))
+            bills = parse_openstates(_in_states(body, self.states))
+        else:
+            bills = parse_openstates(body)
+        return Parsed(bills=bills, follow=self._next_page(request, body))
+
+    def _next_page(self, request: Request, body: bytes) -> list[Request]:
+        """The search's next page while the response's `pagination` says there is one, up to `max_pages`
+        (a response may claim any max_page) and never after an empty page. Sorted by updated_desc, a changed
+        bill moves to page 1, so an unchanged page 1 (not parsed, no follow-up) means the others are too."""
+        first, _, page = request.channel.partition(":page")
+        number = int(page or 1)
+        data = json.loads(body)
+        pagination = data.get("pagination") if isinstance(data, dict) else None
+        last = pagination.get("max_page") if isinstance(pagination, dict) else None
+        if (
+            not isinstance(last, int)
+            or number >= min(last, self.config["max_pages"])
+            or not data.get("results")
+        ):
+            return []
+        url = f"{request.url.split('&page=')[0]}&page={number + 1}"
+        return [Request(f"{first}:page{number + 1}", url, request.headers)]
 
 
 @register
