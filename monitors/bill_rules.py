@@ -39,14 +39,23 @@ def about_287g(record: dict[str, Any]) -> bool:
 
 
 def merged(previous: dict[str, Any] | None, record: dict[str, Any]) -> dict[str, Any]:
-    """Sources lag each other: keep the furthest stage seen, and everything any source told us."""
+    """Sources lag each other: keep the furthest stage seen, and everything any source told us (its actions
+    too: a lagging source's history must not drop the signing action that states the effective date)."""
     if not previous:
         return record
     if stage_rank(previous.get("stage") or "introduced") > stage_rank(record.get("stage") or "introduced"):
         record = {**record, "stage": previous["stage"], "stage_date": previous.get("stage_date")}
     sources = list(dict.fromkeys([*(previous.get("sources") or []), *(record.get("sources") or [])]))
     companions = list(dict.fromkeys([*(previous.get("companions") or []), *(record.get("companions") or [])]))
-    return {**record, "sources": sources, "companions": companions}
+    return {**record, "sources": sources, "companions": companions,
+            "actions": _all_actions(previous.get("actions") or [], record.get("actions") or [])}  # fmt: skip
+
+
+def _all_actions(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Both histories, each action once (by day and words), oldest first (undated ones first)."""
+    seen = {(str(a.get("date") or "")[:10], a.get("description")) for a in new}
+    kept = [*new, *(a for a in old if (str(a.get("date") or "")[:10], a.get("description")) not in seen)]
+    return sorted(kept, key=lambda a: str(a.get("date") or "")[:10])
 
 
 def interpret_bills(records: list[dict[str, Any]], known: dict[str, Tracked], ctx: Context) -> Outcome:

@@ -425,3 +425,28 @@ def test_a_nationwide_legiscan_search_skips_congress_and_unwatched_states(http_s
     cfg = config(tmp_path, source)
     assert not run_once(cfg).failures
     assert [(e["type"], e["details"]["bill"]) for e in events(cfg)] == [("bill.enacted", "MD|2026RS|HB444")]
+
+
+def test_a_lagging_source_does_not_drop_the_effective_date_another_source_stated():
+    """Open States shows HB 444 signed with its effective date; LegiScan, a day behind, shows it passed by the
+    legislature, without the signing action. The bill stays enacted and keeps the effective date (it used to
+    lose it, so the ban counted from its signature: a policy.compliance months early, and a view that flapped
+    with the order the sources were read in)."""
+    from monitors.bill_rules import interpret_bills
+    from monitors.bill_sources import parse_legiscan_bill, parse_openstates
+    from monitors.ice_rules import Context
+    from monitors.policy import effective_from, from_bills
+
+    signed = payload("openstates_v3_bill_MD_2026_HB444_constructed.json")
+    signed["actions"][-1]["description"] = "Approved by the Governor - Effective June 1, 2026"  # edited
+    lagging = payload("legiscan_getBill_MD_2026_HB444_constructed.json")
+    lagging["bill"]["history"] = lagging["bill"]["history"][:3]
+    lagging["bill"]["progress"], lagging["bill"]["status"] = lagging["bill"]["progress"][:4], 3
+    known: dict[str, Any] = {}
+    for record in (*parse_openstates(signed), parse_legiscan_bill(lagging)):
+        outcome = interpret_bills([record], known, Context("w", "2026-02-18T12:00:00+00:00", baseline=False))
+        known.update({t.id: t for t in outcome.updated})
+    [bill] = [t.record for t in known.values()]
+    assert (bill["source_kind"], bill["stage"], bill["stage_date"]) == ("legiscan", "enacted", "2026-02-17")
+    assert effective_from(bill) == "2026-06-01"
+    assert [i.effective for i in from_bills([bill])] == ["2026-06-01"]

@@ -193,12 +193,15 @@ def openstates_bill(actions: int) -> dict[str, Any]:
     return bill
 
 
-def test_a_ban_bill_through_open_states_from_introduction_to_effect(stand, tmp_path):
-    server, ice, may = stand
-    noise = sample("openstates_v3_bills_search_NY_2025-2026_q-immigration_subset.json")["results"]
+OS_NOISE = "openstates_v3_bills_search_NY_2025-2026_q-immigration_subset.json"
+
+
+def openstates_stand(server: LoopbackHTTPServer, *extra: dict[str, Any]) -> tuple[str, Callable[[int], None]]:
+    """The source's config and `serve(actions)`: one search page, HB 444 (if introduced) before the noise."""
+    noise = sample(OS_NOISE)["results"]
 
     def serve(actions: int) -> None:
-        results = ([openstates_bill(actions)] if actions else []) + noise
+        results = ([openstates_bill(actions), *extra] if actions else []) + noise
         page = {"results": results, "pagination": {"per_page": 20, "page": 1, "max_page": 1,
                                                    "total_items": len(results)}}  # fmt: skip
         server.route("/bills", json.dumps(page), content_type="application/json")
@@ -207,10 +210,16 @@ def test_a_ban_bill_through_open_states_from_introduction_to_effect(stand, tmp_p
         f"  - name: os\n    kind: openstates\n    states: all\n    queries: ['\"287(g)\"']\n"
         f"    base_url: {server.url('')}\n    timeout: 2\n"
     )
+    return source, serve
+
+
+def test_a_ban_bill_through_open_states_from_introduction_to_effect(stand, tmp_path):
+    server, ice, may = stand
+    source, serve = openstates_stand(server)
     replay = Replay(replay_config(tmp_path, server, source))
     live_through_enactment(replay, serve)
     after_effect_and_terminations(replay, ice, may)
-    assert_noise_read(replay, len(noise))
+    assert_noise_read(replay, len(sample(OS_NOISE)["results"]))
 
 
 def assert_noise_read(replay: Replay, count: int) -> None:
@@ -241,19 +250,21 @@ def legiscan_bill(actions: int) -> dict[str, Any]:
     return response
 
 
-def test_a_ban_bill_through_legiscan_from_introduction_to_effect(stand, tmp_path):
-    server, ice, may = stand
-    noise = [sample(f"legiscan_bill_AK_HB{n}_2011_dataset.json") for n in (1, 3)]
+LS_NOISE = [sample(f"legiscan_bill_AK_HB{n}_2011_dataset.json") for n in (1, 3)]
 
-    def get_bill(bill_id: int) -> str:
-        return LEGISCAN_PATH + "?" + urlencode({"key": KEY, "op": "getBill", "id": str(bill_id)})
 
-    for bill in noise:
+def get_bill(bill_id: int) -> str:
+    return LEGISCAN_PATH + "?" + urlencode({"key": KEY, "op": "getBill", "id": str(bill_id)})
+
+
+def legiscan_stand(server: LoopbackHTTPServer) -> tuple[str, Callable[[int], None]]:
+    """The source's config and `serve(actions)`: the search's hits (HB 444 first) and each getBill."""
+    for bill in LS_NOISE:
         server.route(get_bill(bill["bill"]["bill_id"]), json.dumps({"status": "OK", **bill}),
                      content_type="application/json")  # fmt: skip
 
     def serve(actions: int) -> None:
-        bills = ([legiscan_bill(actions)] if actions else []) + noise
+        bills = ([legiscan_bill(actions)] if actions else []) + LS_NOISE
         hits = {str(n): {"relevance": 100 - n, "bill_id": b["bill"]["bill_id"],
                          "change_hash": b["bill"]["change_hash"]} for n, b in enumerate(bills)}  # fmt: skip
         summary = {"page": "1 of 1", "range": f"1 - {len(bills)}", "relevancy": "100% - 98%",
@@ -264,10 +275,43 @@ def test_a_ban_bill_through_legiscan_from_introduction_to_effect(stand, tmp_path
             server.route(get_bill(9000444), json.dumps(bills[0]), content_type="application/json")
 
     source = f"  - name: ls\n    kind: legiscan\n    states: all\n    base_url: {server.url(LEGISCAN_PATH)}\n    timeout: 2\n"
+    return source, serve
+
+
+def test_a_ban_bill_through_legiscan_from_introduction_to_effect(stand, tmp_path):
+    server, ice, may = stand
+    source, serve = legiscan_stand(server)
     replay = Replay(replay_config(tmp_path, server, source))
     live_through_enactment(replay, serve)
     after_effect_and_terminations(replay, ice, may)
-    assert_noise_read(replay, len(noise))
+    assert_noise_read(replay, len(LS_NOISE))
     # getBill only when the change_hash moved: the noise once each, HB 444 once per stage.
     fetched = [r.path for r in server.requests_for(LEGISCAN_PATH) if "getBill" in r.path]
     assert sorted(fetched) == sorted([get_bill(230084), get_bill(230086)] + [get_bill(9000444)] * 5)
+
+
+def test_both_apis_at_once_one_a_step_behind_give_each_event_once(stand, tmp_path):
+    """Open States and LegiScan watch the same bill (one key): LegiScan shows each stage a run later, and at
+    the signature Open States also shows the cross-filed SB 245 enacted. Still one event per stage (the
+    lagging source adds nothing) and one policy.ban_enacted for the two companions."""
+    server, ice, may = stand
+    senate = {**openstates_bill(5), "id": "ocd-bill/00000000-0000-4000-8000-000000000245", "identifier": "SB 245",
+              "related_bills": [{"identifier": "HB 444", "legislative_session": "2026", "relation_type": "companion"}]}  # fmt: skip
+    os_source, os_serve = openstates_stand(server)
+    ls_source, ls_serve = legiscan_stand(server)
+    replay = Replay(replay_config(tmp_path, server, os_source + ls_source))
+    behind = 0
+
+    def serve(actions: int) -> None:
+        nonlocal behind
+        os_serve(actions)
+        ls_serve(behind)
+        behind = actions
+
+    live_through_enactment(replay, serve)
+    assert replay.step("2026-02-19T12:00:00+00:00") == []  # LegiScan shows the signature now
+    os_source_with_senate, serve_with_senate = openstates_stand(server, senate)
+    serve_with_senate(5)
+    new = replay.step("2026-02-20T12:00:00+00:00")
+    assert kinds(new) == [("bill.enacted", "enacted")] and new[0]["details"]["bill"] == "MD|2026RS|SB245"
+    after_effect_and_terminations(replay, ice, may)
