@@ -23,8 +23,10 @@ def bill_id(key: str) -> str:
 
 
 def classified(record: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
-    """The record with its classification; re-classified only when its text changed or the rules did."""
-    text = "\n".join(str(record.get(f) or "") for f in ("title", "abstract", "text"))
+    """The record with its classification, read from what every source says of the bill (`_texts`, see
+    `merged`); re-classified only when that text changed or the rules did."""
+    texts = record.get("_texts") or {_origin(record): _own_text(record)}
+    text = "\n\n".join(texts[origin] for origin in sorted(texts))
     old = (previous or {}).get("classification") or {}
     if previous and old.get("version") == CLASSIFIER_VERSION and previous.get("_text") == text:
         return {**record, "classification": old, "_text": text}
@@ -42,13 +44,27 @@ def merged(previous: dict[str, Any] | None, record: dict[str, Any]) -> dict[str,
     """Sources lag each other: keep the furthest stage seen, and everything any source told us (its actions
     too: a lagging source's history must not drop the signing action that states the effective date)."""
     if not previous:
-        return record
+        return {**record, "_texts": {_origin(record): _own_text(record)}}
     if stage_rank(previous.get("stage") or "introduced") > stage_rank(record.get("stage") or "introduced"):
         record = {**record, "stage": previous["stage"], "stage_date": previous.get("stage_date")}
     sources = list(dict.fromkeys([*(previous.get("sources") or []), *(record.get("sources") or [])]))
     companions = list(dict.fromkeys([*(previous.get("companions") or []), *(record.get("companions") or [])]))
-    return {**record, "sources": sources, "companions": companions,
+    # Each source's latest text: one source's short title must not undo what another's synopsis showed
+    # (the label flapped with the order the sources were read in, and the policy was told again each time).
+    texts = {
+        **(previous.get("_texts") or {_origin(previous): _own_text(previous)}),
+        _origin(record): _own_text(record),
+    }
+    return {**record, "sources": sources, "companions": companions, "_texts": texts,
             "actions": _all_actions(previous.get("actions") or [], record.get("actions") or [])}  # fmt: skip
+
+
+def _origin(record: dict[str, Any]) -> str:
+    return f"{record.get('source_kind')}:{record.get('source_id')}"
+
+
+def _own_text(record: dict[str, Any]) -> str:
+    return "\n".join(str(record.get(f) or "") for f in ("title", "abstract", "text"))
 
 
 def _all_actions(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -118,5 +134,5 @@ def _bill_event(
 
 
 def _public(record: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The record as shown in events: without the cached text used to decide re-classification."""
-    return None if record is None else {k: v for k, v in record.items() if k != "_text"}
+    """The record as shown in events: without the texts kept to decide (re-)classification."""
+    return None if record is None else {k: v for k, v in record.items() if k not in ("_text", "_texts")}

@@ -450,3 +450,27 @@ def test_a_lagging_source_does_not_drop_the_effective_date_another_source_stated
     assert (bill["source_kind"], bill["stage"], bill["stage_date"]) == ("legiscan", "enacted", "2026-02-17")
     assert effective_from(bill) == "2026-06-01"
     assert [i.effective for i in from_bills([bill])] == ["2026-06-01"]
+
+
+def test_a_bill_is_classified_on_what_every_source_says_of_it():
+    """Open States' record with the title alone (about the agreements, no operative phrase), LegiScan's with
+    the synopsis (a ban), read alternately: the label stays a ban and the policy keeps its instrument (the
+    label used to follow the last source read, so the ban left the view and was told again on its return)."""
+    from monitors.bill_rules import interpret_bills
+    from monitors.bill_sources import parse_legiscan_bill, parse_openstates
+    from monitors.ice_rules import Context
+    from monitors.policy import from_bills
+
+    titled = {**payload("openstates_v3_bill_MD_2026_HB444_constructed.json"), "abstracts": []}
+    [title_only] = parse_openstates(titled)
+    synopsis = parse_legiscan_bill(payload("legiscan_getBill_MD_2026_HB444_constructed.json"))
+    known: dict[str, Any] = {}
+    labels = []
+    for day, record in enumerate((synopsis, title_only, synopsis, title_only), 18):
+        ctx = Context("w", f"2026-02-{day}T12:00:00+00:00", baseline=False)
+        outcome = interpret_bills([record], known, ctx)
+        assert outcome.events == [] or day == 18
+        known.update({t.id: t for t in outcome.updated})
+        [bill] = [t.record for t in known.values()]
+        labels.append((bill["classification"]["label"], len(from_bills([bill]))))
+    assert labels == [("ban", 1)] * 4

@@ -315,3 +315,33 @@ def test_both_apis_at_once_one_a_step_behind_give_each_event_once(stand, tmp_pat
     new = replay.step("2026-02-20T12:00:00+00:00")
     assert kinds(new) == [("bill.enacted", "enacted")] and new[0]["details"]["bill"] == "MD|2026RS|SB245"
     after_effect_and_terminations(replay, ice, may)
+
+
+def test_two_apis_whose_texts_say_different_things_tell_the_enactment_once(stand, tmp_path):
+    """Open States' search result without its abstract (the title alone names the agreements but not what the
+    bill does), LegiScan's with the synopsis, both changing every run (other bills on the search page; a new
+    change_hash): the bill is classified on what both say, so the ban is told once, not again every time the
+    synopsis comes back."""
+    server, ice, may = stand
+    os_source, os_serve = openstates_stand(server)
+    ls_source, ls_serve = legiscan_stand(server)
+    replay = Replay(replay_config(tmp_path, server, os_source + ls_source))
+    os_serve(0), ls_serve(0)
+    replay.step("2026-01-20T12:00:00+00:00")
+    noise = sample(OS_NOISE)["results"]
+    for day in range(18, 22):
+        titled = {**openstates_bill(5), "abstracts": []}
+        moved = {**noise[0], "updated_at": f"2026-02-{day}T06:00:00.000000+00:00"}  # another bill moved
+        page = {"results": [moved, titled], "pagination": {"per_page": 20, "page": 1, "max_page": 1}}
+        server.route("/bills", json.dumps(page), content_type="application/json")
+        signed = legiscan_bill(5)
+        signed["bill"]["change_hash"] = f"{day:032x}"
+        server.route(get_bill(9000444), json.dumps(signed), content_type="application/json")
+        ls_serve_hash = {"status": "OK", "searchresult": {"0": {"relevance": 100, "bill_id": 9000444,
+                                                                "change_hash": f"{day:032x}"}}}  # fmt: skip
+        server.route(LEGISCAN_PATH, json.dumps(ls_serve_hash), content_type="application/json")
+        new = replay.step(f"2026-02-{day}T12:00:00+00:00")
+        if day == 18:
+            assert kinds(new) == [("bill.enacted", "enacted"), ("policy.ban_enacted", None)]
+        else:
+            assert new == [], day
