@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from click.testing import CliRunner
 
 import monitors.policy
 from monitors.ice_lists import parse_list
@@ -30,6 +31,7 @@ from state.store import Store
 from tests.support.httpserver import LoopbackHTTPServer
 from tests.support.ice_site import publish
 from tests.support.xlsx_edit import drop_rows
+from watch287g.cli import main
 from watch287g.config import Config, load_config
 from watch287g.run import run_once
 from watch287g.states import state_table
@@ -104,11 +106,19 @@ class Replay:
         return [e for e in new if e["type"] != "source.stale"]
 
     def view(self, at: str) -> dict[str, Any]:
+        """Maryland's row of the `states` view on day `at` (also checked as `watch287g states` prints it)."""
         store = Store(self.cfg.database)
         try:
-            return {row["state"]: row for row in state_table(store, at)}.get("MD", {})
+            row = {row["state"]: row for row in state_table(store, at)}.get("MD", {})
         finally:
             store.close()
+        shown = CliRunner().invoke(main, ["--config", str(self.cfg.path), "states", "--as-of", at[:10]])
+        assert shown.exit_code == 0, shown.output
+        [line] = [line for line in shown.output.splitlines() if "Maryland" in line]
+        assert row.get("note", "") in line and (
+            row.get("note") or "ban" not in line
+        )  # no ban before its time
+        return row
 
 
 def kinds(events: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
