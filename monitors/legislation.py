@@ -137,10 +137,10 @@ class OpenStatesMonitor(LegislationMonitor):
         ConfigField("base_url", "API root", default="https://v3.openstates.org"),
         ConfigField(
             "max_pages",
-            f"result pages read per search ({PER_PAGE} bills each, one request each)",
+            f"result pages read per search ({PER_PAGE} bills, one request each)",
             default=5,
             type=int,
-        ),  # fmt: skip
+        ),
     )
 
     def __init__(self, config: dict[str, Any]):
