@@ -77,3 +77,31 @@ def settle_compliance(
     rows = [row for rows in compliance_rows(store, at, effects=("ban",)).values() for row in rows]
     events = compliance_events(rows, seen, at, SOURCE, queries.first_list_at(store.db))
     return store.add_events(events, deliveries_for, origin=origin) if events else []
+
+
+class BackfillSettler:
+    """`settle_compliance` after each backfilled list, but only when it could store something: on the first
+    list, when the list wrote agreements of a state with a ban or mandate, or when an instrument started or
+    ended since the last settle. Otherwise the instruments in force and the agreements they concern are those
+    of the last settle, which stored every event they made due, so settling again would store nothing (and
+    asking costs a query on every list)."""
+
+    def __init__(self, store: Store, origin: str) -> None:
+        instruments = combined(
+            load_seed(), from_bills([row["record"] for row in store.tracked_of_kind(BILL)])
+        )
+        self.store, self.origin = store, origin
+        self.bound_states = frozenset(i.state for i in instruments if i.effect in BINDING)
+        self.dates = sorted({day for i in instruments for day in (i.since, i.ended) if day})
+        self.settled_day: str | None = None  # the day of the last settle; None: not yet in this run
+
+    def due(self, at: str, states: frozenset[str]) -> bool:
+        """Could settling at `at`, after a list that wrote records of `states`, store anything new?"""
+        last, day = self.settled_day, at[:10]
+        return last is None or bool(states & self.bound_states) or any(last < d <= day for d in self.dates)
+
+    def after_list(self, at: str, states: frozenset[str]) -> list[str]:
+        if not self.due(at, states):
+            return []
+        self.settled_day = at[:10]
+        return settle_compliance(self.store, at, None, self.origin)  # history as it was then; no alerts
