@@ -117,6 +117,18 @@ def maryland_rows(path: Path) -> list[int]:
     return [r["row"] for r in parse_list(path.read_bytes()).records if r["state"] == "MD"]
 
 
+def test_bans_whose_effective_dates_were_found_count_from_them(may_2025):
+    # Delaware's HB 182 took effect on signature (2025-07-14), Oregon's HB 3265 on passage (2021-07-19): the
+    # seed cites the sources; a ban is no longer said to have an unknown effective date once it is known.
+    rows = rows_by_state(may_2025, "2025-08-01")
+    assert (
+        rows["DE"]["note"] == "ban in force since 2025-07-14; 0 agreements still listed, 0 terminated since"
+    )
+    assert rows["OR"]["note"].startswith("ban in force since 2021-07-19; ")
+    assert {e["effective"] for e in rows["DE"]["evidence"]} == {"2025-07-14"}
+    assert "DE" not in rows_by_state(may_2025, "2025-07-13")  # not yet in force
+
+
 def test_a_ban_with_agreements_still_listed_then_none_is_told_once_each(may_2025, tmp_path):
     without_md = tmp_path / "without_md.xlsx"
     without_md.write_bytes(drop_rows((ICE / JULY).read_bytes(), maryland_rows(ICE / JULY)))
