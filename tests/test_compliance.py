@@ -117,14 +117,15 @@ def maryland_rows(path: Path) -> list[int]:
     return [r["row"] for r in parse_list(path.read_bytes()).records if r["state"] == "MD"]
 
 
-def test_bans_whose_effective_dates_were_found_count_from_them(may_2025):
-    # Delaware's HB 182 took effect on signature (2025-07-14), Oregon's HB 3265 on passage (2021-07-19): the
-    # seed cites the sources; a ban is no longer said to have an unknown effective date once it is known.
+def test_instruments_whose_effective_dates_were_found_count_from_them(may_2025):
+    # Delaware's HB 182 took effect on signature (2025-07-14), Oregon's HB 3265 on passage (2021-07-19),
+    # Florida's SB 1808 on 2022-06-17: the seed cites the sources; no "effective date unknown" once known.
     rows = rows_by_state(may_2025, "2025-08-01")
     assert (
         rows["DE"]["note"] == "ban in force since 2025-07-14; 0 agreements still listed, 0 terminated since"
     )
     assert rows["OR"]["note"].startswith("ban in force since 2021-07-19; ")
+    assert rows["FL"]["note"].startswith("mandate for local agencies in force since 2022-06-17; ")
     assert {e["effective"] for e in rows["DE"]["evidence"]} == {"2025-07-14"}
     assert "DE" not in rows_by_state(may_2025, "2025-07-13")  # not yet in force
 
