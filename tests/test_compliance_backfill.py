@@ -82,12 +82,13 @@ def shifted(source: Path, folder: Path, days: int) -> list[ManifestRow]:
 
 
 def test_the_real_lists_moved_into_2026_tell_the_same_compliance_as_settling_every_list(tmp_path):
-    # 2025-03-08 .. 2025-07-31 become 2026-02-01 .. 2026-06-26: Virginia's and New Mexico's bans take effect
-    # between the first two lists, Maryland's between the second and third, Tennessee's mandate later.
+    # 2025-03-08 .. 2025-07-31 become 2026-02-01 .. 2026-06-26: Virginia's ban takes effect between the first
+    # two lists, Maryland's between the second and third, New Mexico's (2026-05-20) and Tennessee's mandate later.
     fast, reference = both_ways(tmp_path, shifted(ICE / "manifest_all.csv", tmp_path, 330))
     assert fast == reference
     assert {(state, details["phase"]) for _, _, _, state, _, _, details in reference} >= {
         ("MD", "still_listed"),
+        ("NM", "still_listed"),
         ("VA", "still_listed"),
     }
 
