@@ -132,3 +132,28 @@ def test_the_whole_shared_corpus_tells_the_same_compliance_as_settling_every_lis
     subprocess.run([sys.executable, str(bench), "--corpus", str(SHARED), "--out", str(out)], check=True)
     fast, reference = both_ways(tmp_path, shifted(out, tmp_path, 330))
     assert fast == reference and fast
+
+
+def test_a_backfill_settles_only_on_its_first_list_and_when_a_ban_starts(tmp_path, monkeypatch):
+    """The 21 real lists of 2025 at their own times: settled on the first, and on the first list after
+    Delaware's ban took effect (2025-07-14); no list writes agreements of a state with a ban in force then
+    (California, Illinois, Oregon, Washington, New Jersey), so no other settle is needed."""
+    import watch287g.backfill as backfill_module
+    import watch287g.compliance as compliance
+
+    settled: list[str] = []
+    settle = compliance.settle_compliance
+
+    def recorded(store: Store, at: str, *args: Any) -> list[str]:
+        settled.append(at)
+        return settle(store, at, *args)
+
+    monkeypatch.setattr(compliance, "settle_compliance", recorded)
+    monkeypatch.setattr(backfill_module, "settle_compliance", recorded, raising=False)  # if imported by name
+    rows = read_manifest(ICE / "manifest_all.csv")
+    store = Store(tmp_path / "w.db")
+    try:
+        backfill(store, rows, source=SOURCE, url=URL, rules=Rules())
+    finally:
+        store.close()
+    assert settled == [rows[0].fetched_at, "2025-07-14T12:00:00+00:00"]
