@@ -102,10 +102,17 @@ def test_the_policy_view_follows_effective_and_end_dates(may_2025):
     )
     assert later["MD"]["note"] in build_report(may_2025, "2026-06-01")  # the map's tooltip and table too
     assert later["MD"]["ban_with_agreements"] and later["NM"]["ban_with_agreements"]
+    assert (
+        later["NM"]["note"] == "ban in force since 2026-05-20; 1 agreement still listed, 0 terminated since"
+    )
+    before = rows_by_state(may_2025, "2026-05-19")[
+        "NM"
+    ]  # signed 2026-02-05, in force 90 days after the session
+    assert (before["local_agencies"], before["note"]) == ("none", "")
     # A ban whose effective date the sources do not give says so, and counts from its enactment.
     assert (
-        later["NM"]["note"]
-        == "ban enacted 2026-02-05 (effective date unknown); 1 agreement still listed, 0 terminated since"
+        later["NJ"]["note"]
+        == "ban enacted 2018-11-29 (effective date unknown); 0 agreements still listed, 0 terminated since"
     )
     # Virginia's directive binds state agencies only: the 3 State Agency rows, not the 12 counties.
     assert later["VA"]["note"].startswith(
@@ -115,6 +122,19 @@ def test_the_policy_view_follows_effective_and_end_dates(may_2025):
 
 def maryland_rows(path: Path) -> list[int]:
     return [r["row"] for r in parse_list(path.read_bytes()).records if r["state"] == "MD"]
+
+
+def test_instruments_whose_effective_dates_were_found_count_from_them(may_2025):
+    # Delaware's HB 182 took effect on signature (2025-07-14), Oregon's HB 3265 on passage (2021-07-19),
+    # Florida's SB 1808 on 2022-06-17: the seed cites the sources; no "effective date unknown" once known.
+    rows = rows_by_state(may_2025, "2025-08-01")
+    assert (
+        rows["DE"]["note"] == "ban in force since 2025-07-14; 0 agreements still listed, 0 terminated since"
+    )
+    assert rows["OR"]["note"].startswith("ban in force since 2021-07-19; ")
+    assert rows["FL"]["note"].startswith("mandate for local agencies in force since 2022-06-17; ")
+    assert {e["effective"] for e in rows["DE"]["evidence"]} == {"2025-07-14"}
+    assert "DE" not in rows_by_state(may_2025, "2025-07-13")  # not yet in force
 
 
 def test_a_ban_with_agreements_still_listed_then_none_is_told_once_each(may_2025, tmp_path):
@@ -157,8 +177,12 @@ def test_a_ban_with_agreements_still_listed_then_none_is_told_once_each(may_2025
         == "ban in force since 2026-02-17; 0 agreements still listed, 8 terminated since"
     )
     assert rows_by_state(may_2025, "2026-03-13")["MD"]["note"] == told_md[1]["details"]["summary"]
-    # Idempotent: later runs, live or not, tell nothing again.
-    assert settle_compliance(may_2025, "2026-12-01T00:00:00+00:00", None) == []
+    # Later runs, live or not, tell nothing again, but New Mexico's ban, in force since 2026-05-20.
+    later = settle_compliance(may_2025, "2026-12-01T00:00:00+00:00", None)
+    assert {
+        e["state"] for e in queries.events(may_2025.db, type_glob="policy.compliance") if e["id"] in later
+    } == {"NM"}
+    assert settle_compliance(may_2025, "2026-12-02T00:00:00+00:00", None) == []
     assert len(queries.events(may_2025.db, type_glob="policy.compliance", state="MD")) == 2
 
 
@@ -168,7 +192,7 @@ def test_compliance_reaches_operators_and_subscribers_who_ask_for_it(may_2025):
                    Subscriber("policy-desk", target, ("policy.*",), frozenset({"MD"})),
                    Subscriber("bills-only", target, ("bill.*",)))  # fmt: skip
     routing = Routing(subscribers, Operators(Subscriber(OPERATORS, target, OPERATOR_EVENTS)))
-    ids = settle_compliance(may_2025, "2026-03-01T00:00:00+00:00", deliveries_for(routing))
+    ids = settle_compliance(may_2025, "2026-06-01T00:00:00+00:00", deliveries_for(routing))
     states = {e["state"] for e in queries.events(may_2025.db, type_glob="policy.compliance")}
     assert len(ids) == 3 and states == {"MD", "NM", "VA"}  # the bans in force with agreements still listed
     rows = list(
@@ -281,11 +305,17 @@ def test_a_ban_already_in_force_when_watching_began_is_stored_not_alerted(tmp_pa
         routing = Routing((Subscriber("desk", target, ("policy.*",)),), Operators(Subscriber(OPERATORS, target, OPERATOR_EVENTS)))  # fmt: skip
         settle_compliance(store, "2026-03-02T00:00:00+00:00", deliveries_for(routing))
         told = {e["state"]: e for e in queries.events(store.db, type_glob="policy.compliance")}
-        assert set(told) == {"MD", "NM", "VA"} and all(e["baseline"] for e in told.values())
+        assert set(told) == {"MD", "VA"} and all(e["baseline"] for e in told.values())  # NM: from 2026-05-20
         assert all(e["origin"] == "live" for e in told.values())
         assert list(store.db.query("select * from deliveries")) == []  # operators included: not news
         assert (
             settle_compliance(store, "2026-03-03T00:00:00+00:00", deliveries_for(routing)) == []
         )  # told once
+        # New Mexico's ban takes effect (2026-05-20) after watching began: that one is news.
+        later = settle_compliance(store, "2026-05-21T00:00:00+00:00", deliveries_for(routing))
+        [new_mexico] = [
+            e for e in queries.events(store.db, type_glob="policy.compliance") if e["id"] in later
+        ]
+        assert new_mexico["state"] == "NM" and not new_mexico["baseline"]
     finally:
         store.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 from monitors.base import ConfigError, Snapshot
 from monitors.ice_rules import Rules
 from state.store import Store
-from watch287g.compliance import settle_compliance
+from watch287g.compliance import BackfillSettler
 from watch287g.pipeline import LIST_CHANNELS, Processed, load_known, process_list
 
 
@@ -68,11 +68,12 @@ def backfill(
     """Process every archived file; events carry the archive's time as detected_at and are never alerted."""
     results = []
     known = load_known(store, source)
+    settler = BackfillSettler(store, origin)
     for row in rows:
         snapshot = Snapshot(
             source, row.channel, f"{url}#{row.path.name}", row.fetched_at, row.path.read_bytes()
         )
         results.append(process_list(store, snapshot, origin=origin, rules=rules, known=known))
         if results[-1].outcome != "already_seen":  # its compliance was settled when it was first seen
-            settle_compliance(store, row.fetched_at, None, origin)  # history as it was then; no alerts
+            settler.after_list(row.fetched_at, results[-1].states)
     return results

@@ -14,6 +14,7 @@ from state import queries
 from state.store import DeliveriesFor, Store
 
 SOURCE = "watch287g"  # like delivery.* events, they come from no source (flows/events.py: OPERATOR_SOURCE)
+TOLD = ("ban",)  # the effects whose compliance is told as events (monitors.compliance.compliance_events)
 
 
 def policy_views(store: Store, as_of: str | None) -> dict[str, StatePolicy]:
@@ -74,6 +75,37 @@ def settle_compliance(
         (e["state"], e["details"].get("instrument"), e["details"].get("phase"))
         for e in queries.events_of(store.db, ("policy.compliance",), include_baseline=True)
     }
-    rows = [row for rows in compliance_rows(store, at, effects=("ban",)).values() for row in rows]
+    rows = [row for rows in compliance_rows(store, at, effects=TOLD).values() for row in rows]
     events = compliance_events(rows, seen, at, SOURCE, queries.first_list_at(store.db))
     return store.add_events(events, deliveries_for, origin=origin) if events else []
+
+
+class BackfillSettler:
+    """`settle_compliance` after each backfilled list, but only when it could store something: on the first
+    list, when an instrument started or ended since the last settle, or when the list wrote records of a state
+    that had a ban in force at the last settle (the effects told: TOLD). Otherwise the instruments in force
+    and the agreements they concern are those of the last settle, which stored every event they made due, so
+    settling again would store nothing (and asking costs a query on every list)."""
+
+    def __init__(self, store: Store, origin: str) -> None:
+        bills = from_bills([row["record"] for row in store.tracked_of_kind(BILL)])
+        self.store, self.origin, self.instruments = store, origin, combined(load_seed(), bills)
+        # a mandate or restriction starting or ending can change which law decides a scope: every date counts
+        self.dates = sorted({day for i in self.instruments for day in (i.since, i.ended) if day})
+        self.settled_day: str | None = None  # the day of the last settle; None: not yet in this run
+        self.watched: frozenset[str] = frozenset()  # the states settled then (compliance_rows' filter)
+
+    def due(self, at: str, states: frozenset[str]) -> bool:
+        """Could settling at `at`, after a list that wrote records of `states`, store anything new?"""
+        last, day = self.settled_day, at[:10]
+        return last is None or bool(states & self.watched) or any(last < d <= day for d in self.dates)
+
+    def after_list(self, at: str, states: frozenset[str]) -> list[str]:
+        if not self.due(at, states):
+            return []
+        self.settled_day = at[:10]
+        views = policies(self.instruments, self.settled_day)
+        self.watched = frozenset(
+            s for s, view in views.items() if any(i.effect in TOLD for i, _ in binding(view))
+        )
+        return settle_compliance(self.store, at, None, self.origin)  # history as it was then; no alerts

@@ -28,6 +28,7 @@ class Processed:
     outcome: str  # "unchanged" | "already_seen" | "processed" | "quarantined" | "page"
     event_ids: tuple[str, ...] = ()
     detail: str | None = None
+    states: frozenset[str] = frozenset()  # the states of the records it wrote (before or after the list)
 
 
 def load_parse(
@@ -112,9 +113,11 @@ def process_list(
             "valid_lists": (channel.get("valid_lists") or 0) + 1,
         }  # fmt: skip
     event_ids = store.commit_document(doc)
+    states: frozenset[str] = frozenset()
     if outcome and not reason:
+        states = _states_written(outcome.updated, known)
         _remember(known, outcome.updated)
-    return Processed(snapshot.channel, doc.outcome, tuple(event_ids), reason)
+    return Processed(snapshot.channel, doc.outcome, tuple(event_ids), reason, states)
 
 
 def process_page(
@@ -160,6 +163,12 @@ def load_known(store: Store, source: str) -> dict[str, Tracked]:
     """The source's records by id, in id order: the rules see them in one order whether a backfill carried
     them from list to list or a resumed one read them back, so both interpret a list identically."""
     return {row["id"]: _tracked(row) for row in sorted(store.tracked(source), key=lambda row: row["id"])}
+
+
+def _states_written(updated: list[Tracked], known: dict[str, Tracked]) -> frozenset[str]:
+    """The states whose records this list wrote, as they were and as they are (a record may change state)."""
+    before = [known[t.id].record for t in updated if t.id in known]
+    return frozenset(str(r["state"]) for r in [*before, *(t.record for t in updated)] if r.get("state"))
 
 
 def _remember(known: dict[str, Tracked], updated: list[Tracked]) -> None:
