@@ -322,3 +322,17 @@ def test_state_policy_seed_parses() -> None:
         "CO",
     } <= states
     assert {"FL", "GA", "TX", "TN", "AR", "ID", "SC", "IN", "WY", "AL"} <= states
+
+
+def test_a_text_about_287g_without_an_operative_phrase_is_a_residual_restrict() -> None:
+    """The label set is fixed: such a text is about the agreements (not not_287g) and must raise no ban or mandate;
+    it reads `restrict`, flagged `residual`, with the about-phrase as its phrase. A real restriction is not."""
+    c = classify(
+        "An act relating to 287(g) agreements between sheriffs and U.S. Immigration and Customs Enforcement."
+    )
+    assert (c.label, c.residual, c.phrase) == ("restrict", True, c.about_phrase)
+    c = classify(
+        "A sheriff may enter into a 287(g) agreement only after approval by the board of county commissioners."
+    )
+    assert (c.label, c.residual) == ("restrict", False)
+    assert not classify("Each sheriff shall enter into a 287(g) agreement.").residual

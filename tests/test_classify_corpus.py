@@ -161,11 +161,28 @@ def test_the_spec_reports_the_computed_figures() -> None:
         ("TN|114|SB 2223", "mandating 287(g) participation", "mandate"),
         ("MS|2025|SB 2511", "By January 1, 2026", "mandate"),
         ("SC|125|S 1149", "TO DIRECT THE STATE LAW ENFORCEMENT DIVISION", "mandate"),
+        # batch 4 (classify/2 missed these): a numbered duty list, a waiver, a program to establish
+        ("MO|2026|fastdemocracy MOB00027027", "shall: 7 (1) Apply to participate", "mandate"),
+        ("MO|2026|fastdemocracy MOB00027027", "can apply for a waiver", "mandate"),
+        ("VA|EO 47 (2025)", "Establish a Section 287(g) VSP Task Force", "mandate"),
+        # batch 4 bans: "banning X from entering", "prevent ... from being deputized", "voted to terminate",
+        # a duty to terminate agreements "to perform federal immigration functions"
+        ("article|Blue States Terminate ICE Agreements (2026-02-10)", "banning their police", "ban"),
+        ("NY|2026|Local Cops, Local Crimes Act", "from being deputized by U.S.", "ban"),
+        ("CA|Los Angeles County|2015 Board vote", "voted to terminate an agreement", "ban"),
+        ("VA|2026|HB 1438", "to terminate such written agreement", "ban"),
         # restrictions: approval, review, notice
         ("NJ|AG Directive 2018-6", "did not prohibit 287(g) agreements", "restrict"),
         ("NJ|AG Directive 2018-6", "seek Grewal's written approval", "restrict"),
         ("VT|2017|S.79", "the governor alone may enter", "restrict"),
         ("TN|TCA|7-68-105", "notice of the agreement must be submitted", "restrict"),
+        (
+            "NE|105|notice before immigration enforcement agreements (Vargas)",
+            "before they agree to enforce",
+            "restrict",
+        ),
+        ("CA|2016|AB 2792 (TRUTH Act)", "only if it enters into a memorandum", "restrict"),
+        ("NH|2026|HB 1570", "continuing power to terminate the agreement", "restrict"),
         # immigration texts that are not about such agreements
         ("MN|94|SF 3653", "provide facilities to receive a person into custody", "not_287g"),
         ("NM|2024|SB 145", "agreements that allow for the detention", "not_287g"),
@@ -173,6 +190,10 @@ def test_the_spec_reports_the_computed_figures() -> None:
         ("NC|2023|HB 10", "mandate all North Carolina sheriffs cooperate", "not_287g"),
         ("AZ|2007|HB 2779", "Basic Pilot Program", "not_287g"),
         ("MT|2021|DHS agreement", "The agreement bound Montana officials", "not_287g"),
+        ("NC|Alamance County|IGSA with ICE", "for the detention and care of aliens", "not_287g"),
+        ("WA|2025-2026|fastdemocracy WAB00023881", "immigration detention agreements", "not_287g"),
+        ("MO|2025|HB 1578", "memorandum of understanding", "not_287g"),
+        ("WA|2026|HB 2641 (ICE Out Act)", "would’ve prohibited bringing on officers", "not_287g"),
     ],
 )
 def test_kind_of_wording(instrument: str, needle: str, label: str) -> None:
@@ -207,3 +228,15 @@ def test_the_cooperation_clause_287g10_is_not_an_agreement() -> None:
     )
     assert c.label == "not_287g"
     assert classify("Each sheriff shall enter into an agreement under 8 U.S.C. § 1357(g).").label == "mandate"
+
+
+def test_void_and_its_conditions() -> None:
+    """Constructed: "is void" bans; a condition inside the phrase ("renewed without approval ... is void") makes it
+    a restriction; a power to terminate is not a ban."""
+    assert classify("Any existing 287(g) agreement is void.").label == "ban"
+    c = classify(
+        "An immigration enforcement agreement renewed without approval of the governing body is void."
+    )
+    assert c.label == "restrict" and c.phrase.startswith("without approval")
+    c = classify("The county board may terminate a 287(g) agreement at any time.")
+    assert c.label != "ban"
