@@ -28,7 +28,8 @@ Step 2 (EFFECT): only OPERATIVE verbs decide, so titles such as "... Agreements 
            entering, authority required before, reporting, limits on functions). A condition inside a ban phrase
            ("renewed without approval ... is void") counts too; a "power to terminate" or "may terminate" is no ban.
 Negated and descriptive forms do not count: "repeals the prohibition", "nothing in this section shall require",
-"existing law prohibits ...", "did not prohibit", "may not adopt a policy that prohibits ...".  Proposed and vetoed
+"existing law prohibits ...", "did not prohibit", "may not adopt a policy that prohibits ...", "a policy that
+prohibits ... agreements is void", "before terminating ...".  Proposed and vetoed
 texts ("would require", "would have required") are read for what they would do.  Sentences containing an ABOUT cue
 are read first; other sentences about agreements only if those give nothing.  Ban outranks mandate, which
 outranks restrict.  A text about 287(g) with no operative phrase at all (grants-only, a repeal, a bare title)

@@ -154,6 +154,10 @@ NEG_BAN = _rx(
     r"|\bnot\s+be\s+construed|\b(?:does|did|do|would|will)\s+not\s+(?:\w+\s+)?$|\b(?:shall|may|must)\s+not\s+(?:\w+\s+){0,6}$"
     r"|\b(?:polic(?:y|ies)|ordinances?|rules?|practices?)\s+(?:that|which)\s+$"
     r"|\b(?:power|authority|right|ability|option|discretion)\s+to\s+$|\b(?:may|can|could)\s+$"
+    r"|\b(?:before|after|upon|prior\s+to|when|until)\s+$"  # "notify the board before terminating ..."
+    # a local rule that limits such agreements, itself the subject: "a policy that prohibits ... agreements is void"
+    r"|\b(?:polic(?:y|ies)|ordinances?|rules?|practices?|resolutions?|regulations?)\s+(?:that\s+|which\s+)?"
+    r"(?:would\s+)?(?:prohibit|limit|restrict|bar|ban|prevent|imped|obstruct|interfer)\w*\b(?:(?!\band\b)[^.;]){0,120}$"
 )
 # Text after a ban or mandate phrase in its sentence that undoes it: "Section 3, which prohibits ..., is repealed."
 REPEALED_AFTER = _rx(r"\b(?:is|are)\s+(?:hereby\s+)?(?:repealed|struck|stricken|deleted|rescinded)\b")

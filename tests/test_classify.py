@@ -336,3 +336,16 @@ def test_a_text_about_287g_without_an_operative_phrase_is_a_residual_restrict() 
     )
     assert (c.label, c.residual) == ("restrict", False)
     assert not classify("Each sheriff shall enter into a 287(g) agreement.").residual
+
+
+def test_a_rule_that_limits_agreements_or_a_step_before_ending_one_is_no_ban() -> None:
+    """Constructed: anti-sanctuary wording ("a policy that prohibits ... agreements is void") and a procedure
+    before terminating are not bans; a bill that also bans them still is."""
+    for text in (
+        "A local policy that prohibits participation in 287(g) agreements is void.",
+        "Any ordinance limiting a sheriff's 287(g) agreement is void and unenforceable.",
+        "The sheriff shall notify the board before terminating a 287(g) agreement.",
+    ):
+        assert classify(text).label != "ban", text
+    text = "The bill prohibits local policies that limit cooperation with ICE and bans 287(g) agreements."
+    assert classify(text).label == "ban"
