@@ -349,3 +349,57 @@ def test_a_rule_that_limits_agreements_or_a_step_before_ending_one_is_no_ban() -
         assert classify(text).label != "ban", text
     text = "The bill prohibits local policies that limit cooperation with ICE and bans 287(g) agreements."
     assert classify(text).label == "ban"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a clause between "shall" and the duty: a deadline, a waiver
+        "The sheriff shall, by January 1, 2027, enter into an agreement under section 287(g).",
+        "Each sheriff shall, not later than December 1, 2026, request a 287(g) agreement.",
+        # other verbs of joining, an effort clause, an agreement to have or keep, the hyphenated term
+        "The department shall execute a memorandum of agreement under 8 U.S.C. 1357(g).",
+        "The state police shall pursue an immigration law-enforcement agreement with ICE.",
+        "Each sheriff shall make a good-faith effort to enter into a 287(g) agreement.",
+        "Each county jail must have a 287(g) agreement in place by 2026.",
+        "The sheriff shall maintain a 287(g) agreement with U.S. Immigration and Customs Enforcement.",
+        "The bill would require all sheriffs to enroll in the federal 287(g) program.",
+        # the duty shape: a verb of joining with the agreement as its object
+        "Each sheriff must obtain a 287(g) agreement with ICE.",
+    ],
+)
+def test_a_duty_to_join_worded_otherwise_is_a_mandate(text: str) -> None:
+    """Constructed from issue 10's description of mandates ("a duty to apply for, seek, participate in or enter a
+    program ... with or without a deadline or waiver"): classify/3 read each as the residual restrict."""
+    c = classify(text)
+    assert c.label == "mandate" and c.phrase in text and not c.residual, (c.label, c.phrase)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The sheriff shall provide a copy of the 287(g) agreement to the board.",
+        "An agreement under 8 U.S.C. 1357(g) must be approved by the county board.",
+        "Nothing in this section requires a sheriff to seek a 287(g) agreement.",
+        "The executive director shall report on 287(g) agreements annually.",
+        "The 287(g) grant program shall be administered by the comptroller.",
+    ],
+)
+def test_a_duty_about_an_agreement_that_is_not_to_join_one_is_no_mandate(text: str) -> None:
+    """The duty shape is read last and never for reporting, approval, a negated duty or a grant program."""
+    assert classify(text).label != "mandate", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The bill would preclude local law enforcement from entering into 287(g) agreements.",
+        "The board voted to sever the county's 287(g) agreement with ICE.",
+        "The board voted to abolish the program known as 287(g).",
+        "The board voted to discontinue the immigration enforcement program known as 287(g).",
+        "The board voted to terminate the 287(g) Memorandum of Understanding.",
+    ],
+)
+def test_other_verbs_that_end_or_bar_agreements_are_bans(text: str) -> None:
+    c = classify(text)
+    assert c.label == "ban" and c.phrase in text, (c.label, c.phrase)
