@@ -86,10 +86,10 @@ ABOUT_WEAK = _rxs(
     r"\b<AGREEMENT>\s+(?:related\s+to|for|concerning|regarding)\s+(?:federal\s+)?(?:civil\s+)?immigration\s+enforcement\b",
     r"\bdeputiz\w*\b(?:[^.;]|(?<=\b[A-Z])\.){0,80}?\b(?:immigration|ICE)\b|\b(?:immigration|ICE)\b[^.;]{0,80}?\bdeputiz\w*",
 )
-# "house" as a verb ("to house detainees"), never the chamber ("House Bill 659", "the House of Representatives").
+# "house" or "hold" as a verb ("to house detainees", "to hold some prisoners"), never the chamber ("House Bill 659").
 DETENTION = _rx(
     r"\bdetain\w*|\bdetention\b|\bdetainers?\b|\bbed\s+space|\bhousing\b"
-    r"|\bhous(?:e|es|ed)\s+(?:\w+\s+){0,3}?(?:individuals|detainees|persons|people|immigrants|aliens|inmates|prisoners|noncitizens)\b"
+    r"|\b(?:hous(?:e|es|ed)|hold(?:s|ing)?)\s+(?:\w+\s+){0,3}?(?:individuals|detainees|persons|people|immigrants|aliens|inmates|prisoners|noncitizens)\b"
 )
 FUNCTION_RX = _rx(r"<OFFICER>|<ENFORCE>")
 AGREEMENTISH = _rx(r"\bagreement|\bmemorand|\bprogram\b|\b287\b|\bcontract|\bpartnership")

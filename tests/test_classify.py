@@ -403,3 +403,12 @@ def test_a_duty_about_an_agreement_that_is_not_to_join_one_is_no_mandate(text: s
 def test_other_verbs_that_end_or_bar_agreements_are_bans(text: str) -> None:
     c = classify(text)
     assert c.label == "ban" and c.phrase in text, (c.label, c.phrase)
+
+
+def test_an_agreement_to_hold_prisoners_for_ice_is_a_detention_contract() -> None:
+    """Constructed: "hold" as a verb of custody, like "house", drops the weak cue "agreement with federal immigration
+    officials" (classify/3 read ending such a contract as a ban); a 287(g) agreement is still read."""
+    text = "The sheriff will end its agreement with federal immigration officials to hold some prisoners in the jail."
+    assert classify(text).label == "not_287g"
+    text = "The sheriff will end the 287(g) agreement under which deputies hold inmates."
+    assert classify(text).label == "ban"

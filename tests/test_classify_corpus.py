@@ -21,7 +21,7 @@ CORPUS = HERE / "fixtures" / "legislation" / "classify_corpus.jsonl"
 SPEC = HERE.parent / "docs" / "legislation-spec.md"
 ROWS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
 EFFECTS = ("ban", "mandate", "restrict")
-# Floors set from the measured figures (classify/3: test 66/81 = 0.81, dev 178/180 = 0.99) minus a small margin.
+# Floors set from the measured figures (classify/4: test 92/112 = 0.82, dev 195/197 = 0.99) minus a small margin.
 TEST_ACCURACY_FLOOR = 0.80
 DEV_ACCURACY_FLOOR = 0.95
 
@@ -105,8 +105,8 @@ def test_no_text_outside_287g_is_ever_a_ban_or_a_mandate(split: str) -> None:
     assert conf[("not_287g", "ban")] == conf[("not_287g", "mandate")] == 0
 
 
-# Recall floors on the test split, from the measured figures (ban 6/8, mandate 7/13, restrict 6/13) minus a margin.
-RECALL_FLOORS = {"ban": 0.6, "mandate": 0.5, "restrict": 0.4}
+# Recall floors on the test split, from the measured figures (ban 11/18, mandate 15/21, restrict 8/15) minus a margin.
+RECALL_FLOORS = {"ban": 0.55, "mandate": 0.6, "restrict": 0.45}
 
 
 def test_every_effect_is_found_on_the_test_split() -> None:
@@ -176,6 +176,16 @@ def test_the_spec_reports_the_computed_figures() -> None:
         ("NY|2026|Local Cops, Local Crimes Act", "from being deputized by U.S.", "ban"),
         ("CA|Los Angeles County|2015 Board vote", "voted to terminate an agreement", "ban"),
         ("VA|2026|HB 1438", "to terminate such written agreement", "ban"),
+        # batch 5 (classify/3 missed these): "enroll in", "preclude ... from", "sever", "abolish / discontinue the
+        # program", "terminate the ... Memorandum"
+        ("TX|89R|SB 8", "to enroll in a federal program", "mandate"),
+        ("FL|2022|SB 1808", "to apply for the 287(g) program", "mandate"),
+        ("IL|101|PA 101-0019", "It would preclude local Illinois", "ban"),
+        ("CA|Los Angeles County|2015 Board vote", "to sever the county's contract", "ban"),
+        ("CA|Los Angeles County|2015 Board vote", "to abolish the program known as 287(g)", "ban"),
+        ("CA|Los Angeles County|2015 Board vote", "to discontinue the immigration enforcement", "ban"),
+        ("CA|Los Angeles County|2015 Board vote", "to terminate the 287(g) Memorandum", "ban"),
+        ("VA|ED 1 (2026)", "terminate any and all Section 287(g)", "ban"),
         # restrictions: approval, review, notice
         ("NJ|AG Directive 2018-6", "did not prohibit 287(g) agreements", "restrict"),
         ("NJ|AG Directive 2018-6", "seek Grewal's written approval", "restrict"),
