@@ -5,30 +5,43 @@ The phrases are in monitors/classify_phrases.py; this module combines them.
 Step 1 (ABOUT): is the text about 287(g)-type agreements at all?  Cues: the section however typed ("287(g)",
 "287 (g)", "287-G"; not "287(g)(10)", the clause for cooperation WITHOUT an agreement), "1357(g)", "8 U.S.C. 1357"
 (not 1357(d) etc.), "section 287 of the INA", ICE's models ("Warrant Service Officer", "WSO program", "Task Force
-model", "Jail Enforcement model"), "immigration (enforcement) agreement", "delegation of authority program", the
+model", "Jail Enforcement model"), "immigration (law-)enforcement agreement", "delegation of authority program", the
 delegated functions ("perform the functions of an immigration officer", "act as immigration agents", "designated
-immigration officers"), an agreement *to enforce immigration law / assist ICE / identify removable aliens*, and the
-text's own defined term for such agreements ('"X" means any agreement ... 1357(g)').  Weak cues (an agreement or
+immigration officers", "perform federal immigration functions"), an agreement *to enforce immigration law / assist or
+help ICE / identify removable aliens*, agreeing to enforce immigration law, participating in an "immigration
+enforcement program", and the text's own defined term for such agreements ('"X" means any agreement ... 1357(g)').  Weak cues (an agreement or
 partnership *with ICE*, deputizing for immigration) are dropped in a sentence about detention, so detainers,
 detention contracts, E-Verify, licences, tuition and sanctuary rules stay "not_287g".
 
 Step 2 (EFFECT): only OPERATIVE verbs decide, so titles such as "... Agreements - Prohibition" (a noun) do not:
   ban      "may not / shall not enter into (renew, partner, join ...)", "no X shall enter into", "prohibits / prevents /
-           bars X from entering", "bans / outlaws / abolishes / eliminates ... agreements", "ends ... participation",
+           bars / bans / precludes X from entering (being deputized ...)", "terminate an agreement (a memorandum)",
+           "agreements are void", "bans / outlaws / abolishes / eliminates ... agreements", "ends ... participation",
+           "abolish / discontinue / terminate the ... program", "sever ... contract",
            "wind down", "would be banned", "requires termination", "void all ... agreements", "repeal the 287(g)
            program";
-  mandate  "shall/must enter into / request / apply / seek / sign / participate in the program", "requires/directs X
-           to apply / make an application / partner with", "mandating 287(g) participation", "Under the order, X will
-           enter into ...";
+  mandate  "shall/must enter into / request / apply / seek / sign / execute / pursue / participate (enroll) in the
+           program" (also "shall: (1) Apply ...", "shall, by <date>, enter", "shall make a good-faith effort to
+           enter", "must have / maintain an agreement"), "requires/directs X to apply / make an application /
+           partner with", "mandating 287(g) participation", "Under the order, X will enter into ...", "may apply for a waiver" / "reapply" (marks of
+           a duty), "Establish a Section 287(g) Task Force";
   restrict a ban qualified by a condition ("unless", "except", "only if", "without approval", "unilaterally"),
            or limits without a ban or a mandate (approval or review by a governing body, the governor or the
-           legislature, "only the Governor may", public hearing, notice, reporting, limits on functions).
+           legislature, "only the Governor may", "authorized to participate only if", public hearing, notice before
+           entering, authority required before, reporting, limits on functions). A condition inside a ban phrase
+           ("renewed without approval ... is void") counts too; a "power to terminate" or "may terminate" is no ban.
 Negated and descriptive forms do not count: "repeals the prohibition", "nothing in this section shall require",
-"existing law prohibits ...", "did not prohibit", "may not adopt a policy that prohibits ...".  Proposed and vetoed
+"existing law prohibits ...", "did not prohibit", "may not adopt a policy that prohibits ...", "a policy that
+prohibits ... agreements is void", "before terminating ...".  Proposed and vetoed
 texts ("would require", "would have required") are read for what they would do.  Sentences containing an ABOUT cue
 are read first; other sentences about agreements only if those give nothing.  Ban outranks mandate, which
-outranks restrict.  A text about 287(g) with no operative phrase at all (grants-only, a repeal, a bare title)
-is "restrict" with phrase == about_phrase: the weakest effect, kept visible for review rather than dropped.
+outranks restrict.  When no known phrase decides, the duty shape ("shall/must/requires X to <verb> ... agreement /
+program", un-negated, the verb not a report, notice, approval, review or limit) reads "mandate" (classify/4: the
+issue describes a mandate as a duty to enter; on the dev split no text turned on it either way).  A text about
+287(g) with no operative phrase at all, not even that shape (grants-only, a repeal, a bare title) is "restrict"
+with phrase == about_phrase (`residual` is True): the label set is fixed, such a text is about such agreements (so
+not "not_287g") and must never raise a ban or mandate event, so it takes the weakest effect and stays visible for
+review; callers tell it from a real restriction by `residual` (in --json: phrase == about).
 Scope comes from the deciding sentence: state markers, local markers, or both when it only says "law
 enforcement agency" generally.
 """
@@ -41,7 +54,7 @@ from dataclasses import dataclass, field
 
 from monitors import classify_phrases as P
 
-CLASSIFIER_VERSION = "classify/2"
+CLASSIFIER_VERSION = "classify/4"
 LABELS = ("ban", "mandate", "restrict", "not_287g")
 MAX_PHRASE = 200
 WINDOW = 400  # negations and conditions are looked for this many characters around a phrase (keeps it linear)
@@ -54,6 +67,11 @@ class Classification:
     phrase: str  # the deciding phrase, verbatim from the text (<= 200 chars)
     about_phrase: str  # the phrase showing the text is about 287(g)-type agreements ("" for not_287g)
     version: str = CLASSIFIER_VERSION
+
+    @property
+    def residual(self) -> bool:
+        """About such agreements, but no operative phrase decided: "restrict" by default, not a restriction read."""
+        return self.label == "restrict" and self.phrase == self.about_phrase
 
     @property
     def about_287g_phrase(self) -> str:  # the name used in docs/legislation-spec.md
@@ -127,7 +145,8 @@ def _candidates(text: str, sents: list[tuple[int, int]], chosen: set[int]) -> li
         ):
             return
         a, b = (m.start("p"), m.end("p")) if "p" in m.groupdict() else (m.start(), m.end())
-        cond = P.CONDITION.search(text, m.end(), min(e, m.end() + WINDOW))
+        # a condition inside the phrase ("renewed without approval ... is void") or right after it
+        cond = P.CONDITION.search(text, m.start(), min(e, m.end() + WINDOW))
         if P.UNILATERAL.search(text, m.start(), m.end()):
             out.append(("restrict", a, b, idx))
         elif cond:  # the condition clause is what decides
@@ -203,5 +222,23 @@ def classify(text: str) -> Classification:
             ):
                 b = s + cue.end()  # "may not enter into ... 287(g)": show what is banned or required
             return Classification(kind, _scope(text[s:e]), _trim(text, a, b), about_phrase)
+    for order in (sorted(abouts), sorted(tier2)):
+        duty = _duty(text, sents, order)
+        if duty is not None:
+            a, b, idx = duty
+            return Classification(
+                "mandate", _scope(text[sents[idx][0] : sents[idx][1]]), _trim(text, a, b), about_phrase
+            )
     s, e = sents[first]
     return Classification("restrict", _scope(text[s:e]), about_phrase, about_phrase)
+
+
+def _duty(text: str, sents: list[tuple[int, int]], tier: list[int]) -> tuple[int, int, int] | None:
+    """The first un-negated duty shape ("shall/must/requires X to <verb> ... agreement") in the tier's sentences."""
+    for idx in tier:
+        s, e = sents[idx]
+        for m in P.DUTY.finditer(text, s, e):
+            negated = P.NEG_MANDATE.search(text[max(s, m.start() - WINDOW) : m.end()])
+            if not negated and not P.REPEALED_AFTER.search(text, m.end(), min(e, m.end() + WINDOW)):
+                return m.start(), m.end(), idx
+    return None

@@ -24,10 +24,11 @@ _PARTS = {
     r"|immigration[-\s]officer\s+functions?|immigration\s+officers?[’']?\s+(?:responsibilities|functions|duties|powers)"
     r"|exercis\w*\s+(?:federal\s+)?(?:civil\s+)?immigration\s+(?:enforcement\s+)?(?:authority|powers)"
     r"|act\s+as\s+(?:federal\s+)?(?:immigration\s+(?:agents?|officers?)|ICE\s+agents?)"
-    r"|designated\s+immigration\s+officers?",
+    r"|designated\s+immigration\s+officers?"
+    r"|perform\w*\s+(?:\w+\s+){0,2}?(?:federal\s+)?(?:civil\s+)?immigration\s+(?:enforcement\s+)?functions",
     "ENFORCE": r"(?:enforce\w*|enforcement\s+of)\s+(?:(?:certain\s+)?aspects\s+of\s+)?(?:federal\s+)?(?:civil\s+)?immigration(?:\s+and\s+customs)?\s+laws?"
     r"|assist\w*\s+(?:with|in)\s+(?:federal\s+)?immigration\s+enforcement"
-    r"|assist\w*\s+(?:U\.?S\.?\s+)?(?:Immigration\s+and\s+Customs\s+Enforcement|ICE)\b"
+    r"|(?:assist\w*|help\w*)\s+(?:U\.?S\.?\s+)?(?:Immigration\s+and\s+Customs\s+Enforcement|ICE)\b"
     r"|federal\s+(?:civil\s+)?immigration\s+enforcement\s+(?:powers|authority|functions)"
     r"|(?:identify|identification\s+of|apprehen\w*)\s+(?:\w+\s+){0,3}?(?:undocumented|illegal|removable)\s+(?:immigrants|aliens)",
     # Who an agreement is made with, when the program is not named.
@@ -40,8 +41,8 @@ _PARTS = {
     # Verbs a mandate requires ("request approval" and "apply to all agreements" are not mandates).
     "MANDATE": r"(?:enter\w*\s+into|enter\b|(?:request|seek)\w*(?!\s+(?:the\s+|prior\s+|written\s+)*(?:approval|consent|"
     r"authori[sz]ation|permission))|apply\b(?!\s+to\s+(?:all|any|each|every|this|these|those|such|agreements?)\b)|"
-    r"negotiat\w*|ask\w*\s+for|sign\b|partner\s+with|(?:make|submit|file)\s+an?\s+application|"
-    r"(?:participat\w*|join\w*)\s+(?:in\s+)?(?:the\s+|a\s+|an\s+|any\s+)?"
+    r"negotiat\w*|ask\w*\s+for|sign\b|partner\s+with|(?:make|submit|file)\s+an?\s+application|execute\b|pursue\b|"
+    r"(?:participat\w*|join\w*|enrol\w*)\s+(?:in\s+)?(?:the\s+|a\s+|an\s+|any\s+)?"
     r"(?:[\w()\-]+\s+){0,3}?(?:programs?|agreements?|models?))",
     # Verbs that impose (verb forms only: "Directive 1" and "Order 47" are names, not verbs).
     "REQUIRE": r"(?:requir(?:e|es|ed|ing)|mandat(?:e|es|ed|ing)|direct(?:s|ed|ing)?|order(?:s|ed|ing)|compel\w*|oblig\w*|forc(?:e|es|ed|ing))",
@@ -68,12 +69,14 @@ ABOUT = _rxs(
     r"\b8\s*U\.?\s?S\.?\s?C\.?\s*(?:§+|s\.|sec(?:tion)?\.?)?\s*1357\b(?!\s*\((?!\s*g\s*\)))(?!\s*\(\s*g\s*\)\s*\(\s*10\s*\))",
     r"\bsection\s+287\b(?![.\d(])(?=\s+(?:of\s+the\s+(?:federal\s+)?(?:immigration\s+and\s+nationality\s+act|INA)\b|agreements?|programs?))",
     r"\bINA\s+(?:§|section)\s*287\b(?![.\d])",
-    r"\bimmigration\s+(?:law\s+)?enforcement\s+agreements?|\bimmigration\s+agreements?\b",
+    r"\bimmigration[-\s]+(?:law[-\s]+)?enforcement\s+agreements?|\bimmigration\s+agreements?\b",
     r"\bdelegat\w*\s+(?:of\s+)?(?:immigration\s+)?authority\s+program|\bdelegation\s+of\s+immigration\s+authority",
     r"\bdelegat\w*\s+(?:\w+\s+){0,3}?immigration\s+(?:enforcement\s+|officer\s+)?(?:functions|authority|powers|duties)",
     r"\bwarrant\s+service\s+officers?\b|\bWSO\s+program|\btask\s+force\s+model\b|\bjail\s+enforcement\s+model\b",
     r"<OFFICER>",
     r"<AGREEMENT>.{0,250}?(?:<OFFICER>|<ENFORCE>)",
+    r"\bagree(?:s|d|ing)?\s+to\s+(?:help\s+)?enforce\s+(?:federal\s+)?(?:civil\s+)?immigration\s+laws?",
+    r"\bparticipat\w*\s+in\s+(?:an?\s+|the\s+|any\s+)?(?:[\w().\-]+\s+){0,8}?immigration\s+enforcement\s+programs?",
 )
 # Weak cues: dropped in a sentence about detention that names no delegated function.
 ABOUT_WEAK = _rxs(
@@ -81,12 +84,12 @@ ABOUT_WEAK = _rxs(
     r"\b<AGREEMENT>\s+(?:\w+\s+){0,2}?with\s+(?:the\s+)?(?:<ICE>)",  # "agreements with U.S. Immigration and ..."
     r"\b(?:partner\w*|cooperat\w*)\s+(?:\w+\s+){0,2}?with\s+(?:the\s+)?(?:<ICE>)\s+(?:through|under|via)\b",
     r"\b<AGREEMENT>\s+(?:related\s+to|for|concerning|regarding)\s+(?:federal\s+)?(?:civil\s+)?immigration\s+enforcement\b",
-    r"\bdeputiz\w*\b[^.;]{0,80}?\b(?:immigration|ICE)\b|\b(?:immigration|ICE)\b[^.;]{0,80}?\bdeputiz\w*",
+    r"\bdeputiz\w*\b(?:[^.;]|(?<=\b[A-Z])\.){0,80}?\b(?:immigration|ICE)\b|\b(?:immigration|ICE)\b[^.;]{0,80}?\bdeputiz\w*",
 )
-# "house" as a verb ("to house detainees"), never the chamber ("House Bill 659", "the House of Representatives").
+# "house" or "hold" as a verb ("to house detainees", "to hold some prisoners"), never the chamber ("House Bill 659").
 DETENTION = _rx(
     r"\bdetain\w*|\bdetention\b|\bdetainers?\b|\bbed\s+space|\bhousing\b"
-    r"|\bhous(?:e|es|ed)\s+(?:\w+\s+){0,3}?(?:individuals|detainees|persons|people|immigrants|aliens|inmates|prisoners|noncitizens)\b"
+    r"|\b(?:hous(?:e|es|ed)|hold(?:s|ing)?)\s+(?:\w+\s+){0,3}?(?:individuals|detainees|persons|people|immigrants|aliens|inmates|prisoners|noncitizens)\b"
 )
 FUNCTION_RX = _rx(r"<OFFICER>|<ENFORCE>")
 AGREEMENTISH = _rx(r"\bagreement|\bmemorand|\bprogram\b|\b287\b|\bcontract|\bpartnership")
@@ -102,18 +105,19 @@ DEFINITION = re.compile(
 BAN = _rxs(
     r"\b(?:shall|may|must|will|can)\s*(?:not|no\s+longer)\s+(?:\w+\s+){0,2}?<ENTER>",
     r"\bno\s+(?!later\b|earlier\b|sooner\b|less\b|more\b|fewer\b).{0,160}?\b(?:shall|may)\s+(?:\w+\s+){0,2}?<ENTER>",
-    r"\b(?:prohibit|prevent|bar)(?:s|ed|ing|red|ring)?\b.{0,250}?\bfrom\s+(?:\w+\s+){0,2}?<ENTER>",
+    r"\b(?:prohibit|prevent|bar|ban|preclud)(?:s|ed|ing|red|ring|ned|ning|e|es)?\b.{0,250}?\bfrom\s+(?:\w+\s+){0,2}?<ENTER>",
     r"\bprohibit(?:s|ed|ing)?\s+(?:[\w()'’\-]+\s+){0,6}(?:agreements?|participation|contracts?)\b",
     r"\b(?:bans?|banned|banning|bars|barred|barring|outlaw\w*|abolish\w*|eliminat\w*)\s+(?:[\w()'’/\-]+\s+){0,6}(?:agreements?|participation|contracts?|partnerships?|new\s+ones)\b",
+    r"\b(?:abolish\w*|discontinu\w*|terminat(?:e|es|ed|ing))\s+(?:the|a|its|their|this)\s+(?:[\w()'’\-]+\s+){0,3}?(?<!grant )program\b",
+    r"\bsever(?:s|ed|ing)?\s+(?:[\w()'’\-]+\s+){0,4}?(?:agreements?|contracts?|partnerships?|ties)\b",
     r"\bend(?:s|ed|ing)?\s+(?:[\w()'’\-]+\s+){0,6}?<ENDED>",
     r"\bwind(?:s|ing)?\s+down\s+(?:\w+\s+){0,3}?<AGREEMENT>",
     r"\bno\s+more\s+(?:[\w()'’\-]+\s+){0,3}?<AGREEMENT>",
-    r"\bdiscontinu\w*\s+(?:a|the)\s+(?:federal\s+)?program\b",
     r"\brepeal(?:s|ed|ing)?\s+(?:the\s+)?(?:section\s+)?<S287>\s+(?:provision|program)",
     r"\b<REQUIRE>\b.{0,150}?\bterminat\w*\b.{0,80}?\b(?:agreements?|contracts?|participation|partnerships?)",
     r"\b(?:shall|must|will)\s+(?:\w+\s+){0,2}?terminate\s+(?:all|any|each|every|its|their|existing|such|the)\b.{0,80}?\b(?:agreements?|contracts?|participation)",
-    r"\bterminat(?:es|ed|ing)\s+(?:[\w()'’\-]+\s+){0,4}?(?:agreements?|contracts?)\b",
-    r"\b(?:agreements?|contracts?|partnerships?)\b.{0,160}?\b(?:shall|must|would|will|are|is)\s+(?:\w+\s+)?be\s+(?:terminated|void|ended|rescinded|cancell?ed|banned|prohibited|outlawed|barred|abolished|eliminated)\b",
+    r"\bterminat(?:e|es|ed|ing)\s+(?:[\w()'’\-]+\s+){0,4}?(?:agreements?|contracts?|memorand\w*|MO[AU]s?)\b",
+    r"\b(?:agreements?|contracts?|partnerships?)\b.{0,160}?\b(?:(?:shall|must|would|will|are|is)\s+(?:\w+\s+)?be|are|is)\s+(?:hereby\s+|automatically\s+|declared\s+)*(?:terminated|void|null|ended|rescinded|cancell?ed|banned|prohibited|outlawed|barred|abolished|eliminated)\b",
     r"\bvoid(?:s|ing)?\s+(?:all|any|every|each|existing)\b|\bvoid(?:s|ing)?\s+(?:[\w()'’\-]+\s+){0,4}?<AGREEMENT>",
 )
 # A colon-introduced list, matched across sentences: "shall not: (1) ... (G) Perform the functions of ...".
@@ -121,7 +125,13 @@ BAN_LIST = _rx(
     r"\b(?:shall|may|must)\s+not\s*:.{0,3000}?(?P<p>perform\w*\s+the\s+functions\s+of\s+an\s+immigration\s+officers?[^.;]{0,120})"
 )
 MANDATE = _rxs(
-    r"\b(?:shall|must)\s+(?!not\b)(?:(?!not\b)\w+\s+){0,3}?<MANDATE>",
+    # a clause may stand between "shall" and the duty: "shall, by January 1, 2027, enter"
+    r"\b(?:shall|must)(?:\s+|\s*:\s*(?:\d+\s+)?(?:\(\w{1,3}\)\s+)?|\s*,(?:[^,;.]{1,40},){1,2}\s*)(?!not\b)(?:(?!not\b)\w+\s+){0,3}?<MANDATE>",
+    r"\b(?:shall|must)\s+(?:\w+\s+)?(?:make|use|demonstrate)\s+(?:a\s+|its\s+|their\s+)?(?:good[-\s]faith|best)\s+efforts?\s+to\s+(?:\w+\s+){0,2}?<MANDATE>",
+    # "must have an agreement in place", "shall maintain a 287(g) agreement"
+    r"\b(?:shall|must)\s+(?:\w+\s+)?(?:have|maintain|keep)\s+(?:in\s+(?:place|effect)\s+)?(?:an?|the|its|their|such)\s+(?:[\w()\-]+\s+){0,4}?(?:agreements?|memorand\w*)\b",
+    r"\b(?:shall|must|will|can|may)\s+(?:\w+\s+){0,2}?(?:re-?apply\b|apply\s+for\s+(?:a\s+)?waiver\b)",
+    r"\b(?:establish|creat|form|implement)\w*\s+(?:a|an|the)\s+(?:section\s+)?<S287>\s+(?:(?!grant|reimburs|fund|account)[\w-]+\s+){0,4}?(?:task\s+force|program|unit|model)\b",
     # "requires X (with regard to Y) to: (1) enter ...": the "to" of a compound preposition is not the duty's
     r"\b<REQUIRE>\b(?:(?!(?<!regard )(?<!respect )(?<!pursuant )(?<!prior )(?<!according )(?<!subject )\bto\b)[^;]){0,200}?"
     r"\bto:?\s+(?:\(\w{1,3}\)\s+)?(?:\w+\s+){0,2}?<MANDATE>",
@@ -131,14 +141,28 @@ MANDATE = _rxs(
     r"\b(?:shall|may|must)\s+not\s+(?:\w+\s+){0,2}?(?:terminat\w*|withdraw\w*|cancel\w*|rescind\w*)\b",  # must keep them
 )
 RESTRICT = _rxs(
-    r"\bmay\s+(?:\w+\s+){0,3}?(?:enter\w*\s+into|enter\b|renew\w*|participat\w*|perform\w*)\b.{0,250}?\bonly\s+(?:if|when|after|upon|with|where|within)\b",
+    r"\b(?:may|authoriz\w*\s+(?:[\w-]+\s+){0,6}?to)\s+(?:\w+\s+){0,3}?(?:enter\w*\s+into|enter\b|renew\w*|participat\w*|perform\w*)\b.{0,250}?\bonly\s+(?:if|when|after|upon|with|where|within)\b",
+    r"\bnotice\b.{0,100}?\b(?:before|prior\s+to)\s+(?:\w+\s+){0,4}?(?:enter|agree|sign|renew|execut)\w*",
     r"\b(?:grant|give|obtain)\w*\s+(?:\w+\s+)?(?:permission|approval|consent)\b",
     r"\b(?:approv\w*|consent|authori[sz]\w*|review|permission)\s+(?:of|by|from)\s+(?:the\s+)?(?:county\s+board|board\s+of\s+(?:county\s+)?(?:commissioners|supervisors)|governing\s+body|city\s+council|county\s+council|legislative\s+body|attorney\s+general|governor|general\s+assembly|legislature|AG\b)",
     r"\b(?:require|seek)\w*\s+(?:\w+\s+){0,3}?(?:written\s+|prior\s+)?(?:approval|review)\b",
     r"\b(?:only|alone)\b.{0,80}?\b(?:may|can|is\s+authorized\s+to|should\s+have\s+the\s+ability\s+to)\s+(?:\w+\s+){0,2}?(?:enter|strike|sign|approve)\w*",
     r"\bpublic\s+hearing\b",
+    r"\b(?:requir|need)\w*\s+(?:\w+\s+){0,3}?(?:authori[sz]ation|authority|approval|consent|vote)\s+before\b",
     r"\b(?:shall|must)\s+(?:\w+\s+){0,3}?(?:report|publish|post|disclose|submit|collect|include|be\s+submitted)\w*",
     r"\b(?:limit\w*|restrict\w*)\s+(?:\w+\s+){0,4}?(?:functions|scope|duties|authority|participation|agreements?)",
+)
+# The duty shape, read only when no known phrase decided: "shall/must <verb> ... agreement/program" or "requires X to
+# <verb> ... agreement/program", with a verb that joins (not a report, notice, review or limit on an existing agreement).
+_NOT_JOIN = (
+    r"(?:be|report\w*|notify|submit|publish|post|disclose|provide|include|approve|review|consent|authoriz\w*|terminat\w*"
+    r"|cancel\w*|withdraw|end|limit|restrict|specify|describe|document|contain|state|list|comply|follow|abide|pay|fund)\b"
+)
+DUTY = _rx(
+    r"\b(?:shall|must|(?:is|are)\s+required\s+to|<REQUIRE>\b[^.;]{0,120}?\bto)\s+(?!not\b)(?!"
+    + _NOT_JOIN
+    + r")\w+"
+    r"(?:\s+(?!not\b)[\w()'’\-]+){0,8}?\s+(?:agreements?|memorand\w*|programs?)\b"
 )
 # Text before a ban phrase in its sentence that makes it not a ban (repeal, saving clause, description, ...).
 NEG_BAN = _rx(
@@ -146,6 +170,11 @@ NEG_BAN = _rx(
     r"|\bno\s+longer\s+(?:prohibit|bar|ban)|\b(?:existing|current|prior)\s+law\b|\bunder\s+(?:existing|current)\s+law"
     r"|\bnot\s+be\s+construed|\b(?:does|did|do|would|will)\s+not\s+(?:\w+\s+)?$|\b(?:shall|may|must)\s+not\s+(?:\w+\s+){0,6}$"
     r"|\b(?:polic(?:y|ies)|ordinances?|rules?|practices?)\s+(?:that|which)\s+$"
+    r"|\b(?:power|authority|right|ability|option|discretion)\s+to\s+$|\b(?:may|can|could)\s+$"
+    r"|\b(?:before|after|upon|prior\s+to|when|until)\s+$"  # "notify the board before terminating ..."
+    # a local rule that limits such agreements, itself the subject: "a policy that prohibits ... agreements is void"
+    r"|\b(?:polic(?:y|ies)|ordinances?|rules?|practices?|resolutions?|regulations?)\s+(?:that\s+|which\s+)?"
+    r"(?:would\s+)?(?:prohibit|limit|restrict|bar|ban|prevent|imped|obstruct|interfer)\w*\b(?:(?!\band\b)[^.;]){0,120}$"
 )
 # Text after a ban or mandate phrase in its sentence that undoes it: "Section 3, which prohibits ..., is repealed."
 REPEALED_AFTER = _rx(r"\b(?:is|are)\s+(?:hereby\s+)?(?:repealed|struck|stricken|deleted|rescinded)\b")

@@ -322,3 +322,93 @@ def test_state_policy_seed_parses() -> None:
         "CO",
     } <= states
     assert {"FL", "GA", "TX", "TN", "AR", "ID", "SC", "IN", "WY", "AL"} <= states
+
+
+def test_a_text_about_287g_without_an_operative_phrase_is_a_residual_restrict() -> None:
+    """The label set is fixed: such a text is about the agreements (not not_287g) and must raise no ban or mandate;
+    it reads `restrict`, flagged `residual`, with the about-phrase as its phrase. A real restriction is not."""
+    c = classify(
+        "An act relating to 287(g) agreements between sheriffs and U.S. Immigration and Customs Enforcement."
+    )
+    assert (c.label, c.residual, c.phrase) == ("restrict", True, c.about_phrase)
+    c = classify(
+        "A sheriff may enter into a 287(g) agreement only after approval by the board of county commissioners."
+    )
+    assert (c.label, c.residual) == ("restrict", False)
+    assert not classify("Each sheriff shall enter into a 287(g) agreement.").residual
+
+
+def test_a_rule_that_limits_agreements_or_a_step_before_ending_one_is_no_ban() -> None:
+    """Constructed: anti-sanctuary wording ("a policy that prohibits ... agreements is void") and a procedure
+    before terminating are not bans; a bill that also bans them still is."""
+    for text in (
+        "A local policy that prohibits participation in 287(g) agreements is void.",
+        "Any ordinance limiting a sheriff's 287(g) agreement is void and unenforceable.",
+        "The sheriff shall notify the board before terminating a 287(g) agreement.",
+    ):
+        assert classify(text).label != "ban", text
+    text = "The bill prohibits local policies that limit cooperation with ICE and bans 287(g) agreements."
+    assert classify(text).label == "ban"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a clause between "shall" and the duty: a deadline, a waiver
+        "The sheriff shall, by January 1, 2027, enter into an agreement under section 287(g).",
+        "Each sheriff shall, not later than December 1, 2026, request a 287(g) agreement.",
+        # other verbs of joining, an effort clause, an agreement to have or keep, the hyphenated term
+        "The department shall execute a memorandum of agreement under 8 U.S.C. 1357(g).",
+        "The state police shall pursue an immigration law-enforcement agreement with ICE.",
+        "Each sheriff shall make a good-faith effort to enter into a 287(g) agreement.",
+        "Each county jail must have a 287(g) agreement in place by 2026.",
+        "The sheriff shall maintain a 287(g) agreement with U.S. Immigration and Customs Enforcement.",
+        "The bill would require all sheriffs to enroll in the federal 287(g) program.",
+        # the duty shape: a verb of joining with the agreement as its object
+        "Each sheriff must obtain a 287(g) agreement with ICE.",
+    ],
+)
+def test_a_duty_to_join_worded_otherwise_is_a_mandate(text: str) -> None:
+    """Constructed from issue 10's description of mandates ("a duty to apply for, seek, participate in or enter a
+    program ... with or without a deadline or waiver"): classify/3 read each as the residual restrict."""
+    c = classify(text)
+    assert c.label == "mandate" and c.phrase in text and not c.residual, (c.label, c.phrase)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The sheriff shall provide a copy of the 287(g) agreement to the board.",
+        "An agreement under 8 U.S.C. 1357(g) must be approved by the county board.",
+        "Nothing in this section requires a sheriff to seek a 287(g) agreement.",
+        "The executive director shall report on 287(g) agreements annually.",
+        "The 287(g) grant program shall be administered by the comptroller.",
+    ],
+)
+def test_a_duty_about_an_agreement_that_is_not_to_join_one_is_no_mandate(text: str) -> None:
+    """The duty shape is read last and never for reporting, approval, a negated duty or a grant program."""
+    assert classify(text).label != "mandate", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The bill would preclude local law enforcement from entering into 287(g) agreements.",
+        "The board voted to sever the county's 287(g) agreement with ICE.",
+        "The board voted to abolish the program known as 287(g).",
+        "The board voted to discontinue the immigration enforcement program known as 287(g).",
+        "The board voted to terminate the 287(g) Memorandum of Understanding.",
+    ],
+)
+def test_other_verbs_that_end_or_bar_agreements_are_bans(text: str) -> None:
+    c = classify(text)
+    assert c.label == "ban" and c.phrase in text, (c.label, c.phrase)
+
+
+def test_an_agreement_to_hold_prisoners_for_ice_is_a_detention_contract() -> None:
+    """Constructed: "hold" as a verb of custody, like "house", drops the weak cue "agreement with federal immigration
+    officials" (classify/3 read ending such a contract as a ban); a 287(g) agreement is still read."""
+    text = "The sheriff will end its agreement with federal immigration officials to hold some prisoners in the jail."
+    assert classify(text).label == "not_287g"
+    text = "The sheriff will end the 287(g) agreement under which deputies hold inmates."
+    assert classify(text).label == "ban"

@@ -21,7 +21,7 @@ CORPUS = HERE / "fixtures" / "legislation" / "classify_corpus.jsonl"
 SPEC = HERE.parent / "docs" / "legislation-spec.md"
 ROWS = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
 EFFECTS = ("ban", "mandate", "restrict")
-# Floors set from the measured figures (test 56/66 = 0.85, dev 142/143 = 0.99) minus a small margin.
+# Floors set from the measured figures (classify/4: test 92/112 = 0.82, dev 195/197 = 0.99) minus a small margin.
 TEST_ACCURACY_FLOOR = 0.80
 DEV_ACCURACY_FLOOR = 0.95
 
@@ -63,14 +63,15 @@ def test_corpus_is_large_labelled_and_sourced() -> None:
 
 
 def test_split_is_by_instrument_and_follows_the_fixed_rule() -> None:
-    """Batches 1 and 2: seen instruments are dev; the others, grouped by main effect and ordered by sha256, every
-    third is test. Batch 3 was collected after classify/2 was frozen: every unseen instrument is test."""
+    """Batches 1, 2 and 4: seen instruments are dev; the others, grouped by main effect and ordered by sha256,
+    every third is test. Batches 3 and 5 were collected after a version was frozen (classify/2, classify/3): every
+    unseen instrument is test."""
     splits = defaultdict(set)
     for r in ROWS:
         splits[r["instrument"]].add(r["split"])
     assert all(len(s) == 1 for s in splits.values())  # one instrument, one split
-    assert all(r["split"] == ("dev" if r["seen"] else "test") for r in ROWS if r["batch"] == 3)
-    for batch in {r["batch"] for r in ROWS} - {3}:
+    assert all(r["split"] == ("dev" if r["seen"] else "test") for r in ROWS if r["batch"] in {3, 5})
+    for batch in {r["batch"] for r in ROWS} - {3, 5}:
         labels = defaultdict(list)
         for r in ROWS:
             if r["batch"] == batch and not r["seen"]:
@@ -104,12 +105,16 @@ def test_no_text_outside_287g_is_ever_a_ban_or_a_mandate(split: str) -> None:
     assert conf[("not_287g", "ban")] == conf[("not_287g", "mandate")] == 0
 
 
+# Recall floors on the test split, from the measured figures (ban 11/18, mandate 15/21, restrict 8/15) minus a margin.
+RECALL_FLOORS = {"ban": 0.55, "mandate": 0.6, "restrict": 0.45}
+
+
 def test_every_effect_is_found_on_the_test_split() -> None:
-    """Half of each effect is found at least, and a ban or a mandate (each raises an event) is rarely wrong."""
+    """Each effect is found at its floor at least, and a ban or a mandate (each raises an event) is rarely wrong."""
     table = figures("test")
     for label in EFFECTS:
         right, _, labelled = table[label]
-        assert labelled and right / labelled >= 0.5, (label, right, labelled)
+        assert labelled and right / labelled >= RECALL_FLOORS[label], (label, right, labelled)
     for label in ("ban", "mandate"):
         right, predicted, _ = table[label]
         assert right / predicted >= 0.8, (label, right, predicted)
@@ -161,11 +166,38 @@ def test_the_spec_reports_the_computed_figures() -> None:
         ("TN|114|SB 2223", "mandating 287(g) participation", "mandate"),
         ("MS|2025|SB 2511", "By January 1, 2026", "mandate"),
         ("SC|125|S 1149", "TO DIRECT THE STATE LAW ENFORCEMENT DIVISION", "mandate"),
+        # batch 4 (classify/2 missed these): a numbered duty list, a waiver, a program to establish
+        ("MO|2026|fastdemocracy MOB00027027", "shall: 7 (1) Apply to participate", "mandate"),
+        ("MO|2026|fastdemocracy MOB00027027", "can apply for a waiver", "mandate"),
+        ("VA|EO 47 (2025)", "Establish a Section 287(g) VSP Task Force", "mandate"),
+        # batch 4 bans: "banning X from entering", "prevent ... from being deputized", "voted to terminate",
+        # a duty to terminate agreements "to perform federal immigration functions"
+        ("article|Blue States Terminate ICE Agreements (2026-02-10)", "banning their police", "ban"),
+        ("NY|2026|Local Cops, Local Crimes Act", "from being deputized by U.S.", "ban"),
+        ("CA|Los Angeles County|2015 Board vote", "voted to terminate an agreement", "ban"),
+        ("VA|2026|HB 1438", "to terminate such written agreement", "ban"),
+        # batch 5 (classify/3 missed these): "enroll in", "preclude ... from", "sever", "abolish / discontinue the
+        # program", "terminate the ... Memorandum"
+        ("TX|89R|SB 8", "to enroll in a federal program", "mandate"),
+        ("FL|2022|SB 1808", "to apply for the 287(g) program", "mandate"),
+        ("IL|101|PA 101-0019", "It would preclude local Illinois", "ban"),
+        ("CA|Los Angeles County|2015 Board vote", "to sever the county's contract", "ban"),
+        ("CA|Los Angeles County|2015 Board vote", "to abolish the program known as 287(g)", "ban"),
+        ("CA|Los Angeles County|2015 Board vote", "to discontinue the immigration enforcement", "ban"),
+        ("CA|Los Angeles County|2015 Board vote", "to terminate the 287(g) Memorandum", "ban"),
+        ("VA|ED 1 (2026)", "terminate any and all Section 287(g)", "ban"),
         # restrictions: approval, review, notice
         ("NJ|AG Directive 2018-6", "did not prohibit 287(g) agreements", "restrict"),
         ("NJ|AG Directive 2018-6", "seek Grewal's written approval", "restrict"),
         ("VT|2017|S.79", "the governor alone may enter", "restrict"),
         ("TN|TCA|7-68-105", "notice of the agreement must be submitted", "restrict"),
+        (
+            "NE|105|notice before immigration enforcement agreements (Vargas)",
+            "before they agree to enforce",
+            "restrict",
+        ),
+        ("CA|2016|AB 2792 (TRUTH Act)", "only if it enters into a memorandum", "restrict"),
+        ("NH|2026|HB 1570", "continuing power to terminate the agreement", "restrict"),
         # immigration texts that are not about such agreements
         ("MN|94|SF 3653", "provide facilities to receive a person into custody", "not_287g"),
         ("NM|2024|SB 145", "agreements that allow for the detention", "not_287g"),
@@ -173,6 +205,10 @@ def test_the_spec_reports_the_computed_figures() -> None:
         ("NC|2023|HB 10", "mandate all North Carolina sheriffs cooperate", "not_287g"),
         ("AZ|2007|HB 2779", "Basic Pilot Program", "not_287g"),
         ("MT|2021|DHS agreement", "The agreement bound Montana officials", "not_287g"),
+        ("NC|Alamance County|IGSA with ICE", "for the detention and care of aliens", "not_287g"),
+        ("WA|2025-2026|fastdemocracy WAB00023881", "immigration detention agreements", "not_287g"),
+        ("MO|2025|HB 1578", "memorandum of understanding", "not_287g"),
+        ("WA|2026|HB 2641 (ICE Out Act)", "would’ve prohibited bringing on officers", "not_287g"),
     ],
 )
 def test_kind_of_wording(instrument: str, needle: str, label: str) -> None:
@@ -207,3 +243,15 @@ def test_the_cooperation_clause_287g10_is_not_an_agreement() -> None:
     )
     assert c.label == "not_287g"
     assert classify("Each sheriff shall enter into an agreement under 8 U.S.C. § 1357(g).").label == "mandate"
+
+
+def test_void_and_its_conditions() -> None:
+    """Constructed: "is void" bans; a condition inside the phrase ("renewed without approval ... is void") makes it
+    a restriction; a power to terminate is not a ban."""
+    assert classify("Any existing 287(g) agreement is void.").label == "ban"
+    c = classify(
+        "An immigration enforcement agreement renewed without approval of the governing body is void."
+    )
+    assert c.label == "restrict" and c.phrase.startswith("without approval")
+    c = classify("The county board may terminate a 287(g) agreement at any time.")
+    assert c.label != "ban"
