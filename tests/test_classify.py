@@ -440,7 +440,6 @@ GENERAL_BANS = [
     "The county will pull out of the 287(g) program.",
     "The sheriff rescinded the county's 287(g) agreement.",
     "The governor revoked the state's 287(g) agreement.",
-    "The city council voted to cancel its 287(g) agreement.",
     "The state will withdraw from the 287(g) program.",
     "The sheriff's office will cease participation in the 287(g) program.",
     "The sheriff will discontinue the 287(g) agreement.",
@@ -480,7 +479,9 @@ GENERAL_BANS = [
 @pytest.mark.parametrize("text", GENERAL_BANS)
 def test_a_ban_worded_with_any_verb_of_forbidding_or_ending_is_a_ban(text: str) -> None:
     """Constructed from a thesaurus pass over the issue's "end, eliminate, bar, prevent, may not enter into, void":
-    verbs that forbid or end, subject, passive, no-power and news forms. classify/4 read most as the residual."""
+    verbs that forbid or end, subject, passive, no-power and news forms. classify/4 read most as the residual.
+    "cancel" is no longer among them: on the held-out batch 6 it turned a jail's cancelled detention contract with ICE
+    into a ban, so it was removed after that measurement (docs/legislation-spec.md)."""
     c = classify(text)
     assert c.label == "ban" and c.phrase in text and not c.residual, (c.label, c.phrase)
 
