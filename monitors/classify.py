@@ -19,7 +19,13 @@ Step 2 (EFFECT): only OPERATIVE verbs decide, so titles such as "... Agreements 
            "agreements are void", "bans / outlaws / abolishes / eliminates ... agreements", "ends ... participation",
            "abolish / discontinue / terminate the ... program", "sever ... contract",
            "wind down", "would be banned", "requires termination", "void all ... agreements", "repeal the 287(g)
-           program";
+           program"; classify/5, from general English (a thesaurus pass, not corpus texts): rescind, revoke,
+           halt, dissolve, nullify, suspend, cease, stop, drop ... an agreement or participation (not "cancel": it
+           made a cancelled jail detention contract a ban on held-out texts); withdraw
+           from, pull / opt out of, exit, leave the program; "agreements are forbidden / unlawful / not permitted";
+           "forbids / blocks / stops / keeps X from"; "is not authorized to", "lacks authority to", "unlawful for X
+           to", "policy ... not to", "declined to renew", "neither ... nor ... shall", "would no longer", "funds
+           may not be used to", "let ... expire"; "may not decline to participate" is a duty to stay (mandate);
   mandate  "shall/must enter into / request / apply / seek / sign / execute / pursue / participate (enroll) in the
            program" (also "shall: (1) Apply ...", "shall, by <date>, enter", "shall make a good-faith effort to
            enter", "must have / maintain an agreement"), "requires/directs X to apply / make an application /
@@ -32,7 +38,8 @@ Step 2 (EFFECT): only OPERATIVE verbs decide, so titles such as "... Agreements 
            ("renewed without approval ... is void") counts too; a "power to terminate" or "may terminate" is no ban.
 Negated and descriptive forms do not count: "repeals the prohibition", "nothing in this section shall require",
 "existing law prohibits ...", "did not prohibit", "may not adopt a policy that prohibits ...", "a policy that
-prohibits ... agreements is void", "before terminating ...".  Proposed and vetoed
+prohibits ... agreements is void", "prohibits policies that prevent X from entering", "before terminating ...",
+"no agency may cancel or withdraw from ...".  Proposed and vetoed
 texts ("would require", "would have required") are read for what they would do.  Sentences containing an ABOUT cue
 are read first; other sentences about agreements only if those give nothing.  Ban outranks mandate, which
 outranks restrict.  When no known phrase decides, the duty shape ("shall/must/requires X to <verb> ... agreement /
@@ -54,7 +61,7 @@ from dataclasses import dataclass, field
 
 from monitors import classify_phrases as P
 
-CLASSIFIER_VERSION = "classify/4"
+CLASSIFIER_VERSION = "classify/5"
 LABELS = ("ban", "mandate", "restrict", "not_287g")
 MAX_PHRASE = 200
 WINDOW = 400  # negations and conditions are looked for this many characters around a phrase (keeps it linear)

@@ -47,13 +47,32 @@ _PARTS = {
     # Verbs that impose (verb forms only: "Directive 1" and "Order 47" are names, not verbs).
     "REQUIRE": r"(?:requir(?:e|es|ed|ing)|mandat(?:e|es|ed|ing)|direct(?:s|ed|ing)?|order(?:s|ed|ing)|compel\w*|oblig\w*|forc(?:e|es|ed|ing))",
     "AGREEMENT": r"(?:agreements?|memorand\w*|contracts?|arrangements?|understandings?|partnerships?)\b",
+    # Verbs of leaving or staying out: negated ("may not decline to participate") they are a duty to stay in.
+    "STAYOUT": r"(?:terminat|withdr[ae]w|cancel|rescind|declin|refus|fail|ceas|stop|quit|opt\w*\s+out|end\b)",
+    # Any text but a local rule ("prohibits sanctuary policies that prevent X from entering" bans the policy).
+    "NOPOLICY": r"(?:(?!\b(?:polic(?:y|ies)|ordinances?|rules?|practices?|resolutions?)\b).)",
     # What a ban ends.
     "ENDED": r"(?:agreements?|participation|partnerships?|contracts?|program|ability)\b",
+    # Modifiers between a verb that ends something and its object: no preposition, no "grant" before "program".
+    "MODS": r"(?:(?!(?:to|of|on|for|against|with|about|over|from|by|grant|funding)\b)[\w()'’.\-]+\s+){0,5}?",
 }
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
-    for name in ("AGREEMENT", "OFFICER", "ENFORCE", "ENTER", "MANDATE", "REQUIRE", "S287", "ICE", "ENDED"):
+    for name in (
+        "STAYOUT",
+        "NOPOLICY",
+        "MODS",
+        "AGREEMENT",
+        "OFFICER",
+        "ENFORCE",
+        "ENTER",
+        "MANDATE",
+        "REQUIRE",
+        "S287",
+        "ICE",
+        "ENDED",
+    ):
         pattern = pattern.replace(f"<{name}>", f"(?:{_PARTS[name]})")
     return re.compile(pattern, F)
 
@@ -103,9 +122,10 @@ DEFINITION = re.compile(
 
 # ---- Step 2: OPERATIVE phrases -------------------------------------------------------------------------------
 BAN = _rxs(
-    r"\b(?:shall|may|must|will|can)\s*(?:not|no\s+longer)\s+(?:\w+\s+){0,2}?<ENTER>",
+    # "may not decline to participate" is a duty to stay in, not a ban
+    r"\b(?:shall|may|must|will|can)\s*(?:not|no\s+longer)\s+(?:(?!<STAYOUT>)\w+\s+){0,2}?<ENTER>",
     r"\bno\s+(?!later\b|earlier\b|sooner\b|less\b|more\b|fewer\b).{0,160}?\b(?:shall|may)\s+(?:\w+\s+){0,2}?<ENTER>",
-    r"\b(?:prohibit|prevent|bar|ban|preclud)(?:s|ed|ing|red|ring|ned|ning|e|es)?\b.{0,250}?\bfrom\s+(?:\w+\s+){0,2}?<ENTER>",
+    r"\b(?:prohibit|prevent|bar|ban|preclud)(?:s|ed|ing|red|ring|ned|ning|e|es)?\b<NOPOLICY>{0,250}?\bfrom\s+(?:\w+\s+){0,2}?<ENTER>",
     r"\bprohibit(?:s|ed|ing)?\s+(?:[\w()'’\-]+\s+){0,6}(?:agreements?|participation|contracts?)\b",
     r"\b(?:bans?|banned|banning|bars|barred|barring|outlaw\w*|abolish\w*|eliminat\w*)\s+(?:[\w()'’/\-]+\s+){0,6}(?:agreements?|participation|contracts?|partnerships?|new\s+ones)\b",
     r"\b(?:abolish\w*|discontinu\w*|terminat(?:e|es|ed|ing))\s+(?:the|a|its|their|this)\s+(?:[\w()'’\-]+\s+){0,3}?(?<!grant )program\b",
@@ -115,10 +135,35 @@ BAN = _rxs(
     r"\bno\s+more\s+(?:[\w()'’\-]+\s+){0,3}?<AGREEMENT>",
     r"\brepeal(?:s|ed|ing)?\s+(?:the\s+)?(?:section\s+)?<S287>\s+(?:provision|program)",
     r"\b<REQUIRE>\b.{0,150}?\bterminat\w*\b.{0,80}?\b(?:agreements?|contracts?|participation|partnerships?)",
-    r"\b(?:shall|must|will)\s+(?:\w+\s+){0,2}?terminate\s+(?:all|any|each|every|its|their|existing|such|the)\b.{0,80}?\b(?:agreements?|contracts?|participation)",
+    r"\b(?:shall|must|will)\s+(?:(?!not\b)\w+\s+){0,2}?terminate\s+(?:all|any|each|every|its|their|existing|such|the)\b.{0,80}?\b(?:agreements?|contracts?|participation)",
     r"\bterminat(?:e|es|ed|ing)\s+(?:[\w()'’\-]+\s+){0,4}?(?:agreements?|contracts?|memorand\w*|MO[AU]s?)\b",
-    r"\b(?:agreements?|contracts?|partnerships?)\b.{0,160}?\b(?:(?:shall|must|would|will|are|is)\s+(?:\w+\s+)?be|are|is)\s+(?:hereby\s+|automatically\s+|declared\s+)*(?:terminated|void|null|ended|rescinded|cancell?ed|banned|prohibited|outlawed|barred|abolished|eliminated)\b",
     r"\bvoid(?:s|ing)?\s+(?:all|any|every|each|existing)\b|\bvoid(?:s|ing)?\s+(?:[\w()'’\-]+\s+){0,4}?<AGREEMENT>",
+    # classify/5, from general English rather than from corpus texts: the verbs that end, undo or forbid a thing,
+    # with the agreement, program or participation as their object ("rescinded the county's 287(g) agreement");
+    # the words between are modifiers, never a preposition ("dropped its opposition to ... agreements" is no ban).
+    r"\b(?:rescind|revok|discontinu|halt|dissolv|nullif|invalidat|forb[ia]d|disallow|abrogat|annul|repudiat"
+    r"|scrap|ditch|drop|stop|suspend|cease|phas\w*\s+out|wind\w*\s+down)\w*\s+<MODS>(?:<ENDED>|<AGREEMENT>|MO[AU]s?\b)"
+    r"|\b(?:end(?:s|ed|ing)?|quit(?:s|ting)?|terminat(?:e|es|ed|ing))\s+<MODS>(?:<ENDED>|<AGREEMENT>|MO[AU]s?\b)",
+    # leaving: "withdraw (the state) from", "pull out of", "opt out of", "exit", "leave the ... program"
+    r"\b(?:withdr[ae]w\w*(?:\s+\w+){0,3}?\s+from|(?:pull|opt|back|drop|get|got|bow)\w*(?:\s+\w+){0,3}?\s+out\s+of"
+    r"|exit\w*(?:\s+from)?|cut\w*\s+ties\s+with|quit(?:s|ting)?)\s+<MODS>(?:<ENDED>|<AGREEMENT>|<ICE>)"
+    r"|\b(?:leav(?:e|es|ing)|left)\s+<MODS>program\b",
+    # passive and adjectival: "agreements are forbidden", "participation in ... is prohibited", "... is unlawful"
+    r"\b(?:agreements?|contracts?|partnerships?|participation|memorand\w*|MO[AU]s?)\b.{0,160}?\b(?:(?:shall|must|would|will|are|is)\s+(?:\w+\s+)?be|are|is)\s+(?:hereby\s+|automatically\s+|declared\s+)*"
+    r"(?:terminated|void|null|ended|rescinded|cancell?ed|banned|prohibited|outlawed|barred|abolished|eliminated"
+    r"|forbidden|disallowed|revoked|invalid(?:ated)?|nullified|dissolved|discontinued|unlawful|illegal|not\s+(?:permitted|allowed|authori[sz]ed))\b",
+    # forbidding someone: "would block counties from entering", "stop police from partnering", "forbids X from"
+    r"\b(?:forb[ia]d\w*|block\w*|stop\w*|keep\w*|kept|restrain\w*|disallow\w*|prohibit\w*|bar(?:s|red|ring)?|ban(?:s|ned|ning)?)\b<NOPOLICY>{0,120}?\bfrom\s+(?:\w+\s+){0,2}?<ENTER>",
+    # no power: "is not authorized to enter", "lacks authority to", "it is unlawful for X to", "policy ... not to"
+    r"\b(?:(?:is|are|be)\s+not\s+(?:authori[sz]ed|permitted|allowed|empowered)|lack\w*\s+(?:the\s+)?(?:legal\s+|statutory\s+)?(?:authority|power)"
+    r"|ha(?:s|ve)\s+no\s+(?:legal\s+|statutory\s+)?(?:authority|power)|(?:unlawful|illegal)\s+for\b.{0,120}?)\s+to\s+(?:\w+\s+){0,2}?<ENTER>",
+    r"\b(?:policy\s+of\s+.{0,60}?|decid\w*|decision|vot\w*|chose|choos\w*|elect\w*|opt\w*|agree\w*)\s+not\s+to\s+(?:\w+\s+){0,2}?<ENTER>",
+    r"(?<!who\s)(?<!that\s)\b(?:declin|refus)(?:e|es|ed|ing)\s+to\s+(?:\w+\s+){0,2}?(?:enter|renew|extend|sign|join|participat)\w*",
+    r"\bneither\b.{0,160}?\bnor\b.{0,200}?\b(?:shall|may|will|can|must)\s+(?:\w+\s+){0,2}?<ENTER>",
+    r"\b(?:would|could|should)\s+no\s+longer\s+(?:\w+\s+){0,2}?<ENTER>|\b(?:is|are|was|were)\s+no\s+longer\s+(?:<ENTER>|part\s+of)",
+    r"\b(?:funds?|moneys?|monies|resources|appropriations?)\b.{0,80}?\b(?:shall|may|must)\s+not\s+be\s+(?:used|expended|spent)\s+(?:to|for)\s+(?:\w+\s+){0,3}?(?:implement|enter|administer|carry|participat|support|negotiat|fund|perform)\w*",
+    r"\b(?:let|allow\w*)\s+(?:[\w()'’\-]+\s+){0,5}?(?:agreements?|memorand\w*|MO[AU]s?|contracts?)\s+(?:to\s+)?(?:expire|lapse)",
+    r"\b(?:revok|rescind|withdr[ae]w|remov|strip|eliminat)\w*\s+(?:the\s+)?(?:authority|power|ability)\s+(?:of\s+[\w\s]{0,40}?)?to\s+(?:\w+\s+){0,2}?<ENTER>",
 )
 # A colon-introduced list, matched across sentences: "shall not: (1) ... (G) Perform the functions of ...".
 BAN_LIST = _rx(
@@ -138,7 +183,7 @@ MANDATE = _rxs(
     r"\bmandat(?:e|es|ed|ing)\s+(?:that\s+)?(?:(?!\b(?:before|until|unless|prior\s+to|without)\b).){0,150}?\b(?:ask|request|apply|seek|enter|participat|sign|join|partner)\w*",
     r"\bmandat(?:es|ed|ing)\s+(?:[\w()'’\-]+\s+){0,3}?(?:participation|agreements?|partnerships?)\b",
     r"\bunder\s+(?:the\s+|this\s+)?(?:[\w.\-]+\s+){0,3}?(?:order|act|law|bill|directive|statute)\b[^.;]{0,120}?\b(?:will|would)\s+(?:\w+\s+){0,2}?<MANDATE>",
-    r"\b(?:shall|may|must)\s+not\s+(?:\w+\s+){0,2}?(?:terminat\w*|withdraw\w*|cancel\w*|rescind\w*)\b",  # must keep them
+    r"\b(?:shall|may|must)\s+not\s+(?:\w+\s+){0,2}?(?:<STAYOUT>)\w*",  # must keep them
 )
 RESTRICT = _rxs(
     r"\b(?:may|authoriz\w*\s+(?:[\w-]+\s+){0,6}?to)\s+(?:\w+\s+){0,3}?(?:enter\w*\s+into|enter\b|renew\w*|participat\w*|perform\w*)\b.{0,250}?\bonly\s+(?:if|when|after|upon|with|where|within)\b",
@@ -171,7 +216,8 @@ NEG_BAN = _rx(
     r"|\bnot\s+be\s+construed|\b(?:does|did|do|would|will)\s+not\s+(?:\w+\s+)?$|\b(?:shall|may|must)\s+not\s+(?:\w+\s+){0,6}$"
     r"|\b(?:polic(?:y|ies)|ordinances?|rules?|practices?)\s+(?:that|which)\s+$"
     r"|\b(?:power|authority|right|ability|option|discretion)\s+to\s+$|\b(?:may|can|could)\s+$"
-    r"|\b(?:before|after|upon|prior\s+to|when|until)\s+$"  # "notify the board before terminating ..."
+    r"|\b(?:before|after|upon|prior\s+to|when|until)\s+$"
+    r"|\bno\s+(?:\w+\s+){1,4}(?:shall|may|must|can)\s+(?:[\w,]+\s+){0,4}$"  # "no agency may cancel or withdraw from"  # "notify the board before terminating ..."
     # a local rule that limits such agreements, itself the subject: "a policy that prohibits ... agreements is void"
     r"|\b(?:polic(?:y|ies)|ordinances?|rules?|practices?|resolutions?|regulations?)\s+(?:that\s+|which\s+)?"
     r"(?:would\s+)?(?:prohibit|limit|restrict|bar|ban|prevent|imped|obstruct|interfer)\w*\b(?:(?!\band\b)[^.;]){0,120}$"

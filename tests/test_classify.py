@@ -412,3 +412,113 @@ def test_an_agreement_to_hold_prisoners_for_ice_is_a_detention_contract() -> Non
     assert classify(text).label == "not_287g"
     text = "The sheriff will end the 287(g) agreement under which deputies hold inmates."
     assert classify(text).label == "ban"
+
+
+# ---- classify/5: bans worded in general English (constructed sentences, not corpus texts) ---------------------
+
+GENERAL_BANS = [
+    "The state forbids any law enforcement agency from entering into a 287(g) agreement.",
+    "The act forbids 287(g) agreements.",
+    "No state agency shall participate in the 287(g) program.",
+    "A law enforcement agency shall not participate in any agreement under 8 U.S.C. 1357(g).",
+    "No county sheriff may enter into an agreement under section 287(g) of the Immigration and Nationality Act.",
+    "Neither the state nor any political subdivision shall enter into a 287(g) agreement.",
+    "A county is not authorized to enter into a 287(g) agreement.",
+    "A sheriff lacks authority to enter into an agreement under 8 U.S.C. 1357(g).",
+    "State funds may not be used to implement a 287(g) agreement.",
+    "It is unlawful for a law enforcement agency to enter into a 287(g) agreement.",
+    "Any 287(g) agreement entered into by a county shall be null and void.",
+    "Each sheriff shall terminate any 287(g) agreement within 30 days.",
+    "The county shall end its 287(g) agreement.",
+    "It is the policy of the state not to participate in 287(g) agreements.",
+    "All agreements under section 287(g) are prohibited.",
+    "287(g) agreements are barred.",
+    "Immigration enforcement agreements are forbidden in this state.",
+    "The bill bans sheriffs from signing 287(g) agreements.",
+    "The bill would block counties from entering into 287(g) agreements.",
+    "The measure would stop police from partnering with ICE under 287(g).",
+    "The county will pull out of the 287(g) program.",
+    "The sheriff rescinded the county's 287(g) agreement.",
+    "The governor revoked the state's 287(g) agreement.",
+    "The state will withdraw from the 287(g) program.",
+    "The sheriff's office will cease participation in the 287(g) program.",
+    "The sheriff will discontinue the 287(g) agreement.",
+    "The department will stop participating in the 287(g) program.",
+    "The county halted its 287(g) agreement with ICE.",
+    "The sheriff opted out of the 287(g) program.",
+    "The county will exit the 287(g) program.",
+    "The board voted to dissolve its 287(g) agreement.",
+    "The bill would nullify all existing 287(g) agreements.",
+    "The act invalidates any 287(g) agreement.",
+    "The county will no longer participate in the 287(g) program.",
+    "The order disallows 287(g) agreements.",
+    "The law outlaws 287(g) agreements.",
+    "The sheriff ended the county's participation in 287(g).",
+    "The sheriff announced the county is leaving the 287(g) program.",
+    "The department shall not renew its agreement under section 287(g).",
+    "Law enforcement agencies are prohibited from entering into 287(g) agreements.",
+    "Agencies are barred from participating in the 287(g) program.",
+    "The county will not renew its 287(g) agreement when it expires.",
+    "The sheriff decided not to renew the 287(g) agreement.",
+    "The sheriff let the 287(g) agreement expire.",
+    "The governor ordered state police to stop participating in the 287(g) program.",
+    "The sheriff terminated the 287(g) agreement.",
+    "The county severed ties with ICE's 287(g) program.",
+    "The bill prohibits any 287(g) agreement.",
+    "No law enforcement officer may be deputized under 287(g).",
+    "A state or local law enforcement agency may not be a party to a 287(g) agreement.",
+    "A law enforcement agency is prohibited from participating in a 287(g) program.",
+    "The sheriff's office has withdrawn from its 287(g) agreement.",
+    "The county ended its 287(g) program.",
+    "The county has terminated participation in 287(g).",
+    "The city will cut ties with ICE by ending its 287(g) agreement.",
+    "Participation in the 287(g) program is prohibited.",
+]
+
+
+@pytest.mark.parametrize("text", GENERAL_BANS)
+def test_a_ban_worded_with_any_verb_of_forbidding_or_ending_is_a_ban(text: str) -> None:
+    """Constructed from a thesaurus pass over the issue's "end, eliminate, bar, prevent, may not enter into, void":
+    verbs that forbid or end, subject, passive, no-power and news forms. classify/4 read most as the residual.
+    "cancel" is no longer among them: on the held-out batch 6 it turned a jail's cancelled detention contract with ICE
+    into a ban, so it was removed after that measurement (docs/legislation-spec.md)."""
+    c = classify(text)
+    assert c.label == "ban" and c.phrase in text and not c.residual, (c.label, c.phrase)
+
+
+NEAR_BANS = [
+    "A county may not adopt a policy that prohibits the sheriff from entering into a 287(g) agreement.",
+    "A local government may not prohibit, block or discourage a sheriff from entering into a 287(g) agreement.",
+    "The board may terminate a 287(g) agreement at any time.",
+    "Either party may cancel the 287(g) agreement upon 30 days' written notice.",
+    "The sheriff ended the county's contract with ICE to house immigration detainees.",
+    "A sheriff who refuses to enter into a 287(g) agreement is subject to removal.",
+    "Sheriffs that decline to participate in the 287(g) program lose state grants.",
+    "The county shall not terminate its 287(g) agreement.",
+    "No agency may cancel or withdraw from its 287(g) agreement.",
+    "The governor may not withdraw the state from the 287(g) program without legislative approval.",
+    "The bill would leave existing 287(g) agreements in place.",
+    "The sheriff dropped his opposition to the 287(g) program.",
+    "The commissioners endorsed the sheriff's 287(g) agreement.",
+    "Quite a few sheriffs have 287(g) agreements.",
+    "This Act repeals the prohibition on entering into 287(g) agreements.",
+    "The bill would prohibit sanctuary policies that prevent local agencies from entering into 287(g) agreements.",
+    "The 287(g) grant program is discontinued.",
+    "The sheriff must notify the board before withdrawing from the 287(g) program.",
+    "The sheriff has the power to rescind the 287(g) agreement.",
+    "The bill would end sanctuary policies and require sheriffs to enter into 287(g) agreements.",
+    "The county jail ended its agreement with ICE to detain immigrants for a daily fee.",
+    "The state will stop funding the 287(g) grant program.",
+    "A sheriff may not decline to participate in the 287(g) program.",
+    "Nothing in this act forbids a county from entering into a 287(g) agreement.",
+    "Existing law prohibits agencies from entering into 287(g) agreements; the bill repeals that ban and requires each sheriff to enter into one.",
+]
+
+
+@pytest.mark.parametrize("text", NEAR_BANS)
+def test_a_power_a_duty_to_stay_or_a_policy_rule_near_ban_words_is_no_ban(text: str) -> None:
+    """Constructed: powers ("may terminate"), duties to stay in ("shall not terminate", "may not decline to
+    participate", "no agency may cancel"), anti-sanctuary rules, repeals, grants, detention contracts and verbs
+    that only look alike ("endorsed", "quite", "dropped his opposition") are never bans."""
+    c = classify(text)
+    assert c.label != "ban", (c.label, c.phrase)
