@@ -10,7 +10,8 @@ delegated functions ("perform the functions of an immigration officer", "act as 
 immigration officers", "perform federal immigration functions"), an agreement *to enforce immigration law / assist or
 help ICE / identify removable aliens*, agreeing to enforce immigration law, participating in an "immigration
 enforcement program", and the text's own defined term for such agreements ('"X" means any agreement ... 1357(g)').  Weak cues (an agreement or
-partnership *with ICE*, deputizing for immigration) are dropped in a sentence about detention, so detainers,
+partnership *with ICE*, deputizing for immigration) are dropped when the text names detention anywhere (news names the
+jail beds a sentence or three later) unless their sentence names a delegated function, so detainers,
 detention contracts, E-Verify, licences, tuition and sanctuary rules stay "not_287g".
 
 Step 2 (EFFECT): only OPERATIVE verbs decide, so titles such as "... Agreements - Prohibition" (a noun) do not:
@@ -119,12 +120,21 @@ def _defined_terms(text: str) -> list[re.Pattern[str]]:
     return terms
 
 
-def _about(sentence: str, terms: list[re.Pattern[str]]) -> re.Match[str] | None:
-    """Earliest ABOUT cue in a sentence (weak cues need a delegated function or no detention context)."""
+def _about(sentence: str, terms: list[re.Pattern[str]], detention_near: bool) -> re.Match[str] | None:
+    """Earliest ABOUT cue in a sentence. Weak cues ("a contract with ICE", "deputized") need a delegated
+    function in the sentence, or no detention in it or next to it: news names the jail beds a sentence away."""
     found = [m for rx in (*P.ABOUT, *terms) if (m := rx.search(sentence))]
-    if not (P.DETENTION.search(sentence) and not P.FUNCTION_RX.search(sentence)):
+    if not detention_near or P.FUNCTION_RX.search(sentence):
         found += [m for rx in P.ABOUT_WEAK if (m := rx.search(sentence))]
     return min(found, key=lambda m: m.start(), default=None)
+
+
+def _abouts(
+    text: str, sents: list[tuple[int, int]], terms: list[re.Pattern[str]]
+) -> dict[int, re.Match[str]]:
+    """ABOUT cues by sentence index."""
+    detention = bool(P.DETENTION.search(text))
+    return {i: m for i, (s, e) in enumerate(sents) if (m := _about(text[s:e], terms, detention)) is not None}
 
 
 def _scope(sentence: str) -> dict[str, bool]:
@@ -200,7 +210,7 @@ def classify(text: str) -> Classification:
     """Classify a bill's text (title, abstract, synopsis or operative text) as ban/mandate/restrict/not_287g."""
     text = text if isinstance(text, str) else str(text)
     sents, terms = _sentences(text), _defined_terms(text)
-    abouts = {i: m for i, (s, e) in enumerate(sents) if (m := _about(text[s:e], terms)) is not None}
+    abouts = _abouts(text, sents, terms)
     if not abouts:
         return Classification("not_287g", {"state_agencies": False, "local_agencies": False}, "", "")
     first = min(abouts)

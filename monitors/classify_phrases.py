@@ -108,7 +108,7 @@ ABOUT_WEAK = _rxs(
 # "house" or "hold" as a verb ("to house detainees", "to hold some prisoners"), never the chamber ("House Bill 659").
 DETENTION = _rx(
     r"\bdetain\w*|\bdetention\b|\bdetainers?\b|\bbed\s+space|\bhousing\b"
-    r"|\b(?:hous(?:e|es|ed)|hold(?:s|ing)?)\s+(?:\w+\s+){0,3}?(?:individuals|detainees|persons|people|immigrants|aliens|inmates|prisoners|noncitizens)\b"
+    r"|\b(?:hous(?:e|es|ed)|hold(?:s|ing)?|held)\s+(?:\w+\s+){0,4}?(?:individuals|detainees|persons|people|immigrants|aliens|inmates|prisoners|noncitizens)\b"
 )
 FUNCTION_RX = _rx(r"<OFFICER>|<ENFORCE>")
 AGREEMENTISH = _rx(r"\bagreement|\bmemorand|\bprogram\b|\b287\b|\bcontract|\bpartnership")

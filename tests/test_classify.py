@@ -414,6 +414,18 @@ def test_an_agreement_to_hold_prisoners_for_ice_is_a_detention_contract() -> Non
     assert classify(text).label == "ban"
 
 
+def test_a_contract_with_ice_ended_where_the_text_names_detention_elsewhere_is_no_ban() -> None:
+    """Constructed: the weak cue "contract with ICE" counts only when the text names no detention, wherever the
+    detention is named; a delegated function or 287(g) in the text still makes it about such agreements."""
+    text = "The county terminated a contract with ICE. The sheriff said the jail has held a few immigrants a month."
+    assert classify(text).label == "not_287g"
+    assert (
+        classify(text.split(". ")[0] + ".").label == "ban"
+    )  # without the detention sentence: weak cue counts
+    text = "The county terminated its 287(g) agreement with ICE. The jail still holds detainees for other agencies."
+    assert classify(text).label == "ban"
+
+
 # ---- classify/5: bans worded in general English (constructed sentences, not corpus texts) ---------------------
 
 GENERAL_BANS = [

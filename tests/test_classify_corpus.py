@@ -99,18 +99,6 @@ def test_accuracy_floor(split: str, floor: float) -> None:
     assert right / total >= floor, (split, right, total, sorted(conf.items()))
 
 
-# Held-out texts not about such agreements that the rules read as a ban, measured once on batch 6: jail detention
-# contracts with ICE ended in a sentence that does not say what they are for ("ending the contract with ICE",
-# "terminated a contract with U.S. Immigration and Customs Enforcement", "ending a partnership with ... ICE").
-# classify/4 read all three the same way (the weak cue "contract / partnership with ICE" is dropped only in a
-# sentence about detention); they are known failures, listed so that any new one fails this test.
-KNOWN_FALSE_EFFECTS_ON_TEST = {
-    "TN|Davidson County Sheriff|2019 ICE detention contract end",
-    "OH|Butler County Sheriff|2021 ICE detention contract end",
-    "OR|Josephine County Sheriff|2018 ICE contract end",
-}
-
-
 @pytest.mark.parametrize("split", ["test", "dev"])
 def test_no_text_outside_287g_is_ever_a_ban_or_a_mandate(split: str) -> None:
     wrong = {
@@ -120,7 +108,7 @@ def test_no_text_outside_287g_is_ever_a_ban_or_a_mandate(split: str) -> None:
         and r["label"] == "not_287g"
         and classify(r["text"]).label in {"ban", "mandate"}
     }
-    assert wrong == (KNOWN_FALSE_EFFECTS_ON_TEST if split == "test" else set())
+    assert wrong == set()
 
 
 # Recall floors on the test split, from the measured figures (ban 32/43, mandate 15/21, restrict 9/16) minus a margin.
