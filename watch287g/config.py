@@ -30,7 +30,7 @@ from notifiers.subscribers import Routing, parse_routing
 from state.store import Store
 
 if TYPE_CHECKING:
-    from watch287g.check import Check, Fetch
+    from watch287g.check_loop import Check, Fetch
 
 DEFAULT_CONFIG = Path("watch287g.yaml")
 TOP_LEVEL_KEYS = {
@@ -63,7 +63,7 @@ class Config:
         now: Callable[[], str] = utc_now,
     ) -> Check:
         """Everything a check of `monitor` needs, with alerts routed to this config's subscribers."""
-        from watch287g.check import Check
+        from watch287g.check_loop import Check
 
         return Check(store, monitor, fetch, self.rules, origin, now, deliveries_for=deliveries_for(self.routing),
                      operators=self.routing.operators)  # fmt: skip

@@ -6,12 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitors.base import ConfigError, Monitor, utc_now
+from monitors.base import Monitor, utc_now
 from monitors.http import HttpClient
-from monitors.ice_287g import Ice287gMonitor
 from notifiers.outbox import SendReport, deliveries_for
 from state.store import Store
-from watch287g.check import CheckReport, Fetch, check_ice, plain_fetch
+from watch287g.check_loop import CheckReport, Fetch, check_source, plain_fetch
 from watch287g.compliance import settle_compliance
 from watch287g.config import Config
 from watch287g.deliver import deliver
@@ -45,15 +44,10 @@ class RunResult:
 def check_one(
     store: Store, config: Config, monitor: Monitor, fetch_for: Callable[[HttpClient], Fetch]
 ) -> CheckReport:
-    from monitors.legislation import LegislationMonitor
-    from watch287g.legislation import check_legislation
-
-    if not isinstance(monitor, Ice287gMonitor | LegislationMonitor):
-        raise ConfigError(f"source {monitor.name!r}: kind {monitor.kind!r} cannot be checked")
+    """One source's check, through its own client (closed after)."""
     client = monitor.client(config.contact)
     try:
-        check = config.check(store, monitor, fetch_for(client))
-        return check_ice(check) if isinstance(monitor, Ice287gMonitor) else check_legislation(check)
+        return check_source(config.check(store, monitor, fetch_for(client)))
     finally:
         client.close()
 
