@@ -14,7 +14,7 @@ from state import queries
 from state.store import Store
 from tests.support.httpserver import LoopbackHTTPServer
 from tests.support.ice_site import FOLDER, PAGE_PATH, publish, real_list
-from watch287g.check_loop import Check, check_source, plain_fetch
+from watch287g.check_loop import Check, plain_fetch, run_check
 from watch287g.config import Config
 from watch287g.run import check_one
 
@@ -39,7 +39,7 @@ def _check(store: Store, url: str, tmp_path: Path, at: str = "2025-07-07T21:00:0
         return client.get(u, etag=etag, last_modified=modified, max_bytes=max_bytes)
 
     try:
-        return check_source(Check(store, monitor, fetch, Rules(), now=lambda: at))
+        return run_check(Check(store, monitor, fetch, Rules(), now=lambda: at))
     finally:
         client.close()
 

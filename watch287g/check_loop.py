@@ -9,6 +9,7 @@ loudly, while everything already committed stays committed.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -84,15 +85,19 @@ class Check:
         return self.monitor.name
 
 
-def check_source(check: Check) -> CheckReport:
+def run_check(check: Check) -> CheckReport:
     """Every request of the source and the follow-ups they lead to, in order; then the source's health."""
     report = CheckReport(check.source)
     try:
-        queue = _first_requests(check)
+        queue = list(check.monitor.requests())
         while queue:
             queue.extend(_one_document(check, queue.pop(0), report))
     except (FetchError, SourceFailed) as exc:
         report.error = str(exc)
+    except (OSError, sqlite3.Error):
+        raise  # the disk or the database: the run's failure (flows/check.py says so), not this source's
+    except Exception as exc:  # a missing API key, a response no parser foresaw: the source fails, not the run
+        report.error = f"{check.source}: {exc}"
     settle_health(check.store, check.source, report.error, check.now(), check.operators, check.deliveries_for)
     return report
 
@@ -105,13 +110,6 @@ def plain_fetch(client: HttpClient) -> Fetch:
         return client.get(url, etag=etag, last_modified=last_modified, headers=headers, max_bytes=max_bytes)
 
     return fetch
-
-
-def _first_requests(check: Check) -> list[Request]:
-    try:
-        return list(check.monitor.requests())
-    except Exception as exc:  # a configuration problem found while building requests (missing API key)
-        raise SourceFailed(f"{check.source}: {exc}") from exc
 
 
 def _one_document(check: Check, request: Request, report: CheckReport) -> list[Request]:

@@ -10,7 +10,7 @@ from monitors.base import Monitor, utc_now
 from monitors.http import HttpClient
 from notifiers.outbox import SendReport, deliveries_for
 from state.store import Store
-from watch287g.check_loop import CheckReport, Fetch, check_source, plain_fetch
+from watch287g.check_loop import CheckReport, Fetch, plain_fetch, run_check
 from watch287g.compliance import settle_compliance
 from watch287g.config import Config
 from watch287g.deliver import deliver
@@ -47,7 +47,7 @@ def check_one(
     """One source's check, through its own client (closed after)."""
     client = monitor.client(config.contact)
     try:
-        return check_source(config.check(store, monitor, fetch_for(client)))
+        return run_check(config.check(store, monitor, fetch_for(client)))
     finally:
         client.close()
 
