@@ -81,3 +81,32 @@ def test_page_changed_is_one_diff_of_sentences_for_every_page(state: str | None,
         "diff": "--- before\n+++ after\n@@ -1,3 +1,3 @@\n First order.\n"
         "-Second order stands.\n+Second order is repealed.\n Third order.",
     }
+
+
+def test_a_failed_request_of_any_family_is_in_the_report_and_the_fetch_log(
+    http_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One loop for every kind: a legislation fetch that fails is reported like the ICE page's (it was only
+    logged), and fails its source."""
+    from state.store import Store
+    from watch287g.config import load_config
+    from watch287g.run import run_once
+
+    for name in ("OPENSTATES_API_KEY", "LEGISCAN_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    http_server.route("/bill", b"gone", status=404)
+    path = tmp_path / "watch287g.yaml"
+    path.write_text(
+        f"database: w.db\nsources:\n  - name: md\n    kind: bill_page\n    url: {http_server.url('/bill')}\n"
+    )
+    [check] = run_once(load_config(path)).checks
+    assert [(d.channel, d.outcome, d.http_status) for d in check.documents] == [("page", "error", 404)]
+    assert check.error is not None and "404" in check.error
+    store = Store(tmp_path / "w.db")
+    try:
+        assert [(r["channel"], r["outcome"], r["http_status"]) for r in store.db.table("fetches").rows] == [
+            ("page", "error", 404)
+        ]
+        assert store.health("md")["consecutive_failures"] == 1
+    finally:
+        store.close()
