@@ -151,9 +151,9 @@ NOT_WATCHED = (
 def implicit_legislation(monitors: list[Monitor], environ: Any) -> list[Monitor]:
     """No legislation source configured and an API key in the environment: one source over the 50 states
     and DC with the default searches (Open States preferred); nothing when a legislation source is set."""
-    from monitors.legislation import ALL, LegislationMonitor
+    from monitors.legislation import ALL
 
-    if any(isinstance(m, LegislationMonitor) for m in monitors):
+    if any(m.family == "legislation" for m in monitors):
         return []
     names = {m.name for m in monitors}
     for variable, kind in IMPLICIT_SOURCES:
@@ -164,9 +164,7 @@ def implicit_legislation(monitors: list[Monitor], environ: Any) -> list[Monitor]
 
 
 def watches_legislation(config: Config) -> bool:
-    from monitors.legislation import LegislationMonitor
-
-    return any(isinstance(m, LegislationMonitor) for m in config.monitors)
+    return any(m.family == "legislation" for m in config.monitors)
 
 
 def _substitute(value: Any, environ: Any, where: str, secrets: bool = True) -> Any:
