@@ -110,19 +110,20 @@ def bench_no_change(folder: Path) -> dict[str, float]:
     from monitors.ice_287g import Ice287gMonitor
     from tests.support.httpserver import LoopbackHTTPServer
     from tests.support.ice_site import publish
-    from watch287g.check import check_source
+    from watch287g.check_loop import plain_fetch
     from watch287g.config import Config
+    from watch287g.run import check_one
 
     with LoopbackHTTPServer() as server:
         url = publish(server, "participatingAgencies07152025am", "pendingAgencies07152025pm")
         config = Config(folder / "c.yaml", folder / "nochange.db", None, Rules())
         monitor = Ice287gMonitor({"name": "ice", "kind": "ice_287g", "url": url})
         store = Store(config.database)
-        check_source(store, monitor, config)
+        check_one(store, config, monitor, plain_fetch)
         parses = store.db.table("parses").count
         server.clear_requests()
         start = time.perf_counter()
-        report = check_source(store, monitor, config)
+        report = check_one(store, config, monitor, plain_fetch)
         elapsed = time.perf_counter() - start
         downloaded = sum(d.bytes for d in report.documents)
         statuses = sorted({r.headers.get("If-None-Match") is not None for r in server.requests})

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from watch287g.check import CheckReport
+from watch287g.check_loop import CheckReport
 from watch287g.render import flat, one_line, plural
 
 MAX_LISTED = 100  # events listed one by one in the summary; the counts always cover all of them

@@ -1,4 +1,4 @@
-"""Prefect flow for `watch287g run`: a thin shell over watch287g.check (plain, tested without Prefect).
+"""Prefect flow for `watch287g run`: a thin shell over watch287g.run (plain, tested without Prefect).
 
 Only network I/O is a task with retries (and only transient errors are retried); parsing, rules and storage
 run as plain calls inside the flow. The flow run fails when any source failed, so its final state tells
@@ -20,7 +20,7 @@ from flows.artifacts import publish_check_artifacts
 from flows.events import emit_events, run_events
 from monitors.base import MONITORS, ConfigError, FetchError, utc_now
 from monitors.http import FetchResult, HttpClient, is_transient
-from watch287g.check import Fetch
+from watch287g.check_loop import Fetch
 from watch287g.cli_errors import describe
 from watch287g.config import Config, load_config
 from watch287g.lock import Busy
@@ -103,16 +103,21 @@ def _prefect_fetch(client: HttpClient) -> Fetch:
 
 @flow(name="watch287g-check", log_prints=False)
 def check_flow(
-    config_path: str = "watch287g.yaml", source: str | None = None, kinds: list[str] | None = None
+    config_path: str = "watch287g.yaml",
+    source: str | None = None,
+    kinds: list[str] | None = None,
+    family: str | None = None,
 ) -> dict[str, Any] | State:
-    """Check every source (or the one named, or those of the given kinds), then send the alerts that are due.
+    """Check every source (or the one named, or those of the given kinds or family: each deployment in
+    prefect.yaml checks one family), then send the alerts that are due.
 
     The run's new events are read back from the database once committed: emitted as Prefect events
     (`watch287g.<type>`, live and non-baseline only) and summarised in a markdown and a table artifact."""
     logger = get_run_logger()
-    config = _select(load_config(config_path), kinds)
+    config = _select(load_config(config_path), kinds, family)
     if not config.monitors:
-        logger.warning("no source of kind %s in %s: nothing to check", ", ".join(kinds or []), config_path)
+        wanted = f"family {family}" if family else f"kind {', '.join(kinds or [])}"
+        logger.warning("no source of %s in %s: nothing to check", wanted, config_path)
     started = utc_now()
     try:
         result = run_once(config, source, _prefect_fetch)
@@ -143,12 +148,13 @@ def check_flow(
     return summary
 
 
-def _select(config: Config, kinds: list[str] | None) -> Config:
-    """The config restricted to sources of these kinds (e.g. the legislation kinds); all sources if None."""
-    if not kinds:
-        return config
-    known = sorted(MONITORS)
-    unknown = [kind for kind in kinds if kind not in MONITORS]
+def _select(config: Config, kinds: list[str] | None, family: str | None = None) -> Config:
+    """The config restricted to sources of these kinds and of this family (e.g. "legislation"); all if None."""
+    families = sorted({cls.family for cls in MONITORS.values()})
+    if family is not None and family not in families:
+        raise ConfigError(f"unknown source family {family!r}; valid families: {', '.join(families)}")
+    unknown = [kind for kind in kinds or [] if kind not in MONITORS]
     if unknown:
-        raise ConfigError(f"unknown source kind {unknown[0]!r}; valid kinds: {', '.join(known)}")
-    return replace(config, monitors=[m for m in config.monitors if m.kind in kinds])
+        raise ConfigError(f"unknown source kind {unknown[0]!r}; valid kinds: {', '.join(sorted(MONITORS))}")
+    chosen = [m for m in config.monitors if (not kinds or m.kind in kinds) and family in (None, m.family)]
+    return replace(config, monitors=chosen)

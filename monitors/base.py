@@ -1,7 +1,9 @@
 """What every monitor shares: the snapshot type, the error types, and the registry of source kinds.
 
 A monitor is one small class per source kind (modelled on urlwatch's jobs): it declares its config keys,
-fetches raw snapshots (the only network I/O) and parses them into records (pure functions of bytes).
+its family (which interpretation its records get, and which deployment schedules it), the requests to make
+(`requests`, monitors.source.Request) and how to read one answered document (`parse`, a pure function of
+bytes giving records or text and follow-up requests). watch287g.check_loop makes the requests.
 """
 
 from __future__ import annotations
@@ -9,7 +11,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from monitors.http import HttpClient
+    from monitors.source import Parsed, Request
 
 
 class ConfigError(ValueError):
@@ -68,9 +74,11 @@ class ConfigField:
 
 
 class Monitor:
-    """Base class: subclasses set `kind`, `fields` and a docstring; config is validated on construction."""
+    """Base class: subclasses set `kind`, `family`, `fields` and a docstring, and implement the contract
+    (`client`, `requests`, `parse`); config is validated on construction."""
 
     kind: ClassVar[str] = ""
+    family: ClassVar[str] = ""  # "ice" | "legislation": its interpretation step and its deployment
     fields: ClassVar[tuple[ConfigField, ...]] = ()
     common_fields: ClassVar[tuple[ConfigField, ...]] = (
         ConfigField(
@@ -82,6 +90,18 @@ class Monitor:
     def __init__(self, config: dict[str, Any]):
         self.config = validate_config(type(self), config)
         self.name: str = self.config["name"]
+
+    def client(self, contact: str | None) -> HttpClient:
+        """The HTTP client for this source's requests (its timeouts, size cap and fetch scope)."""
+        raise NotImplementedError
+
+    def requests(self) -> list[Request]:
+        """The documents a check starts with; `parse` may add follow-ups."""
+        raise NotImplementedError
+
+    def parse(self, request: Request, body: bytes) -> Parsed:
+        """Read one answered document; `request.url` is where the body came from (after redirects)."""
+        raise NotImplementedError
 
 
 def validate_config(cls: type[Monitor], config: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +150,8 @@ MONITORS: dict[str, type[Monitor]] = {}
 def register(cls: type[Monitor]) -> type[Monitor]:
     if not cls.kind or cls.kind in MONITORS:
         raise ValueError(f"monitor kind {cls.kind!r} is empty or registered twice")
+    if not cls.family:
+        raise ValueError(f"monitor kind {cls.kind!r} has no family")
     MONITORS[cls.kind] = cls
     return cls
 

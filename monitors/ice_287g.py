@@ -5,8 +5,12 @@ from __future__ import annotations
 from monitors.base import ConfigError, ConfigField, Monitor, register
 from monitors.fetch_scope import ICE_HOSTS, FetchScope
 from monitors.http import HttpClient
+from monitors.ice_lists import parse_list
+from monitors.ice_page import find_list_links
+from monitors.source import Parsed, Request
 
 ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
+LIST_CHANNELS = ("participating", "pending")
 
 
 @register
@@ -18,6 +22,7 @@ class Ice287gMonitor(Monitor):
     """
 
     kind = "ice_287g"
+    family = "ice"
     fields = (
         ConfigField("url", "the program page that links the spreadsheets", default=ICE_PAGE),
         ConfigField("timeout", "seconds to wait for connect and for each read", default=30.0, type=float),
@@ -52,3 +57,24 @@ class Ice287gMonitor(Monitor):
             contact=contact, timeout=float(self.config["timeout"]), max_bytes=self.config["max_bytes"],
             deadline=self.config["deadline"], scope=FetchScope.around(self.url, self.config["allowed_hosts"]),
         )  # fmt: skip
+
+    def requests(self) -> list[Request]:
+        # Always conditional, and on 304 the lists' links are read from the stored page.
+        return [
+            Request(
+                "page", self.url, max_bytes=self.max_page_bytes, conditional="always", follow_from_stored=True
+            )
+        ]
+
+    def parse(self, request: Request, body: bytes) -> Parsed:
+        """The page: its lists, as follow-ups (links resolve against where the page is now); a list: its rows.
+        The page's text is read by the page step, only when its bytes changed (not at every 304)."""
+        if request.channel != "page":
+            return Parsed(sheet=parse_list(body))
+        found = find_list_links(body, request.url)
+        links = {"participating": found.participating, "pending": found.pending}
+        missing = [channel for channel in LIST_CHANNELS if not links[channel]]
+        failure = (
+            f"the page {self.url} no longer links a {' or '.join(missing)} spreadsheet" if missing else None
+        )
+        return Parsed(follow=[Request(c, url) for c, url in links.items() if url], failure=failure)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -28,6 +27,7 @@ from monitors.fetch_scope import FetchScope
 from monitors.html_text import text_pieces
 from monitors.http import HttpClient, redact_url
 from monitors.ice_names import STATES
+from monitors.source import Parsed, Request
 
 # A wide net: the program's name, its statute, ICE's model names, and what the agreements do. Phrases are
 # quoted (a bare 287(g) is read as a bill number). The classifier is the gate: whatever these find that is
@@ -55,29 +55,8 @@ PER_PAGE = 20  # bills per page asked of Open States
 MAX_PAGES = 50  # per search; 10 searches x 50 pages is the whole free daily quota
 
 
-@dataclass(frozen=True)
-class Request:
-    channel: str
-    url: str
-    headers: dict[str, str] = field(default_factory=dict)
-    change_hash: str | None = None  # LegiScan: skip the fetch when the stored hash is the same
-    # A follow-up (a bill a search found) is a baseline exactly when the search that found it was: its own
-    # channel is new whenever the bill is, so "first document of the channel" would hide every new bill.
-    baseline: bool | None = None
-
-    @property
-    def shown_url(self) -> str:
-        return redact_url(self.url)
-
-
-@dataclass
-class Parsed:
-    bills: list[dict[str, Any]] = field(default_factory=list)
-    follow: list[Request] = field(default_factory=list)
-    page_text: str | None = None  # webpage: normalised text, for page.changed
-
-
 class LegislationMonitor(Monitor):
+    family = "legislation"
     fields: ClassVar[tuple[ConfigField, ...]] = (
         ConfigField("timeout", "seconds to wait for connect and for each read", default=30.0, type=float),
         ConfigField("deadline", "seconds a whole response may take (default 4 x timeout)", type=float),
@@ -91,12 +70,6 @@ class LegislationMonitor(Monitor):
             contact=contact, timeout=float(self.config["timeout"]), max_bytes=self.config["max_bytes"],
             deadline=self.config["deadline"], scope=FetchScope.around(home) if home else None,
         )  # fmt: skip
-
-    def requests(self) -> list[Request]:
-        raise NotImplementedError
-
-    def parse(self, request: Request, body: bytes) -> Parsed:
-        raise NotImplementedError
 
     def _key(self) -> str:
         name = self.config["api_key_env"]

@@ -14,8 +14,9 @@ from state import queries
 from state.store import Store
 from tests.support.httpserver import LoopbackHTTPServer
 from tests.support.ice_site import FOLDER, PAGE_PATH, publish, real_list
-from watch287g.check import Check, check_ice, check_source
+from watch287g.check_loop import Check, plain_fetch, run_check
 from watch287g.config import Config
+from watch287g.run import check_one
 
 P07, P08 = "participatingAgencies07072025pm", "participatingAgencies07082025pm"
 Q07, Q08 = "pendingAgencies07072025pm", "pendingAgencies07082025pm"
@@ -38,7 +39,7 @@ def _check(store: Store, url: str, tmp_path: Path, at: str = "2025-07-07T21:00:0
         return client.get(u, etag=etag, last_modified=modified, max_bytes=max_bytes)
 
     try:
-        return check_ice(Check(store, monitor, fetch, Rules(), now=lambda: at))
+        return run_check(Check(store, monitor, fetch, Rules(), now=lambda: at))
     finally:
         client.close()
 
@@ -150,7 +151,7 @@ def test_check_source_without_prefect_uses_the_configured_url(http_server, tmp_p
     config = _config(tmp_path)
     monitor = Ice287gMonitor({"name": "ice", "kind": "ice_287g", "url": url})
     store = Store(config.database)
-    report = check_source(store, monitor, config)
+    report = check_one(store, config, monitor, plain_fetch)
     assert report.ok and report.event_count == 826
     assert http_server.requests_for(FOLDER + P07 + ".xlsx")
 

@@ -46,10 +46,14 @@ def test_prefect_yaml_declares_the_four_deployments_on_the_process_pool() -> Non
     declared = _deployments()
     assert set(declared) == set(DEPLOYMENTS)
     assert {d["work_pool"]["name"] for d in declared.values()} == {"watch287g"}
-    assert declared["ice-check"]["parameters"] == {"config_path": "watch287g.yaml", "source": "ice-287g"}
+    assert declared["ice-check"]["parameters"] == {"config_path": "watch287g.yaml", "family": "ice"}
     assert declared["ice-check"]["schedules"] == [{"interval": 1800}]
     assert declared["legislation-check"]["schedules"] == [{"interval": 21600}]
-    assert set(declared["legislation-check"]["parameters"]["kinds"]) == {
+    from monitors.base import MONITORS
+    from watch287g import config  # noqa: F401  (registers the source kinds)
+
+    family = declared["legislation-check"]["parameters"]["family"]
+    assert {kind for kind, cls in MONITORS.items() if cls.family == family} == {
         "openstates",
         "legiscan",
         "bill_page",
@@ -115,7 +119,7 @@ def test_markdown_text_from_fetched_data_is_inert() -> None:
 
 def test_the_summary_counts_and_links_the_new_events() -> None:
     from flows.artifacts import check_summary, sources_table
-    from watch287g.check import CheckReport, DocumentReport
+    from watch287g.check_loop import CheckReport, DocumentReport
 
     checks = [
         CheckReport("ice", [DocumentReport("participating", "http://x/p.xlsx", "processed", 200, 10, 5, 2)]),
@@ -464,7 +468,7 @@ def test_deployments_run_on_a_real_server_with_a_process_worker(
         # The baseline: 826 events of the lists and 3 policy.compliance (bans in force today over agreements
         # still listed: MD, NM, VA), stored, none alerted, no Prefect event.
         first = run_ice_check(cli=True)
-        assert first["parameters"] == {"config_path": str(config), "source": "ice-287g"}
+        assert first["parameters"] == {"config_path": str(config), "family": "ice"}
         artifacts = api.post("/artifacts/filter", {"flow_runs": {"id": {"any_": [first["id"]]}}})
         by_type = {a["type"]: a for a in artifacts}
         assert set(by_type) == {"markdown", "table"}, artifacts

@@ -204,11 +204,26 @@ def test_kinds_selects_the_sources_a_run_checks(http_server: LoopbackHTTPServer,
     assert bad.is_failed() and "unknown source kind 'nope'" in str(bad.message)
 
 
+def test_family_selects_the_sources_a_run_checks(http_server: LoopbackHTTPServer, tmp_path: Path) -> None:
+    """prefect.yaml's check deployments select by family (monitors.base.Monitor.family), not by kinds."""
+    from flows.check import check_flow
+
+    config = _config(tmp_path, publish(http_server, P07, Q07))
+    state = check_flow(config, family="legislation", return_state=True)  # the config has none
+    assert state.is_completed() and state.result()["sources"] == []
+    assert http_server.requests == []
+    assert check_flow(config, family="ice", return_state=True).result()["sources"][0]["events"] == 826
+    bad = check_flow(config, family="nope", return_state=True)
+    assert bad.is_failed() and "unknown source family 'nope'; valid families: ice, legislation" in str(
+        bad.message
+    )
+
+
 def test_the_notify_flow_sends_what_is_due_once(http_server: LoopbackHTTPServer, tmp_path: Path) -> None:
     from flows.check import check_flow
     from flows.notify import notify_flow
     from state.store import Store
-    from watch287g.check import plain_fetch
+    from watch287g.check_loop import plain_fetch
     from watch287g.config import load_config
     from watch287g.lock import run_lock
     from watch287g.run import check_one

@@ -18,7 +18,8 @@ from state.store import Store
 from tests.support.fixtures import SLACK_WEBHOOK_PATH
 from tests.support.ice_site import publish
 from tests.support.smtpserver import parts
-from watch287g.check import check_ice, plain_fetch
+from watch287g import check_loop
+from watch287g.check_loop import plain_fetch
 from watch287g.config import Config, load_config
 from watch287g.deliver import deliver
 
@@ -41,7 +42,7 @@ def run_check(config: Config, store: Store, at: str) -> None:
     assert isinstance(monitor, Ice287gMonitor)
     client = monitor.client(None)
     try:
-        report = check_ice(config.check(store, monitor, plain_fetch(client), now=lambda: at))
+        report = check_loop.run_check(config.check(store, monitor, plain_fetch(client), now=lambda: at))
     finally:
         client.close()
     assert report.ok, report.error
@@ -237,7 +238,7 @@ def test_operators_hear_once_per_failure_streak_and_about_quarantined_lists(http
     for hour in range(22, 24):  # two failed checks: the second reaches the limit
         monitor = config.monitors[0]
         client = monitor.client(None)  # type: ignore[attr-defined]
-        report = check_ice(
+        report = check_loop.run_check(
             config.check(
                 store, monitor, plain_fetch(client), now=lambda h=hour: f"2025-07-07T{h}:00:00+00:00"
             )

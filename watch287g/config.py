@@ -30,7 +30,7 @@ from notifiers.subscribers import Routing, parse_routing
 from state.store import Store
 
 if TYPE_CHECKING:
-    from watch287g.check import Check, Fetch
+    from watch287g.check_loop import Check, Fetch
 
 DEFAULT_CONFIG = Path("watch287g.yaml")
 TOP_LEVEL_KEYS = {
@@ -63,7 +63,7 @@ class Config:
         now: Callable[[], str] = utc_now,
     ) -> Check:
         """Everything a check of `monitor` needs, with alerts routed to this config's subscribers."""
-        from watch287g.check import Check
+        from watch287g.check_loop import Check
 
         return Check(store, monitor, fetch, self.rules, origin, now, deliveries_for=deliveries_for(self.routing),
                      operators=self.routing.operators)  # fmt: skip
@@ -151,9 +151,9 @@ NOT_WATCHED = (
 def implicit_legislation(monitors: list[Monitor], environ: Any) -> list[Monitor]:
     """No legislation source configured and an API key in the environment: one source over the 50 states
     and DC with the default searches (Open States preferred); nothing when a legislation source is set."""
-    from monitors.legislation import ALL, LegislationMonitor
+    from monitors.legislation import ALL
 
-    if any(isinstance(m, LegislationMonitor) for m in monitors):
+    if any(m.family == "legislation" for m in monitors):
         return []
     names = {m.name for m in monitors}
     for variable, kind in IMPLICIT_SOURCES:
@@ -164,9 +164,7 @@ def implicit_legislation(monitors: list[Monitor], environ: Any) -> list[Monitor]
 
 
 def watches_legislation(config: Config) -> bool:
-    from monitors.legislation import LegislationMonitor
-
-    return any(isinstance(m, LegislationMonitor) for m in config.monitors)
+    return any(m.family == "legislation" for m in config.monitors)
 
 
 def _substitute(value: Any, environ: Any, where: str, secrets: bool = True) -> Any:

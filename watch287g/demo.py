@@ -14,7 +14,7 @@ from monitors.ice_287g import Ice287gMonitor
 from monitors.ice_rules import Rules
 from state import queries
 from state.store import Store
-from watch287g.check import Check, DocumentReport, check_ice, plain_fetch
+from watch287g.check_loop import Check, DocumentReport, plain_fetch, run_check
 from watch287g.render import event_line
 
 DATA = Path(__file__).parent / "demo"
@@ -99,7 +99,7 @@ def run_demo(echo: Callable[[str], None]) -> None:
                 def clock(when: str = when) -> str:  # the demo replays ICE's own publication times
                     return when
 
-                report = check_ice(Check(store, monitor, fetch, Rules(), origin="demo", now=clock))
+                report = run_check(Check(store, monitor, fetch, Rules(), origin="demo", now=clock))
                 _show_step(echo, store, when, report.documents)
         finally:
             client.close()

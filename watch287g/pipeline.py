@@ -1,25 +1,31 @@
 """Plain functions that move one document through the pipeline: snapshot -> parse -> interpret -> commit.
 
 `run` (live, via Prefect), `backfill` (archived files) and `demo` all call `process_list` / `process_page`,
-so history replayed from an archive is computed exactly as a live check would have computed it.
+so history replayed from an archive is computed exactly as a live check would have computed it; the
+legislation kinds' documents go through `process_bills`.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitors.base import ParseError, Snapshot
+from monitors.base import Monitor, ParseError, Snapshot
+from monitors.bill_rules import BILL, interpret_bills
 from monitors.ice_lists import PARSER_VERSION, ParsedList, parse_list
-from monitors.ice_page import find_list_links, normalized_text
-from monitors.ice_rules import Context, Rules, Tracked, interpret
+from monitors.ice_page import normalized_text
+from monitors.ice_rules import Context, Outcome, Rules, Tracked, interpret
+from monitors.policy import from_bills, load_seed, policies, policy_events
+from monitors.source import Parsed, Request
 from state.store import DeliveriesFor, DocumentCommit, Store
 from watch287g.compliance import with_related_policy
 
-LIST_CHANNELS = ("participating", "pending")
+if TYPE_CHECKING:
+    from watch287g.check_loop import Check
 
 
 @dataclass(frozen=True)
@@ -32,9 +38,10 @@ class Processed:
 
 
 def load_parse(
-    store: Store, snapshot: Snapshot
+    store: Store, snapshot: Snapshot, parse: Callable[[bytes], ParsedList] = parse_list
 ) -> tuple[ParsedList | None, dict[str, Any] | None, str | None]:
-    """(parsed, new parses row or None when cached, error). Identical bytes are parsed once per parser version."""
+    """(parsed, new parses row or None when cached, error). Identical bytes are parsed once per parser version
+    (`parse` is the source's reading of a list: monitors.ice_lists.parse_list, whose version is PARSER_VERSION)."""
     cached = store.cached_parse(snapshot.sha256, PARSER_VERSION)
     if cached:
         if cached["error"]:
@@ -48,7 +55,7 @@ def load_parse(
         )
         return parsed, None, None
     try:
-        parsed = parse_list(snapshot.body)
+        parsed = parse(snapshot.body)
     except ParseError as exc:
         return None, {"parser_version": PARSER_VERSION, "error": str(exc)}, str(exc)
     row = {
@@ -66,6 +73,7 @@ def process_list(
     rules: Rules,
     known: dict[str, Tracked] | None = None,
     deliveries_for: DeliveriesFor | None = None,
+    parse: Callable[[bytes], ParsedList] = parse_list,
 ) -> Processed:
     """Interpret one participating/pending spreadsheet against the records in force, and commit it.
 
@@ -88,7 +96,7 @@ def process_list(
         if snapshot.sha256 != channel.get("current_sha256"):  # the good list is back: a bad one is news again
             store.update_channel(snapshot.source, snapshot.channel, {"current_sha256": snapshot.sha256})
         return Processed(snapshot.channel, "unchanged")
-    parsed, parse_row, error = load_parse(store, snapshot)
+    parsed, parse_row, error = load_parse(store, snapshot, parse)
     if known is None:
         known = load_known(store, snapshot.source)
     baseline = not channel.get("valid_sha256")
@@ -122,13 +130,12 @@ def process_list(
 
 def process_page(
     store: Store, snapshot: Snapshot, *, origin: str, deliveries_for: DeliveriesFor | None = None
-) -> tuple[Processed, dict[str, str | None]]:
-    """Store a new page snapshot; `page.changed` when its normalised text changed. Returns the list links."""
-    links = find_list_links(snapshot.body, snapshot.url)
-    link_map = {"participating": links.participating, "pending": links.pending}
+) -> Processed:
+    """Store a new ICE page snapshot; `page.changed` when its normalised text changed (the text is read only
+    when the bytes changed)."""
     channel = store.channel(snapshot.source, "page") or {}
     if channel.get("current_sha256") == snapshot.sha256:
-        return Processed("page", "unchanged"), link_map
+        return Processed("page", "unchanged")
     text = normalized_text(snapshot.body)
     text_sha = hashlib.sha256(text.encode()).hexdigest()
     doc = _document(snapshot, origin, None)
@@ -137,8 +144,8 @@ def process_page(
     previous_sha = channel.get("text_sha256")
     if previous_sha and previous_sha != text_sha:
         old_body = store.body(channel["current_sha256"]) or b""
-        doc.events = [_page_event(snapshot, normalized_text(old_body), text)]
-    return Processed("page", "page", tuple(store.commit_document(doc))), link_map
+        doc.events = [page_changed(snapshot, normalized_text(old_body), text)]
+    return Processed("page", "page", tuple(store.commit_document(doc)))
 
 
 def _later(moment: str, than: str) -> bool:
@@ -201,16 +208,96 @@ def _quarantine_event(snapshot: Snapshot, reason: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _page_event(snapshot: Snapshot, old_text: str, new_text: str) -> dict[str, Any]:
+def page_changed(
+    snapshot: Snapshot, old_text: str, new_text: str, *, state: str | None = None, baseline: bool = False
+) -> dict[str, Any]:
+    """`page.changed` for any watched page (the ICE page, a webpage source): a diff of its sentences, one
+    line each, with one line of context."""
     diff = difflib.unified_diff(
         _sentences(old_text), _sentences(new_text), "before", "after", lineterm="", n=1
     )
     return {
         "type": "page.changed", "source": snapshot.source, "detected_at": snapshot.fetched_at,
-        "record_id": None, "state": None, "agency": None, "model": None, "before": None, "after": None,
-        "details": {"url": snapshot.url, "diff": "\n".join(diff)[:4000]}, "baseline": False,
+        "record_id": None, "state": state, "agency": None, "model": None, "before": None, "after": None,
+        "details": {"url": snapshot.url, "diff": "\n".join(diff)[:4000]}, "baseline": baseline,
     }  # fmt: skip
 
 
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in text.replace(". ", ".\n").splitlines() if s.strip()]
+
+
+def process_bills(
+    check: Check, monitor: Monitor, request: Request, snapshot: Snapshot
+) -> tuple[Processed, list[Request]]:
+    """A legislation document: parse it to bill records (or page text), apply the bill and policy rules,
+    commit it in one transaction. Its follow-up requests (LegiScan: getBills)."""
+    store = check.store
+    channel = store.channel(snapshot.source, snapshot.channel) or {}
+    if channel.get("current_sha256") == snapshot.sha256:
+        return Processed(snapshot.channel, "unchanged"), []
+    doc = _document(snapshot, check.origin, None)
+    doc.deliveries_for = check.deliveries_for
+    try:
+        parsed = monitor.parse(request, snapshot.body)
+    except (
+        ParseError,
+        ValueError,
+        KeyError,
+        TypeError,
+    ) as exc:  # the bytes are not what the source should send
+        reason = f"unreadable {monitor.kind} response: {exc}"
+        doc.outcome, doc.detail = "quarantined", reason
+        doc.events = [_quarantine_event(snapshot, reason)]
+        return Processed(snapshot.channel, "quarantined", tuple(store.commit_document(doc)), reason), []
+    baseline = not channel.get("valid_sha256") if request.baseline is None else request.baseline
+    ctx = Context(snapshot.source, snapshot.fetched_at, baseline=baseline)
+    doc.outcome = "processed"
+    doc.channel_update = {"valid_sha256": snapshot.sha256, "valid_at": snapshot.fetched_at}
+    if parsed.page_text is not None:
+        old_body = store.body(channel.get("current_sha256") or "")
+        old_text = (monitor.parse(request, old_body).page_text or "") if old_body else ""
+        _page(doc, channel, old_text, parsed.page_text, snapshot, monitor, ctx)
+    if parsed.bills:
+        outcome = _bills(store, parsed, ctx)
+        doc.tracked, doc.events = [asdict(t) for t in outcome.updated], outcome.events
+    follow = [replace(r, baseline=baseline) for r in parsed.follow]
+    return Processed(snapshot.channel, "processed", tuple(store.commit_document(doc))), follow
+
+
+def _bills(store: Store, parsed: Parsed, ctx: Context) -> Outcome:
+    known = {row["id"]: _tracked(row) for row in store.tracked_of_kind(BILL)}
+    outcome = interpret_bills(parsed.bills, known, ctx)
+    seed = load_seed()
+    before = policies(seed + from_bills([t.record for t in known.values()]))
+    after_known: dict[str, Tracked] = {**known, **{t.id: t for t in outcome.updated}}
+    after = policies(seed + from_bills([t.record for t in after_known.values()]))
+    for kind, view, old in policy_events(before, after):
+        details = {
+            "effect": kind.removeprefix("policy.").removesuffix("_enacted").replace("restriction", "restrict"),
+            "state_agencies": view.state_agencies, "local_agencies": view.local_agencies,
+            "previous": list(old.label()) if old else ["none", "none"],
+            "instruments": [{"name": i.name, "effect": i.effect, "enacted": i.enacted, "effective": i.effective or None,
+                             "source_url": i.source_url} for i in view.instruments],
+        }  # fmt: skip
+        outcome.events.append({"type": kind, "source": ctx.source, "detected_at": ctx.detected_at,
+                               "record_id": None, "state": view.state, "agency": None, "model": None,
+                               "before": None, "after": None, "details": details, "baseline": ctx.baseline})  # fmt: skip
+    return outcome
+
+
+def _page(
+    doc: DocumentCommit,
+    channel: dict[str, Any],
+    old: str,
+    text: str,
+    snapshot: Snapshot,
+    monitor: Any,
+    ctx: Context,
+) -> None:
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    doc.channel_update["text_sha256"] = digest
+    if channel.get("text_sha256") and channel["text_sha256"] != digest:
+        doc.events = [
+            page_changed(snapshot, old, text, state=monitor.config.get("state"), baseline=ctx.baseline)
+        ]

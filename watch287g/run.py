@@ -6,12 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitors.base import ConfigError, Monitor, utc_now
+from monitors.base import Monitor, utc_now
 from monitors.http import HttpClient
-from monitors.ice_287g import Ice287gMonitor
 from notifiers.outbox import SendReport, deliveries_for
 from state.store import Store
-from watch287g.check import CheckReport, Fetch, check_ice, plain_fetch
+from watch287g.check_loop import CheckReport, Fetch, plain_fetch, run_check
 from watch287g.compliance import settle_compliance
 from watch287g.config import Config
 from watch287g.deliver import deliver
@@ -49,11 +48,7 @@ def check_one(
     fetch_for: Callable[[HttpClient], Fetch],
     now: Callable[[], str] | None = None,
 ) -> CheckReport:
-    from monitors.legislation import LegislationMonitor
-    from watch287g.legislation import check_legislation
-
-    if not isinstance(monitor, Ice287gMonitor | LegislationMonitor):
-        raise ConfigError(f"source {monitor.name!r}: kind {monitor.kind!r} cannot be checked")
+    """One source's check, through its own client (closed after)."""
     client = monitor.client(config.contact)
     try:
         fetch = fetch_for(client)
@@ -62,7 +57,7 @@ def check_one(
             if now is None
             else config.check(store, monitor, fetch, now=now)
         )
-        return check_ice(check) if isinstance(monitor, Ice287gMonitor) else check_legislation(check)
+        return run_check(check)
     finally:
         client.close()
 

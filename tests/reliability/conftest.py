@@ -25,7 +25,7 @@ from state import queries
 from state.store import Store
 from tests.support.httpserver import LoopbackHTTPServer
 from tests.support.ice_site import FOLDER, PAGE, PAGE_PATH, real_list
-from watch287g.check import Check, Fetch
+from watch287g.check_loop import Check, Fetch
 from watch287g.config import Config, load_config
 
 CLI = str(Path(sys.executable).parent / "watch287g")

@@ -47,7 +47,7 @@ from tests.reliability.conftest import (
 from tests.support.httpserver import LoopbackHTTPServer
 from tests.support.ice_site import PAGE, real_list
 from tests.support.xlsx_edit import SHEET, drop_column, keep_rows, read_part, replace_text, rewrite_parts
-from watch287g.check import plain_fetch
+from watch287g.check_loop import plain_fetch
 from watch287g.run import RunResult, run_once
 
 PREFIX = [("2025-07-07T21:00:00+00:00", P07, Q07), ("2025-07-08T21:00:00+00:00", P08, Q08)]

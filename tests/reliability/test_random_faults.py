@@ -55,7 +55,7 @@ from tests.reliability.conftest import (
 )
 from tests.support.httpserver import LoopbackHTTPServer
 from tests.support.ice_site import real_list
-from watch287g.check import plain_fetch
+from watch287g.check_loop import plain_fetch
 from watch287g.run import run_once
 
 DEFAULT_SEED = 128  # its schedules cover every situation listed in `situations`
