@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from state.connection import register_functions
 from state.schema import migrate
 from watch287g.faults import crash_point
 
@@ -83,6 +84,7 @@ class Store:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.enable_wal()  # outside any transaction, or SQLite ignores it
         self.db.execute("PRAGMA foreign_keys = ON")
+        register_functions(self.db.conn)
         migrate(self.db)
 
     def close(self) -> None:
