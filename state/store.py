@@ -1,4 +1,6 @@
-"""The only module that writes SQL. One logical change (one document processed) is one transaction."""
+"""The history's connection and its writes. Every write in state/ (here; the outbox's receipts in
+state/deliveries.py) runs inside `Store.transaction()` (BEGIN IMMEDIATE); the migrations run when a Store
+opens. One logical change (one document processed) is one transaction. tests/test_state_contract.py checks it."""
 
 from __future__ import annotations
 
