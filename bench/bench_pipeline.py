@@ -76,16 +76,16 @@ def bench_backfill(rows: list[ManifestRow], folder: Path) -> dict[str, float]:
     for day in ("2025-03-17", "2025-05-29", "2025-07-31"):
         for _ in range(5):
             t = time.perf_counter()
-            queries.agreements_as_of(store.db, day)
+            queries.agreements_as_of(store, day)
             as_of.append(time.perf_counter() - t)
-    as_of_0529 = [r for r in queries.agreements_as_of(store.db, "2025-05-29") if r["status"] == "active"]
+    as_of_0529 = [r for r in queries.agreements_as_of(store, "2025-05-29") if r["status"] == "active"]
     active = len(as_of_0529)
     by_model = Counter(r["model"] for r in as_of_0529)
-    pending = sum(r["status"] == "pending" for r in queries.pending_as_of(store.db, "2025-05-29"))
+    pending = sum(r["status"] == "pending" for r in queries.pending_as_of(store, "2025-05-29"))
     # The acceptance check: after the whole corpus, the active agreements are exactly the last list's.
     last = next(r for r in reversed(rows) if r.channel == "participating")
     expected = {(r["state"], r["agency"], r["model"]) for r in parse_list(last.path.read_bytes()).records}
-    final = {(r["state"], r["agency"], r["model"]) for r in queries.agreements_as_of(store.db, "2099-01-01")
+    final = {(r["state"], r["agency"], r["model"]) for r in queries.agreements_as_of(store, "2099-01-01")
              if r["status"] == "active"}  # fmt: skip
     store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()

@@ -30,7 +30,7 @@ def run_events(database: Path, since: str, until: str, sources: Iterable[str]) -
     wanted = {*sources, OPERATOR_SOURCE}
     store = Store(database)
     try:
-        rows = stored_events(store.db, since=since)
+        rows = stored_events(store, since=since)
     finally:
         store.close()
     return [

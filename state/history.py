@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlite_utils import Database
+from state.store import Store
 
 _SNAPSHOT_COLUMNS = (
     "s.id as snapshot_id, s.sha256 as snapshot_sha256, s.url as url, s.fetched_at as fetched_at"
@@ -21,7 +21,7 @@ def _marks(values: list[Any]) -> str:
     return ",".join("?" * len(values))
 
 
-def record_names(db: Database) -> list[dict[str, Any]]:
+def record_names(store: Store) -> list[dict[str, Any]]:
     """Every (record, name it has had): the current name and each version's agency name (renames)."""
     sql = """
         select r.id, r.kind, r.key, r.state, r.model, r.status, r.agency as current,
@@ -31,22 +31,22 @@ def record_names(db: Database) -> list[dict[str, Any]]:
         union
         select r.id, r.kind, r.key, r.state, r.model, r.status, r.agency, r.agency from records r
     """
-    return list(db.query(sql))
+    return list(store.db.query(sql))
 
 
-def records(db: Database, ids: Iterable[str]) -> list[dict[str, Any]]:
+def records(store: Store, ids: Iterable[str]) -> list[dict[str, Any]]:
     wanted = list(ids)
-    rows = db.query(f"select * from records where id in ({_marks(wanted)})", wanted)
+    rows = store.db.query(f"select * from records where id in ({_marks(wanted)})", wanted)
     return [{**row, "record": json.loads(row["record"] or "{}")} for row in rows]
 
 
-def bills(db: Database) -> list[dict[str, Any]]:
+def bills(store: Store) -> list[dict[str, Any]]:
     """Bill records: id, key ("MD|2026RS|HB444"), stage (status) and record."""
-    rows = db.query("select id, key, status, record from records where kind = 'bill' order by key")
+    rows = store.db.query("select id, key, status, record from records where kind = 'bill' order by key")
     return [{**row, "record": json.loads(row["record"] or "{}")} for row in rows]
 
 
-def versions(db: Database, ids: Iterable[str]) -> list[dict[str, Any]]:
+def versions(store: Store, ids: Iterable[str]) -> list[dict[str, Any]]:
     """Record versions, oldest first, each with the snapshot it came from."""
     wanted = list(ids)
     sql = f"""
@@ -56,7 +56,7 @@ def versions(db: Database, ids: Iterable[str]) -> list[dict[str, Any]]:
     """
     return [
         {**row, "record": json.loads(row["record"] or "{}"), "changed": json.loads(row["changed"] or "[]")}
-        for row in db.query(sql, wanted)
+        for row in store.db.query(sql, wanted)
     ]
 
 
@@ -70,23 +70,23 @@ def _decoded(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return result
 
 
-def record_events(db: Database, ids: Iterable[str]) -> list[dict[str, Any]]:
+def record_events(store: Store, ids: Iterable[str]) -> list[dict[str, Any]]:
     """Events of these records, oldest first, with their snapshot's fetch time."""
     wanted = list(ids)
     sql = f"""
         select e.*, s.fetched_at as fetched_at from events e left join snapshots s on s.id = e.snapshot_id
         where e.record_id in ({_marks(wanted)}) order by e.detected_at, e.rowid
     """
-    return _decoded(db.query(sql, wanted))
+    return _decoded(store.db.query(sql, wanted))
 
 
-def policy_events(db: Database, state: str) -> list[dict[str, Any]]:
+def policy_events(store: Store, state: str) -> list[dict[str, Any]]:
     """policy.* events of one state (a bill's history shows those its enactment caused)."""
     sql = """
         select e.*, s.fetched_at as fetched_at from events e left join snapshots s on s.id = e.snapshot_id
         where e.type like 'policy.%' and e.state = ? order by e.detected_at, e.rowid
     """
-    return _decoded(db.query(sql, [state]))
+    return _decoded(store.db.query(sql, [state]))
 
 
 # ---- canned queries (Datasette) --------------------------------------------------------------------------
@@ -135,34 +135,13 @@ order by 1, 2
 """
 
 
-def _agency_key_steps() -> str:
-    """VALUES rows (step, find, put) that turn ' ' || lower(:agency) || ' ' into what
-    monitors.ice_names.agency_key gives for ASCII text: apostrophes dropped, punctuation as spaces, the same
-    abbreviations expanded ("Ft Myers PD" -> "fort myers police department"), so the canned query finds what
-    `watch287g history` finds. Each abbreviation runs twice: in ' st st ' the two overlap."""
-    from monitors.ice_names import _ABBREVIATIONS  # the CLI's own table: one list of abbreviations
-
-    steps = [(mark, "") for mark in ("'", "’", "`", "´")]
-    steps += [(mark, " ") for mark in '.,;:-/()[]{}!?"#%*+=<>@$^~|\\\t'] + [("&", " & ")]
-    steps += [("  ", " ")] * 3
-    steps += [(f" {short} ", f" {full} ") for short, full in _ABBREVIATIONS.items() for _ in range(2)]
-    quoted = [(find.replace("'", "''"), put.replace("'", "''")) for find, put in steps]
-    return ", ".join(f"({n}, '{find}', '{put}')" for n, (find, put) in enumerate(quoted, 1))
-
-
 # `:agency` is matched literally (its % and _ are not wildcards), case-insensitively, against every name the
 # record has had and against its key (so a bill key such as MD|2026RS|HB444 works too), and in its canonical
-# form (abbreviations, punctuation and case folded as the CLI's history does) against every key it has had.
+# form (`agency_key`, registered by state.connection: the CLI's own function) against every key it has had.
 AGREEMENT_HISTORY = r"""
-with recursive steps(n, find, put) as (values STEPS),
-canonical(n, text) as (
-  select 0, ' ' || lower(:agency) || ' '
-  union all
-  select c.n + 1, replace(c.text, s.find, s.put) from canonical c join steps s on s.n = c.n + 1
-),
-pattern as (
+with pattern as (
   select '%' || replace(replace(replace(:agency, '\', '\\'), '%', '\%'), '_', '\_') || '%' as p,
-         '%' || (select replace(nullif(trim(text), ''), '_', '\_') from canonical order by n desc limit 1) || '%' as k
+         '%' || replace(nullif(agency_key(:agency), ''), '_', '\_') || '%' as k
 ),
 matched as (
   select r.id from records r, pattern
@@ -181,7 +160,7 @@ select e.record_id, e.detected_at, e.type, case when e.baseline then 'baseline' 
        e.details, e.snapshot_id, e.snapshot_sha256, e.url
 from events e join matched m on m.id = e.record_id
 order by 1, 2, 3
-""".replace("STEPS", _agency_key_steps())
+"""
 
 BILLS_BY_STAGE = """
 select r.status as stage, json_extract(r.record, '$.stage_date') as stage_date, r.state,

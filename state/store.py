@@ -1,4 +1,6 @@
-"""The only module that writes SQL. One logical change (one document processed) is one transaction."""
+"""The history's connection and its writes. Every write in state/ (here; the outbox's receipts in
+state/deliveries.py) runs inside `Store.transaction()` (BEGIN IMMEDIATE); the migrations run when a Store
+opens. One logical change (one document processed) is one transaction. tests/test_state_contract.py checks it."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from state.connection import register_functions
 from state.schema import migrate
 from watch287g.faults import crash_point
 
@@ -83,6 +86,7 @@ class Store:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.enable_wal()  # outside any transaction, or SQLite ignores it
         self.db.execute("PRAGMA foreign_keys = ON")
+        register_functions(self.db.conn)
         migrate(self.db)
 
     def close(self) -> None:

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database
 
 from monitors.ice_rules import Rules
 from state import queries
@@ -76,15 +75,15 @@ def build_database(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     path = build_database(tmp_path_factory.mktemp("analysts") / "watch287g.db")
-    database = Database(path)
-    yield database
-    database.close()
+    opened = Store(path)
+    yield opened
+    opened.close()
 
 
-def test_an_agency_is_found_by_its_old_name_with_its_rename_and_evidence(db):
-    rows = analysts.history(db, "ft. myers police")  # the name ICE used until the 07-15 list
+def test_an_agency_is_found_by_its_old_name_with_its_rename_and_evidence(store):
+    rows = analysts.history(store, "ft. myers police")  # the name ICE used until the 07-15 list
     assert {r["record_id"] for r in rows} == {FORT_MYERS}
     assert [(r["type"], r["version"], r["time"]) for r in rows] == [
         ("agreement.added", None, "2025-07-07T21:00:00+00:00"),
@@ -110,8 +109,8 @@ def test_an_agency_is_found_by_its_old_name_with_its_rename_and_evidence(db):
         REAL_LISTS / "2025-07-07_participatingAgencies07072025pm.xlsx"
     )
     assert rows[0]["baseline"] is True and renamed["baseline"] is False
-    assert analysts.history(db, FORT_MYERS) == rows  # by record id
-    assert analysts.history(db, "Ft Myers PD") == rows  # by the canonical name
+    assert analysts.history(store, FORT_MYERS) == rows  # by record id
+    assert analysts.history(store, "Ft Myers PD") == rows  # by the canonical name
     text = analysts.format_history(rows)
     assert text.splitlines()[:2] == [
         "FL Fort Myers Police Department (Task Force Model)  [agreement]",
@@ -122,10 +121,10 @@ def test_an_agency_is_found_by_its_old_name_with_its_rename_and_evidence(db):
     assert f"evidence: snapshot 6, sha256 {sha256(july_15)[:16]}…, https://www.ice.gov/" in text
 
 
-def test_a_typo_fix_is_found_by_the_typo_and_several_matches_are_grouped(db):
-    [renamed] = [r for r in analysts.history(db, "Indiatlantic") if r["type"] == "agreement.renamed"]
+def test_a_typo_fix_is_found_by_the_typo_and_several_matches_are_grouped(store):
+    [renamed] = [r for r in analysts.history(store, "Indiatlantic") if r["type"] == "agreement.renamed"]
     assert renamed["after"]["agency"] == "Indialantic Police Department"
-    rows = analysts.history(db, "jackson county sheriff")
+    rows = analysts.history(store, "jackson county sheriff")
     groups = [r["record_id"] for r in rows]
     assert groups == sorted(groups, key=groups.index)  # each record's rows together
     assert [g.split(":", 2)[2] for g in dict.fromkeys(groups)] == [
@@ -140,13 +139,13 @@ def test_a_typo_fix_is_found_by_the_typo_and_several_matches_are_grouped(db):
     mn = [(r["type"], r["status"]) for r in rows if r["record_id"].endswith("MN|jackson county sheriffs office|Jail Enforcement Model")]  # fmt: skip
     assert mn == [("agreement.added", None), ("version", "active"), ("version", "missing"),
                   ("agreement.terminated", None), ("version", "terminated")]  # fmt: skip
-    assert analysts.history(db, "no such agency anywhere") == []
+    assert analysts.history(store, "no such agency anywhere") == []
     assert analysts.format_history([]) == ""
 
 
 @pytest.mark.parametrize("term", ["MD|2026RS|HB444", "md|2026 Regular Session|HB0444", "HB 444", "H.B. 444"])
-def test_a_bill_by_key_or_identifier(db, term):
-    rows = analysts.history(db, term)
+def test_a_bill_by_key_or_identifier(store, term):
+    rows = analysts.history(store, term)
     assert {r["record_id"] for r in rows} == {"bill:MD|2026RS|HB444"}
     assert [(r["type"], r["status"]) for r in rows] == [
         ("bill.introduced", None), ("version", "introduced"), ("bill.enacted", None), ("version", "enacted")
@@ -169,8 +168,8 @@ def parse_csv(text: str) -> list[dict[str, str]]:
     return list(reader)
 
 
-def test_csv_export_of_a_filter(db):
-    rows = parse_csv(analysts.export_events(db, "csv", type_glob="agreement.*", state="fl"))
+def test_csv_export_of_a_filter(store):
+    rows = parse_csv(analysts.export_events(store, "csv", type_glob="agreement.*", state="fl"))
     assert Counter(r["type"] for r in rows) == {"agreement.added": 6, "agreement.renamed": 5,
                                                 "agreement.changed": 1, "agreement.moa_published": 1}  # fmt: skip
     assert {r["state"] for r in rows} == {"FL"} and {r["baseline"] for r in rows} == {"false"}
@@ -187,40 +186,41 @@ def test_csv_export_of_a_filter(db):
         REAL_LISTS / "2025-07-15_participatingAgencies07152025am.xlsx"
     )
     assert fort_myers["origin"] == "backfill" and fort_myers["bill"] == ""
-    everything = parse_csv(analysts.export_events(db, "csv"))
+    everything = parse_csv(analysts.export_events(store, "csv"))
     assert len(everything) == 38 + 1 + 5 + 10 + 1 + 20 + 1 + 1 + 3  # non-baseline events only, by default
     # (the 3: the runs find Maryland's, New Mexico's and Virginia's bans in force with agreements listed)
     assert {r["state"] for r in everything if r["type"] == "policy.compliance"} == {"MD", "NM", "VA"}
-    with_baseline = parse_csv(analysts.export_events(db, "csv", include_baseline=True))
+    with_baseline = parse_csv(analysts.export_events(store, "csv", include_baseline=True))
     assert len(with_baseline) == len(everything) + 775 + 51 + 1
-    july_14 = parse_csv(analysts.export_events(db, "csv", type_glob="agreement.added", since="2025-07-14"))
+    july_14 = parse_csv(analysts.export_events(store, "csv", type_glob="agreement.added", since="2025-07-14"))
     assert len(july_14) == 7 + 1  # and the hostile one of August
     [hostile] = [r for r in july_14 if r["state"] == "TX" and r["detected_at"].startswith("2025-08-01")]
     assert hostile["agency"] == "'" + HOSTILE  # a formula is not a formula in a spreadsheet
 
 
-def test_json_lines_export(db):
-    lines = analysts.export_events(db, "json", type_glob="bill.*").splitlines()
+def test_json_lines_export(store):
+    lines = analysts.export_events(store, "json", type_glob="bill.*").splitlines()
     rows = [json.loads(line) for line in lines]
     assert [list(r) for r in rows] == [list(analysts.EXPORT_COLUMNS)]
     assert (rows[0]["type"], rows[0]["bill"], rows[0]["state"], rows[0]["baseline"]) == (
         "bill.enacted", "MD|2026RS|HB444", "MD", False
     )  # fmt: skip
-    hostile = json.loads(analysts.export_events(db, "json", since="2025-08-01", state="TX"))
+    hostile = json.loads(analysts.export_events(store, "json", since="2025-08-01", state="TX"))
     assert hostile["agency"] == HOSTILE  # JSON is verbatim
     agreements = [
-        json.loads(line) for line in analysts.export_agreements(db, "2025-07-14", "json", "MN").splitlines()
+        json.loads(line)
+        for line in analysts.export_agreements(store, "2025-07-14", "json", "MN").splitlines()
     ]
     assert agreements == [{c: a[c] for c in analysts.AGREEMENT_COLUMNS}
-                          for a in queries.agreements_as_of(db, "2025-07-14", state="MN")]  # fmt: skip
+                          for a in queries.agreements_as_of(store, "2025-07-14", state="MN")]  # fmt: skip
     assert ("Jackson County Sheriff's Office", "Jail Enforcement Model", "missing") in {
         (a["agency"], a["model"], a["status"]) for a in agreements
     }
 
 
-def test_atom_feed_is_valid_atom_with_stable_ids_and_escaped_data(db):
+def test_atom_feed_is_valid_atom_with_stable_ids_and_escaped_data(store):
     feed = ET.fromstring(
-        analysts.atom_feed(db, type_glob="agreement.renamed", feed_url="https://x.test/f.xml")
+        analysts.atom_feed(store, type_glob="agreement.renamed", feed_url="https://x.test/f.xml")
     )
     assert feed.tag == f"{ATOM}feed"
     assert feed.findtext(f"{ATOM}id") == "urn:watch287g:feed:agreement.renamed:ALL:all"
@@ -229,7 +229,7 @@ def test_atom_feed_is_valid_atom_with_stable_ids_and_escaped_data(db):
     assert feed.find(f"{ATOM}link").attrib == {"href": "https://x.test/f.xml", "rel": "self",
                                                "type": "application/atom+xml"}  # fmt: skip
     entries = feed.findall(f"{ATOM}entry")
-    expected = queries.events(db, type_glob="agreement.renamed", include_baseline=False)
+    expected = queries.events(store, type_glob="agreement.renamed", include_baseline=False)
     assert len(entries) == 10 == len(expected)
     ids = [e.findtext(f"{ATOM}id") for e in entries]
     assert ids == [f"urn:watch287g:event:{e['id']}" for e in reversed(expected)]  # newest first, stable
@@ -241,10 +241,10 @@ def test_atom_feed_is_valid_atom_with_stable_ids_and_escaped_data(db):
     titles = [e.findtext(f"{ATOM}title") for e in entries]
     assert "FL: agreement.renamed: Indiatlantic Police Department -> Indialantic Police Department (Task Force Model)" in titles  # fmt: skip
     assert (
-        len(ET.fromstring(analysts.atom_feed(db)).findall(f"{ATOM}entry")) == 77 + 3
+        len(ET.fromstring(analysts.atom_feed(store)).findall(f"{ATOM}entry")) == 77 + 3
     )  # baseline excluded; 3 policy.compliance
-    assert len(ET.fromstring(analysts.atom_feed(db, include_baseline=True)).findall(f"{ATOM}entry")) == 200
-    raw = analysts.atom_feed(db, state="TX", since="2025-08-01")
+    assert len(ET.fromstring(analysts.atom_feed(store, include_baseline=True)).findall(f"{ATOM}entry")) == 200
+    raw = analysts.atom_feed(store, state="TX", since="2025-08-01")
     assert b"<script>" not in raw and b"\x0b" not in raw
     [entry] = ET.fromstring(raw).findall(f"{ATOM}entry")
     assert entry.findtext(f"{ATOM}title") == (

@@ -90,7 +90,7 @@ def test_backfill_outcomes_and_event_times(history: tuple[Store, list[Any]]) -> 
     assert [(r.channel, r.outcome) for r in results] == [("participating", "processed")] * 3 + [
         ("pending", "processed")
     ] + [("participating", "processed")] * 3
-    events = queries.events(store.db)
+    events = queries.events(store)
     assert {e["origin"] for e in events} == {"backfill"}
     by_time = Counter((e["detected_at"], e["type"], e["baseline"]) for e in events)
     assert by_time[("2025-03-08T10:30:21+00:00", "agreement.added", True)] == 318
@@ -102,7 +102,7 @@ def test_backfill_outcomes_and_event_times(history: tuple[Store, list[Any]]) -> 
     }
     # Kansas Bureau of Investigation (WSO) left the lists on 04-29 and never came back: absent from the 05-29,
     # 06-17 and 06-20 lists, 23 days: terminated once, when the third absent list was seen.
-    (terminated,) = queries.events(store.db, type_glob="agreement.terminated")
+    (terminated,) = queries.events(store, type_glob="agreement.terminated")
     assert (terminated["detected_at"], terminated["state"], terminated["agency"], terminated["model"]) == (
         "2025-06-21T15:15:20+00:00",
         "KS",
@@ -119,7 +119,7 @@ def test_backfill_outcomes_and_event_times(history: tuple[Store, list[Any]]) -> 
 def test_press_figures_of_may_29(history: tuple[Store, list[Any]]) -> None:
     """ICE, "as of May 29, 2025": 635 agreements (100 JEM / 307 TFM / 228 WSO) and 68 pending (7 / 43 / 18)."""
     store, _ = history
-    agreements = queries.agreements_as_of(store.db, "2025-05-29")
+    agreements = queries.agreements_as_of(store, "2025-05-29")
     active = [a for a in agreements if a["status"] == "active"]
     assert len(active) == 635
     assert Counter(a["model"] for a in active) == {
@@ -131,7 +131,7 @@ def test_press_figures_of_may_29(history: tuple[Store, list[Any]]) -> None:
     assert [(a["state"], a["agency"], a["model"]) for a in agreements if a["status"] != "active"] == [
         ("KS", "Kansas Bureau Of Investigation", "Warrant Service Officer")
     ]
-    pending = queries.pending_as_of(store.db, "2025-05-29")
+    pending = queries.pending_as_of(store, "2025-05-29")
     assert len(pending) == 68 and {r["status"] for r in pending} == {"pending"}
     assert Counter(r["model"] for r in pending) == {
         "Jail Enforcement Model": 7,
@@ -139,14 +139,14 @@ def test_press_figures_of_may_29(history: tuple[Store, list[Any]]) -> None:
         "Warrant Service Officer": 18,
     }
     # The day before, the pending list had not been seen yet; the 03-17 list was in force.
-    assert queries.pending_as_of(store.db, "2025-05-28") == []
-    assert len(queries.agreements_as_of(store.db, "2025-05-28")) == 360
+    assert queries.pending_as_of(store, "2025-05-28") == []
+    assert len(queries.agreements_as_of(store, "2025-05-28")) == 360
 
 
 def test_active_agreements_after_the_last_list_are_that_list(history: tuple[Store, list[Any]]) -> None:
     store, _ = history
     last = parse_list((FIXTURES / "2025-06-23_participatingAgencies06232025am.xlsx").read_bytes())
-    agreements = queries.agreements_as_of(store.db, "2025-06-23T15:18:27+00:00")
+    agreements = queries.agreements_as_of(store, "2025-06-23T15:18:27+00:00")
     active = {(a["state"], a["agency"], a["model"]) for a in agreements if a["status"] == "active"}
     assert active == {(r["state"], r["agency"], r["model"]) for r in last.records}
     assert len(active) == 719
@@ -220,4 +220,4 @@ def test_press_figures_do_not_depend_on_file_order() -> None:
     }
     # Longboat Key PD (FL, TFM) is on both May 29 lists: converting it is defensible, the others are not.
     assert converted <= {"Longboat Key Police Department"}
-    assert len(queries.pending_as_of(store.db, "2025-05-29")) >= 67
+    assert len(queries.pending_as_of(store, "2025-05-29")) >= 67

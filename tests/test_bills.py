@@ -406,7 +406,7 @@ def test_a_watched_news_page_moves_the_bill_from_sent_to_enacted(http_server: An
     assert not run_once(cfg).failures
     store = Store(cfg.database)
     try:
-        stored = queries.events(store.db)
+        stored = queries.events(store)
     finally:
         store.close()
     assert [

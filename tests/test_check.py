@@ -57,7 +57,7 @@ def test_first_check_is_a_baseline_and_logs_every_request(http_server, store, tm
         ("participating", "processed"),
         ("pending", "processed"),
     ]
-    events = queries.events(store.db)
+    events = queries.events(store)
     assert Counter(e["type"] for e in events) == {"agreement.added": 775, "pending.added": 51}
     assert all(e["baseline"] for e in events)
     assert _count(store, "fetches") == 3
@@ -82,7 +82,7 @@ def test_new_lists_give_alertable_events_with_pending_history(http_server, store
     _check(store, publish(http_server, P07, Q07), tmp_path)
     report = _check(store, publish(http_server, P08, Q08), tmp_path, at="2025-07-08T21:00:00+00:00")
     assert report.ok
-    new = [e for e in queries.events(store.db, since="2025-07-08") if not e["baseline"]]
+    new = [e for e in queries.events(store, since="2025-07-08") if not e["baseline"]]
     added = [e for e in new if e["type"] == "agreement.added"]
     assert len(added) == 31  # ICE's +32 rows include one duplicate row
     converted = [e for e in added if e["details"]["was_pending"]]
@@ -103,7 +103,7 @@ def test_same_bytes_under_a_new_file_name_are_not_parsed_or_stored_again(http_se
     assert report.documents[1].outcome == "unchanged"
     # Only the page's bytes are new (its link changed); the list is neither stored again nor re-parsed.
     assert (_count(store, "bodies"), _count(store, "parses")) == (bodies + 1, parses)
-    assert not queries.events(store.db, since="2025-07-08")
+    assert not queries.events(store, since="2025-07-08")
 
 
 def test_a_blocked_request_fails_loudly_and_changes_nothing(http_server, store, tmp_path):
@@ -136,13 +136,13 @@ def test_an_html_error_page_instead_of_a_list_is_quarantined(http_server, store,
     url = publish(http_server, P08, Q07, bodies={P08: error_page})
     report = _check(store, url, tmp_path, at="2025-07-08T21:00:00+00:00")
     assert report.documents[1].outcome == "quarantined"
-    events = queries.events(store.db, since="2025-07-08")
+    events = queries.events(store, since="2025-07-08")
     assert [e["type"] for e in events] == ["list.quarantined"]
     assert "looks like HTML" in events[0]["details"]["reason"]
     assert store.db.execute("select id, status, hash from records order by id").fetchall() == records
     # The next good list is compared with the last good one: exactly the real differences appear.
     _check(store, publish(http_server, P08, Q07), tmp_path, at="2025-07-09T09:00:00+00:00")
-    added = queries.events(store.db, since="2025-07-09", type_glob="agreement.added")
+    added = queries.events(store, since="2025-07-09", type_glob="agreement.added")
     assert len(added) == 31
 
 
@@ -169,13 +169,13 @@ def test_a_list_fetched_by_a_clock_behind_the_history_waits_for_a_later_check(ht
     assert behind.documents[1].detail == (
         "fetched 2025-07-08T20:00:00+00:00, before the list interpreted at 2025-07-08T21:00:00+00:00"
     )
-    assert queries.events(store.db, include_baseline=False) == []
+    assert queries.events(store, include_baseline=False) == []
     later = _check(store, url, tmp_path, at="2025-07-08T22:00:00+00:00")
     assert [(d.channel, d.outcome) for d in later.documents[1:]] == [
         ("participating", "processed"),
         ("pending", "processed"),
     ]
-    assert len(queries.events(store.db, include_baseline=False)) == 35
+    assert len(queries.events(store, include_baseline=False)) == 35
 
 
 # ---- only what we mean to fetch (issue 9, items 5 and 8) -----------------------------------------------
@@ -226,7 +226,7 @@ def test_a_link_to_another_origin_is_refused_and_nothing_of_it_is_stored(
     assert [d.outcome for d in report.documents] == ["page", "error"]
     stored = {row[0] for row in store.db.execute("select sha256 from bodies").fetchall()}
     assert sha256_hex(real_list(P07)) not in stored
-    assert not queries.events(store.db, type_glob="list.quarantined")
+    assert not queries.events(store, type_glob="list.quarantined")
     assert store.health("ice")["last_error"] == report.error
 
 
@@ -267,7 +267,7 @@ def test_links_resolve_against_the_final_url_and_the_final_url_is_stored(http_se
         "participating": http_server.url("/doclib/p.xlsx"),
         "pending": http_server.url("/identify-and-arrest/2026/lists/q.xlsx"),
     }
-    assert {e["url"] for e in queries.events(store.db, type_glob="agreement.*")} == {
+    assert {e["url"] for e in queries.events(store, type_glob="agreement.*")} == {
         http_server.url("/doclib/p.xlsx")
     }
     # the next check gets a 304 for the page and still resolves its links against where it is

@@ -143,7 +143,7 @@ def test_a_ban_with_agreements_still_listed_then_none_is_told_once_each(may_2025
     # The July list, then (re-published) after Maryland's ban took effect on 2026-02-17: still 8 agreements.
     assert feed(tmp_path, may_2025, [("2025-07-15T12:00:00+00:00", "participating", ICE / JULY),
                                      ("2026-03-01T12:00:00+00:00", "participating", ICE / JULY)]) == ["processed", "unchanged"]  # fmt: skip
-    [told] = queries.events(may_2025.db, type_glob="policy.compliance", state="MD")
+    [told] = queries.events(may_2025, type_glob="policy.compliance", state="MD")
     assert (told["detected_at"], told["origin"], told["details"]["phase"]) == (
         "2026-03-01T12:00:00+00:00",
         "backfill",
@@ -159,18 +159,18 @@ def test_a_ban_with_agreements_still_listed_then_none_is_told_once_each(may_2025
     third.write_bytes(drop_rows(second.read_bytes(), [3]))
     assert feed(tmp_path, may_2025, [("2026-03-02T12:00:00+00:00", "participating", without_md),
                                      ("2026-03-06T12:00:00+00:00", "participating", second)]) == ["processed"] * 2  # fmt: skip
-    assert not queries.events(may_2025.db, type_glob="agreement.terminated", state="MD")  # not yet: 2 lists
+    assert not queries.events(may_2025, type_glob="agreement.terminated", state="MD")  # not yet: 2 lists
     assert (
-        len(queries.events(may_2025.db, type_glob="policy.compliance", state="MD")) == 1
+        len(queries.events(may_2025, type_glob="policy.compliance", state="MD")) == 1
     )  # missing is not gone
     assert feed(tmp_path, may_2025, [("2026-03-13T12:00:00+00:00", "participating", third)]) == ["processed"]
-    ended = queries.events(may_2025.db, type_glob="agreement.terminated", state="MD")
+    ended = queries.events(may_2025, type_glob="agreement.terminated", state="MD")
     assert len(ended) == 8
     assert {e["details"]["policy"]["instrument"] for e in ended} == {told["details"]["instrument"]}
     assert {e["details"]["policy"]["effective"] for e in ended} == {"2026-02-17"}
-    others = queries.events(may_2025.db, type_glob="agreement.terminated")
+    others = queries.events(may_2025, type_glob="agreement.terminated")
     assert all("policy" not in e["details"] for e in others if e["state"] not in ("MD", "VA", "NM"))
-    told_md = queries.events(may_2025.db, type_glob="policy.compliance", state="MD")
+    told_md = queries.events(may_2025, type_glob="policy.compliance", state="MD")
     assert [e["details"]["phase"] for e in told_md] == ["still_listed", "all_ended"]
     assert (
         told_md[1]["details"]["summary"]
@@ -180,10 +180,10 @@ def test_a_ban_with_agreements_still_listed_then_none_is_told_once_each(may_2025
     # Later runs, live or not, tell nothing again, but New Mexico's ban, in force since 2026-05-20.
     later = settle_compliance(may_2025, "2026-12-01T00:00:00+00:00", None)
     assert {
-        e["state"] for e in queries.events(may_2025.db, type_glob="policy.compliance") if e["id"] in later
+        e["state"] for e in queries.events(may_2025, type_glob="policy.compliance") if e["id"] in later
     } == {"NM"}
     assert settle_compliance(may_2025, "2026-12-02T00:00:00+00:00", None) == []
-    assert len(queries.events(may_2025.db, type_glob="policy.compliance", state="MD")) == 2
+    assert len(queries.events(may_2025, type_glob="policy.compliance", state="MD")) == 2
 
 
 def test_compliance_reaches_operators_and_subscribers_who_ask_for_it(may_2025):
@@ -193,7 +193,7 @@ def test_compliance_reaches_operators_and_subscribers_who_ask_for_it(may_2025):
                    Subscriber("bills-only", target, ("bill.*",)))  # fmt: skip
     routing = Routing(subscribers, Operators(Subscriber(OPERATORS, target, OPERATOR_EVENTS)))
     ids = settle_compliance(may_2025, "2026-06-01T00:00:00+00:00", deliveries_for(routing))
-    states = {e["state"] for e in queries.events(may_2025.db, type_glob="policy.compliance")}
+    states = {e["state"] for e in queries.events(may_2025, type_glob="policy.compliance")}
     assert len(ids) == 3 and states == {"MD", "NM", "VA"}  # the bans in force with agreements still listed
     rows = list(
         may_2025.db.query("select d.subscriber, e.state from deliveries d join events e on e.id = d.event_id")
@@ -276,13 +276,11 @@ def test_a_ban_bill_enacted_with_agreements_listed_gives_one_of_each_event(
         http_server.route("/hb0444", (pages / f"mgaleg_MD_2026RS_HB0444_{page}.html").read_bytes())
         assert not run_once(cfg).failures
         store = Store(cfg.database)
-        kinds.append(
-            [e["type"] for e in queries.events(store.db, include_baseline=False) if e["state"] == "MD"]
-        )
+        kinds.append([e["type"] for e in queries.events(store, include_baseline=False) if e["state"] == "MD"])
         store.close()
     assert kinds == [[], ["bill.enacted", "policy.ban_enacted", "policy.compliance"]] + [kinds[1]]
     store = Store(cfg.database)
-    [told] = queries.events(store.db, type_glob="policy.compliance")
+    [told] = queries.events(store, type_glob="policy.compliance")
     row = rows_by_state(store, told["detected_at"])["MD"]
     store.close()
     assert (told["details"]["instrument"], told["details"]["listed"]) == ("HB 444 (2026RS)", 7)
@@ -304,7 +302,7 @@ def test_a_ban_already_in_force_when_watching_began_is_stored_not_alerted(tmp_pa
         target = (Target("json://127.0.0.1:9/", "json://127.0.0.1"),)
         routing = Routing((Subscriber("desk", target, ("policy.*",)),), Operators(Subscriber(OPERATORS, target, OPERATOR_EVENTS)))  # fmt: skip
         settle_compliance(store, "2026-03-02T00:00:00+00:00", deliveries_for(routing))
-        told = {e["state"]: e for e in queries.events(store.db, type_glob="policy.compliance")}
+        told = {e["state"]: e for e in queries.events(store, type_glob="policy.compliance")}
         assert set(told) == {"MD", "VA"} and all(e["baseline"] for e in told.values())  # NM: from 2026-05-20
         assert all(e["origin"] == "live" for e in told.values())
         assert list(store.db.query("select * from deliveries")) == []  # operators included: not news
@@ -314,7 +312,7 @@ def test_a_ban_already_in_force_when_watching_began_is_stored_not_alerted(tmp_pa
         # New Mexico's ban takes effect (2026-05-20) after watching began: that one is news.
         later = settle_compliance(store, "2026-05-21T00:00:00+00:00", deliveries_for(routing))
         [new_mexico] = [
-            e for e in queries.events(store.db, type_glob="policy.compliance") if e["id"] in later
+            e for e in queries.events(store, type_glob="policy.compliance") if e["id"] in later
         ]
         assert new_mexico["state"] == "NM" and not new_mexico["baseline"]
     finally:

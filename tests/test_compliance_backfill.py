@@ -48,7 +48,7 @@ def settle_after_every_list(store: Store, rows: list[ManifestRow]) -> None:
 def told(store: Store) -> list[tuple[Any, ...]]:
     return [
         (e["id"], e["type"], e["detected_at"], e["state"], e["baseline"], e["origin"], e["details"])
-        for e in queries.events(store.db, type_glob="policy.compliance")
+        for e in queries.events(store, type_glob="policy.compliance")
     ]
 
 

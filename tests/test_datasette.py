@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlite_utils import Database
 
 from state import queries
+from state.store import Store
 from tests.test_analysts import HOSTILE, build_database
 from watch287g.datasette_metadata import (
     QUERIES,
@@ -38,8 +38,8 @@ def free_port() -> int:
 
 
 class Served:
-    def __init__(self, base: str, db: Database):
-        self.base, self.db = base, db
+    def __init__(self, base: str, store: Store):
+        self.base, self.store = base, store
 
     def get(self, path: str) -> tuple[int, str]:
         try:
@@ -65,7 +65,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )
-    db = Database(live)
+    store = Store(live)
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -76,9 +76,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             except OSError:
                 assert time.monotonic() < deadline, "Datasette did not start"
                 time.sleep(0.1)
-        yield Served(f"http://127.0.0.1:{port}", db)
+        yield Served(f"http://127.0.0.1:{port}", store)
     finally:
-        db.close()
+        store.close()
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=5)
@@ -105,7 +105,7 @@ def test_the_command_is_read_only_local_and_time_limited(tmp_path):
 
 def test_new_agreements_between_two_dates(served):
     rows = served.query("new_agreements", start="2025-07-14", end="2025-07-15")
-    expected = [e for e in queries.events(served.db, since="2025-07-14", type_glob="agreement.added",
+    expected = [e for e in queries.events(served.store, since="2025-07-14", type_glob="agreement.added",
                                           include_baseline=False) if e["detected_at"] < "2025-07-16"]  # fmt: skip
     assert len(rows) == 7 == len(expected)
     assert {r["event_id"] for r in rows} == {e["id"] for e in expected}
@@ -126,7 +126,7 @@ def test_terminations(served):
 @pytest.mark.parametrize("as_of", ["2025-07-14", "2025-07-08T21:00:00+00:00", "2025-07-15"])
 def test_agreements_per_state_and_model_match_the_cli(served, as_of):
     counts: dict[tuple[str, str], list[int]] = {}
-    for row in queries.agreements_as_of(served.db, as_of):
+    for row in queries.agreements_as_of(served.store, as_of):
         active, missing = counts.setdefault((row["state"], row["model"]), [0, 0])
         counts[row["state"], row["model"]] = [active + (row["status"] == "active"), missing + (row["status"] == "missing")]  # fmt: skip
     rows = served.query("agreements_by_state_and_model", as_of=as_of)
@@ -159,7 +159,7 @@ def test_agreement_history_finds_what_the_cli_finds(served):
     for term in ("Ft Myers", "FT MYERS PD", "Fort Myers Police Dept."):
         rows = served.query("agreement_history", agency=term)
         assert rows == expected, term
-        assert {r["record_id"] for r in rows} == set(matching_records(served.db, term))
+        assert {r["record_id"] for r in rows} == set(matching_records(served.store, term))
 
 
 def test_bills_by_stage_and_failed_deliveries(served):

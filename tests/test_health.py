@@ -51,7 +51,7 @@ def test_two_senders_at_once_raise_one_stale_alert(tmp_path: Path) -> None:
         thread.join(timeout=60)
     assert not errors
     store = Store(path)
-    stale = queries.events(store.db, type_glob="source.stale")
+    stale = queries.events(store, type_glob="source.stale")
     assert len(stale) == 1, stale
     assert "no successful check since" in stale[0]["details"]["error"]
     # Re-armed only when the source is fresh again: a third look raises nothing.

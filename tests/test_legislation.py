@@ -35,7 +35,7 @@ def config(tmp_path: Path, sources: str, extra: str = "") -> Config:
 def events(cfg: Config, **filters: Any) -> list[dict[str, Any]]:
     store = Store(cfg.database)
     try:
-        return queries.events(store.db, **filters)
+        return queries.events(store, **filters)
     finally:
         store.close()
 

@@ -97,7 +97,7 @@ class Replay:
         assert not run_once(self.cfg, now=lambda: at).failures
         store = Store(self.cfg.database)
         try:
-            found = queries.events(store.db, include_baseline=True)
+            found = queries.events(store, include_baseline=True)
         finally:
             store.close()
         new = [e for e in found if e["id"] not in self.seen]  # in order of detection

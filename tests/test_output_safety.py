@@ -92,7 +92,7 @@ def test_the_feed_links_only_http_urls_without_credentials(tmp_path, url):
                                    after={"agency": "E", "moa_url": url}))  # fmt: skip
     store = Store(path)
     try:
-        feed = ET.fromstring(atom_feed(store.db))
+        feed = ET.fromstring(atom_feed(store))
     finally:
         store.close()
     hrefs = [link.get("href") for link in feed.iter(f"{ATOM}link")]
@@ -106,7 +106,7 @@ def test_the_feed_still_links_a_web_url(tmp_path):
     )
     store = Store(path)
     try:
-        hrefs = [link.get("href") for link in ET.fromstring(atom_feed(store.db)).iter(f"{ATOM}link")]
+        hrefs = [link.get("href") for link in ET.fromstring(atom_feed(store)).iter(f"{ATOM}link")]
     finally:
         store.close()
     assert hrefs == [url, "https://example.org/m.pdf"]
@@ -138,7 +138,7 @@ def test_the_report_and_messages_neither_show_bidi_nor_grow_with_a_huge_name(tmp
 
     store = Store(path)
     try:
-        message = render_alert(stored_events(store.db), "desk")
+        message = render_alert(stored_events(store), "desk")
     finally:
         store.close()
     for body in (message.html, message.text, message.markdown):

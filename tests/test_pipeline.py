@@ -106,7 +106,7 @@ def process(
 
 def events_of(store: Store, result: Processed) -> list[dict[str, Any]]:
     ids = set(result.event_ids)
-    found = [e for e in queries.events(store.db) if e["id"] in ids]
+    found = [e for e in queries.events(store) if e["id"] in ids]
     assert len(found) == len(ids)
     return found
 
@@ -294,7 +294,7 @@ def test_renames_and_typo_fixes_of_2025_07_15() -> None:
     assert (fwc["status"], fwc["missing_lists"]) == ("missing", 1)
     as_of = {
         (a["state"], a["agency"], a["model"]): a["status"]
-        for a in queries.agreements_as_of(store.db, "2025-07-15")
+        for a in queries.agreements_as_of(store, "2025-07-15")
     }
     assert as_of[("FL", "Florida Fish and Wildlife Conservation Commission", TFM)] == "missing"
     assert as_of[("FL", "Fort Myers Police Department", TFM)] == "active"
@@ -688,15 +688,15 @@ def test_withdrawal_contradicted_by_a_later_list_is_corrected() -> None:
         withdrawal["record_id"], "KS", WSO,
     )  # fmt: skip
     assert delivered(store, correction["id"]) == {"kansas-pending"}  # exactly who got the withdrawal
-    stored = next(e for e in queries.events(store.db) if e["id"] == withdrawal["id"])
+    stored = next(e for e in queries.events(store) if e["id"] == withdrawal["id"])
     assert (stored["type"], stored["details"]) == (withdrawal["type"], withdrawal["details"])  # not rewritten
     assert tracked(store)[withdrawal["record_id"]]["status"] == "converted"
     words = "correction: Rush County Sheriff's Office (Warrant Service Officer) was reported withdrawn, but it became an agreement"
-    rows = history(store.db, rush)
+    rows = history(store, rush)
     assert [(r["type"], r["what"]) for r in rows if r["type"] == "event.corrected"] == [
         ("event.corrected", words)
     ]
-    assert words.encode() in atom_feed(store.db)
+    assert words.encode() in atom_feed(store)
     assert words.replace("'", "&#x27;") in build_report(store, "2025-03-31")
     assert render_alert([correction], "kansas-pending").title == "287(g): 1 earlier alert corrected in Kansas"
 
@@ -717,7 +717,7 @@ def day(n: int) -> str:
 
 
 def status_on(store: Store, date: str) -> str | None:
-    return next((a["status"] for a in queries.agreements_as_of(store.db, date) if a["id"] == ETOWAH_ID), None)
+    return next((a["status"] for a in queries.agreements_as_of(store, date) if a["id"] == ETOWAH_ID), None)
 
 
 def test_agreement_missing_for_two_lists_then_back() -> None:
@@ -727,8 +727,8 @@ def test_agreement_missing_for_two_lists_then_back() -> None:
     results.append(process(store, P0308, day(3)))
     assert [(r.outcome, events) for r, events in results] == [("processed", [])] * 3
     assert [status_on(store, day(n)[:10]) for n in range(4)] == ["active", "missing", "missing", "active"]
-    assert queries.events(store.db, type_glob="agreement.terminated") == []
-    assert queries.events(store.db, since=day(1), type_glob="agreement.*") == []  # not re-added either
+    assert queries.events(store, type_glob="agreement.terminated") == []
+    assert queries.events(store, since=day(1), type_glob="agreement.*") == []  # not re-added either
 
 
 def test_real_termination_after_three_lists_and_ten_days() -> None:
@@ -752,8 +752,8 @@ def test_real_termination_after_three_lists_and_ten_days() -> None:
         "missing",
         None,
     ]
-    assert len(queries.events(store.db, type_glob="agreement.terminated")) == 1
-    active = queries.agreements_as_of(store.db, day(11)[:10])
+    assert len(queries.events(store, type_glob="agreement.terminated")) == 1
+    active = queries.agreements_as_of(store, day(11)[:10])
     assert (len(active), {a["status"] for a in active}) == (317, {"active"})
 
 
@@ -835,7 +835,7 @@ def test_pending_requests_become_agreements(pending_batch: tuple) -> None:
     # Every request of the 07-08 pending list is pending, Robertson County (TN, WSO) included: ICE lists it in both.
     assert Counter(requests.values())["pending"] == 20
     assert requests[("TN", "Robertson County Sheriff's Office", WSO)] == "pending"
-    assert queries.events(store.db, type_glob="pending.withdrawn") == []
+    assert queries.events(store, type_glob="pending.withdrawn") == []
 
 
 def test_requests_that_leave_the_pending_list_after_their_agreement_are_converted() -> None:
@@ -858,7 +858,7 @@ def test_requests_that_leave_the_pending_list_after_their_agreement_are_converte
     ):
         body = set_cell(data(N0708), "B3", "Marion County Sheriff's Office" + " " * (n + 1))
         process(store, N0708, when, body=body)
-    withdrawn = {(e["state"], e["agency"]) for e in queries.events(store.db, type_glob="pending.withdrawn")}
+    withdrawn = {(e["state"], e["agency"]) for e in queries.events(store, type_glob="pending.withdrawn")}
     # Only Ellis County (KS): in this synthetic run its agreement stays listed under TX (ICE fixed it to KS on
     # 07-14, which would convert the request); same-named requests in other states are never linked.
     assert withdrawn == {("KS", "Ellis County Sheriff's Office")}
@@ -905,7 +905,7 @@ def test_pending_request_withdrawn_only_after_the_hold_back() -> None:
     assert event["details"] == {"absent_lists": 3, "absent_since": times[0], "last_seen": NEXT_PENDING_AT}
 
     def highspire_on(date: str) -> list[str]:
-        requests = queries.pending_as_of(store.db, date)
+        requests = queries.pending_as_of(store, date)
         return [r["status"] for r in requests if r["agency"] == "Highspire Police Department"]
 
     assert [highspire_on(d) for d in ("2025-07-08", "2025-07-10", "2025-07-14", "2025-07-20")] == [
@@ -914,7 +914,7 @@ def test_pending_request_withdrawn_only_after_the_hold_back() -> None:
         ["missing"],
         [],
     ]
-    assert len(queries.pending_as_of(store.db, "2025-07-20")) == 19
+    assert len(queries.pending_as_of(store, "2025-07-20")) == 19
 
 
 # -- 17. baseline -------------------------------------------------------------------------------------------
@@ -931,7 +931,7 @@ def test_first_list_of_each_kind_is_a_baseline() -> None:
     assert {e["baseline"] for e in participating + pending} == {True}
     _, later = process(store, P0620)
     assert kinds(later) == {"agreement.added": 13} and {e["baseline"] for e in later} == {False}
-    assert len(queries.events(store.db, include_baseline=False)) == 14  # the quarantine + 13 additions
+    assert len(queries.events(store, include_baseline=False)) == 14  # the quarantine + 13 additions
 
 
 # -- 20. file store: WAL, one transaction per document --------------------------------------------------------

@@ -48,7 +48,7 @@ def _replay(rules: Rules) -> list[Event]:
         at = f"{day}T{PUBLISHED[day]}:00+00:00"
         snapshot = Snapshot("ice-287g", channel, f"{FOLDER}{stem}.xlsx", at, path.read_bytes())
         process_list(store, snapshot, origin="backfill", rules=rules)
-    events = queries.events(store.db)
+    events = queries.events(store)
     store.close()
     return events
 
@@ -87,7 +87,7 @@ def operations() -> list[Event]:
             store, Snapshot("ice-287g", "participating", url, at, body), origin="live", rules=Rules()
         )
     page(INTRO + " Agencies may request to join any of the three models.", "2025-07-15T13:00:00+00:00")
-    events = queries.events(store.db, include_baseline=False)
+    events = queries.events(store, include_baseline=False)
     store.close()
     return events
 

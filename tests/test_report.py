@@ -82,11 +82,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def test_map_shows_the_active_agreements_and_policy_of_each_state(store):
     page = _parse(build_report(store, AS_OF))
-    active = Counter(a["state"] for a in queries.agreements_as_of(store.db, AS_OF) if a["status"] == "active")
+    active = Counter(a["state"] for a in queries.agreements_as_of(store, AS_OF) if a["status"] == "active")
     assert set(active) <= set(page.tiles) and len(page.tiles) >= 51
     for state in ("FL", "TX", "GA", "MD", "AL"):
         expected = sum(
-            1 for a in queries.agreements_as_of(store.db, AS_OF, state=state) if a["status"] == "active"
+            1 for a in queries.agreements_as_of(store, AS_OF, state=state) if a["status"] == "active"
         )
         assert expected and page.tiles[state]["shown"] == page.tiles[state]["count"] == str(expected)
     assert page.tiles["CA"]["shown"] == "0"
@@ -104,12 +104,12 @@ def test_chart_has_one_series_per_model_and_matches_agreements_as_of(store):
     assert len(dates) == 4  # the four participating lists
     for index, moment in enumerate(dates):
         counted = Counter(
-            a["model"] for a in queries.agreements_as_of(store.db, moment) if a["status"] == "active"
+            a["model"] for a in queries.agreements_as_of(store, moment) if a["status"] == "active"
         )
         assert {m: values[index] for m, values in series.items() if values[index]} == dict(counted)
     page = _parse(build_report(store, AS_OF))
     drawn = [a["data-model"] for tag, a in page.tags if tag == "path" and a.get("class") == "series"]
-    models = {a["model"] for a in queries.agreements_as_of(store.db, AS_OF)}
+    models = {a["model"] for a in queries.agreements_as_of(store, AS_OF)}
     assert sorted(drawn) == sorted(models) and len(drawn) == len(set(drawn))
 
 

@@ -35,7 +35,7 @@ from monitors.ice_names import agency_key
 from notifiers.render import link_url
 from state import history as sql
 from state import queries
-from state.store import LAYOUT_FIELDS
+from state.store import LAYOUT_FIELDS, Store
 from watch287g.render import backfill_source, describe, headline, one_line, printable, utc
 
 EXPORT_COLUMNS = ("id", "type", "detected_at", "state", "agency", "model", "bill", "summary", "source_url",
@@ -49,12 +49,12 @@ ATOM = "http://www.w3.org/2005/Atom"
 # ---- history ---------------------------------------------------------------------------------------------
 
 
-def matching_records(db: Any, term: str) -> list[str]:
+def matching_records(store: Store, term: str) -> list[str]:
     """Record ids for a term: a record id, a bill key or identifier, else an agency name (any it has had)."""
     term = term.strip()
     if not term:
         return []
-    if sql.records(db, [term]):
+    if sql.records(store, [term]):
         return [term]
     parts = term.split("|")
     try:  # a bill key ("MD|2026RS|HB444") or a bill identifier ("HB 444")?
@@ -62,11 +62,11 @@ def matching_records(db: Any, term: str) -> list[str]:
         number = None if key else normalise_identifier(term)
     except ValueError:
         key = number = None
-    found = [b["id"] for b in sql.bills(db) if b["key"] == key or b["key"].rsplit("|", 1)[-1] == number]
+    found = [b["id"] for b in sql.bills(store) if b["key"] == key or b["key"].rsplit("|", 1)[-1] == number]
     if found:
         return found
     folded, canonical = term.casefold(), agency_key(term)
-    names = sql.record_names(db)
+    names = sql.record_names(store)
     return sorted({row["id"] for row in names
                    if row["name"] and (folded in row["name"].casefold() or canonical in agency_key(row["name"]))})  # fmt: skip
 
@@ -90,19 +90,19 @@ def _label(record: dict[str, Any]) -> str:
     return f"{record.get('state') or '--'} {record.get('agency')} ({record.get('model')})"
 
 
-def history(db: Any, term: str) -> list[dict[str, Any]]:
+def history(store: Store, term: str) -> list[dict[str, Any]]:
     """Everything that happened to the records matching `term`, grouped per record, oldest first.
 
     Each row: record_id, kind, name, time, type ("version" or the event type), what (in words), version,
     status, changed, before / after (the values that changed), event_id, baseline, and the evidence:
     snapshot_id, snapshot_sha256, url, fetched_at."""
-    ids = matching_records(db, term)
-    found = sorted(sql.records(db, ids), key=lambda r: (_label(r).casefold(), r["id"]))
+    ids = matching_records(store, term)
+    found = sorted(sql.records(store, ids), key=lambda r: (_label(r).casefold(), r["id"]))
     versions: dict[str, list[dict[str, Any]]] = {}
-    for version in sql.versions(db, ids):
+    for version in sql.versions(store, ids):
         versions.setdefault(version["record_id"], []).append(version)
     events: dict[str, list[dict[str, Any]]] = {}
-    for event in sql.record_events(db, ids):
+    for event in sql.record_events(store, ids):
         events.setdefault(event["record_id"], []).append(event)
     rows: list[dict[str, Any]] = []
     for record in found:
@@ -112,7 +112,7 @@ def history(db: Any, term: str) -> list[dict[str, Any]]:
             instrument = f"{record['record'].get('identifier')} ({record['record'].get('session')})"
             own += [
                 _event_row(base, e)
-                for e in sql.policy_events(db, str(record["record"].get("state")))
+                for e in sql.policy_events(store, str(record["record"].get("state")))
                 if any(i.get("name") == instrument for i in (e["details"] or {}).get("instruments", []))
             ]
         previous: dict[str, Any] | None = None
@@ -193,11 +193,11 @@ def _moa_url(event: dict[str, Any]) -> str | None:
     return after.get("moa_url") or before.get("moa_url")
 
 
-def event_rows(db: Any, *, type_glob: str | None = None, state: str | None = None, since: str | None = None,
+def event_rows(store: Store, *, type_glob: str | None = None, state: str | None = None, since: str | None = None,
                include_baseline: bool = False) -> list[dict[str, Any]]:  # fmt: skip
     """Events, oldest first, flattened to EXPORT_COLUMNS (see the module docstring)."""
     events = queries.events(
-        db, since=since, type_glob=type_glob, state=state, include_baseline=include_baseline
+        store, since=since, type_glob=type_glob, state=state, include_baseline=include_baseline
     )
     return [_flat(e) for e in events]
 
@@ -232,15 +232,19 @@ def write_rows(rows: list[dict[str, Any]], columns: tuple[str, ...], fmt: str = 
     return out.getvalue()
 
 
-def export_events(db: Any, fmt: str = "csv", **filters: Any) -> str:
+def export_events(store: Store, fmt: str = "csv", **filters: Any) -> str:
     """Events as CSV or JSON lines (`fmt` csv|json); filters as `event_rows`."""
-    return write_rows(event_rows(db, **filters), EXPORT_COLUMNS, fmt)
+    return write_rows(event_rows(store, **filters), EXPORT_COLUMNS, fmt)
 
 
-def export_agreements(db: Any, as_of: str | None = None, fmt: str = "csv", state: str | None = None) -> str:
+def export_agreements(
+    store: Store, as_of: str | None = None, fmt: str = "csv", state: str | None = None
+) -> str:
     """Agreements in force at `as_of` (default now), as `watch287g agreements` lists them."""
     datetime.fromisoformat(as_of or utc_now())  # ValueError for anything but a date or an ISO timestamp
-    return write_rows(queries.agreements_as_of(db, as_of or utc_now(), state=state), AGREEMENT_COLUMNS, fmt)
+    return write_rows(
+        queries.agreements_as_of(store, as_of or utc_now(), state=state), AGREEMENT_COLUMNS, fmt
+    )
 
 
 # ---- Atom ------------------------------------------------------------------------------------------------
@@ -273,12 +277,12 @@ def _element(parent: ET.Element, tag: str, text: str | None = None, **attrs: str
     return node
 
 
-def atom_feed(db: Any, *, type_glob: str | None = None, state: str | None = None, since: str | None = None,
+def atom_feed(store: Store, *, type_glob: str | None = None, state: str | None = None, since: str | None = None,
               feed_url: str | None = None, include_baseline: bool = False, limit: int = FEED_LIMIT) -> bytes:  # fmt: skip
     """An Atom 1.0 feed (RFC 4287) of the newest `limit` events matching the filters, newest first; baseline
     events excluded unless asked for. Entry ids are the events' ids as URNs, so readers never see one twice."""
     events = queries.events(
-        db, since=since, type_glob=type_glob, state=state, include_baseline=include_baseline
+        store, since=since, type_glob=type_glob, state=state, include_baseline=include_baseline
     )
     events = list(reversed(events[-limit:] if limit else events))
     words = " ".join(w for w in (type_glob, state and state.upper(), since and f"since {since}") if w)

@@ -220,7 +220,7 @@ def events(
     store = Store(_config(ctx).database)
     try:
         rows = queries.events(
-            store.db, since=since, type_glob=type_glob, state=state, include_baseline=not no_baseline
+            store, since=since, type_glob=type_glob, state=state, include_baseline=not no_baseline
         )
     finally:
         store.close()
@@ -241,7 +241,7 @@ def agreements(ctx: click.Context, as_of: str | None, state: str | None, as_json
 
     store = Store(_config(ctx).database)
     try:
-        rows = queries.agreements_as_of(store.db, as_of or utc_now(), state=state)
+        rows = queries.agreements_as_of(store, as_of or utc_now(), state=state)
     finally:
         store.close()
     for row in rows:

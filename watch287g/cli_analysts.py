@@ -93,7 +93,7 @@ def history(ctx: click.Context, term: str, as_json: bool) -> None:
 
     store = Store(_config(ctx).database)
     try:
-        rows = record_history(store.db, term)
+        rows = record_history(store, term)
     finally:
         store.close()
     if not rows:
@@ -125,9 +125,9 @@ def export(ctx: click.Context, fmt: str, type_glob: str | None, state: str | Non
     store = Store(_config(ctx).database)
     try:
         if as_of:
-            text = export_agreements(store.db, as_of, fmt, state)
+            text = export_agreements(store, as_of, fmt, state)
         else:
-            text = export_events(store.db, fmt, type_glob=type_glob, state=state, since=since,
+            text = export_events(store, fmt, type_glob=type_glob, state=state, since=since,
                                  include_baseline=baseline)  # fmt: skip
     finally:
         store.close()
@@ -154,7 +154,7 @@ def feed(ctx: click.Context, type_glob: str | None, state: str | None, since: st
 
     store = Store(_config(ctx).database)
     try:
-        data = atom_feed(store.db, type_glob=type_glob, state=state, since=since, feed_url=feed_url,
+        data = atom_feed(store, type_glob=type_glob, state=state, since=since, feed_url=feed_url,
                          include_baseline=baseline)  # fmt: skip
     finally:
         store.close()

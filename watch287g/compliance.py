@@ -34,11 +34,11 @@ def compliance_rows(
     }
     bound, bound_states = queries.upper_bound(as_of), sorted(views)
     in_force: dict[str, list[dict[str, Any]]] = defaultdict(list)  # active or missing
-    for row in queries.agreements_as_of(store.db, as_of, states=bound_states):
+    for row in queries.agreements_as_of(store, as_of, states=bound_states):
         in_force[row["state"]].append(row)
     moves: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for event in queries.events_of(store.db, ("agreement.terminated", "agreement.added"), states=bound_states,
-                                   before=bound):  # fmt: skip
+    for event in queries.events(store, types=("agreement.terminated", "agreement.added"), states=bound_states,
+                                before=bound, include_baseline=False):  # fmt: skip
         moves[(event["state"], event["type"])].append(event)
     return {
         state: rows
@@ -73,10 +73,10 @@ def settle_compliance(
     """Store the `policy.compliance` events now due (each phase of each ban once, across runs)."""
     seen = {
         (e["state"], e["details"].get("instrument"), e["details"].get("phase"))
-        for e in queries.events_of(store.db, ("policy.compliance",), include_baseline=True)
+        for e in queries.events(store, types=("policy.compliance",))
     }
     rows = [row for rows in compliance_rows(store, at, effects=TOLD).values() for row in rows]
-    events = compliance_events(rows, seen, at, SOURCE, queries.first_list_at(store.db))
+    events = compliance_events(rows, seen, at, SOURCE, queries.first_list_at(store))
     return store.add_events(events, deliveries_for, origin=origin) if events else []
 
 

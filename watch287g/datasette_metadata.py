@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from state import history, maintenance
+from state.connection import limit_served, register_functions
 from watch287g.render import printable
 
 SQL_TIME_LIMIT_MS = 3000
@@ -217,10 +218,8 @@ class _Limits:
 
     @staticmethod
     def prepare_connection(conn: Any) -> None:
-        import sqlite3
-
-        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
-        conn.execute(f"PRAGMA hard_heap_limit = {SQLITE_HEAP_BYTES}")
+        limit_served(conn, value_bytes=MAX_VALUE_BYTES, heap_bytes=SQLITE_HEAP_BYTES)
+        register_functions(conn)  # the canned queries' agency_key
         conn.row_factory = _budgeted(conn.row_factory or (lambda _cursor, row: row), MAX_ANSWER_BYTES)
 
     @staticmethod

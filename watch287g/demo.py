@@ -111,7 +111,7 @@ def _show_step(echo: Callable[[str], None], store: Store, when: str, documents: 
     echo(f"\n=== ICE publishes, {when[:16].replace('T', ' ')} UTC ===")
     for doc in documents:
         echo(f"  fetched {doc.channel:<13} -> {doc.outcome}{f' ({doc.detail})' if doc.detail else ''}")
-    rows = [e for e in queries.events(store.db, since=when) if e["detected_at"] == when]
+    rows = [e for e in queries.events(store, since=when) if e["detected_at"] == when]
     baseline = [e for e in rows if e["baseline"]]
     if baseline:
         echo(f"  baseline recorded: {len(baseline)} events marked baseline (never alerted)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -57,31 +57,11 @@ def _link(url: object, label: str) -> str:
     return f'<a href="{_e(target)}" title="{_e(target)}" rel="noopener noreferrer">{_e(label)}</a>'
 
 
-def _bound(as_of: str) -> str:
-    """Same rule as state.queries: a date means the whole day, a timestamp everything up to it."""
-    if len(as_of) == 10:
-        return (date.fromisoformat(as_of) + timedelta(days=1)).isoformat()
-    return as_of + "\uffff"
-
-
 def series_over_time(store: Store, as_of: str) -> tuple[list[str], dict[str, list[int]]]:
     """Active agreements per model at each processed participating list up to `as_of` (one sweep over
     record_versions, the same answer as agreements_as_of at each of those times)."""
-    bound = _bound(as_of)
-    dates = [
-        row["fetched_at"]
-        for row in store.db.query(
-            "select distinct fetched_at from snapshots where channel = 'participating' and outcome = 'processed'"
-            " and fetched_at < :bound order by fetched_at",
-            {"bound": bound},
-        )
-    ]
-    versions = store.db.query(
-        """select v.record_id, v.status, json_extract(v.record, '$.model') as model, v.valid_from
-           from record_versions v join records r on r.id = v.record_id
-           where r.kind = 'agreement' and v.valid_from < :bound order by v.valid_from, v.version""",
-        {"bound": bound},
-    )
+    dates = queries.participating_lists_before(store, as_of)
+    versions = queries.agreement_versions_before(store, as_of)
     current: dict[str, tuple[str, str]] = {}
     counts: list[Counter[str]] = []
     pending = next(versions, None)
@@ -96,11 +76,10 @@ def series_over_time(store: Store, as_of: str) -> tuple[list[str], dict[str, lis
 
 
 def latest_events(store: Store, as_of: str, limit: int = MAX_EVENTS) -> list[dict[str, Any]]:
-    bound = _bound(as_of)
     rows = [
         e
-        for e in queries.events(store.db, include_baseline=False)
-        if str(e["detected_at"]) < bound and not any(fnmatch.fnmatchcase(e["type"], g) for g in OPERATOR_ONLY)
+        for e in queries.events(store, before=queries.upper_bound(as_of), include_baseline=False)
+        if not any(fnmatch.fnmatchcase(e["type"], g) for g in OPERATOR_ONLY)
     ]
     return rows[::-1][:limit]
 
@@ -187,11 +166,11 @@ def _map_section(table: list[dict[str, Any]], missing: Counter[str]) -> str:
 def build_report(store: Store, as_of: str) -> str:
     """The whole page for agreements and events known at `as_of` (a date means the end of that day, UTC)."""
     datetime.fromisoformat(as_of)  # ValueError for anything but a date or an ISO timestamp
-    agreements = queries.agreements_as_of(store.db, as_of)
+    agreements = queries.agreements_as_of(store, as_of)
     active = [a for a in agreements if a["status"] == "active"]
     missing = Counter(a["state"] for a in agreements if a["status"] == "missing")
     per_model = Counter(a["model"] for a in active)
-    pending = [p for p in queries.pending_as_of(store.db, as_of) if p["status"] == "pending"]
+    pending = [p for p in queries.pending_as_of(store, as_of) if p["status"] == "pending"]
     table = [r for r in state_table(store, as_of) if r["state"] in STATES]
     dates, series = series_over_time(store, as_of)
     when = f"{as_of} (end of day, UTC)" if len(as_of) == 10 else utc(as_of)

@@ -22,7 +22,7 @@ def state_table(store: Store, as_of: str) -> list[dict[str, Any]]:
     for 2025), its active agreements then, and for each ban or mandate the agreements it concerns."""
     views = policy_views(store, as_of)
     binding = compliance_rows(store, as_of, views)
-    active = Counter(r["state"] for r in queries.agreements_as_of(store.db, as_of) if r["status"] == "active")
+    active = Counter(r["state"] for r in queries.agreements_as_of(store, as_of) if r["status"] == "active")
     rows = []
     for state in sorted(set(views) | set(active), key=lambda s: STATES.get(s, s)):
         view = views.get(state)

@@ -39,7 +39,7 @@ def subscriber_events(database: Path) -> Counter[str]:
     try:
         return Counter(
             json.dumps([e["type"], e["record_id"], e["baseline"], untimed(e["details"])], sort_keys=True)
-            for e in queries.events(store.db)
+            for e in queries.events(store)
             if e["type"] not in OPERATOR_TYPES and not e["type"].startswith("delivery.")
         )
     finally:
@@ -52,7 +52,7 @@ def operator_events(database: Path) -> list[dict[str, Any]]:
     try:
         return [
             e
-            for e in queries.events(store.db)
+            for e in queries.events(store)
             if e["type"] in OPERATOR_TYPES or e["type"].startswith("delivery.")
         ]
     finally:
@@ -79,8 +79,8 @@ def final_state(database: Path) -> dict[str, Any]:
                         "from record_versions order by record_id, version"
                     )
                 ),
-                "agreements": queries.agreements_as_of(db, FAR_FUTURE),
-                "pending": queries.pending_as_of(db, FAR_FUTURE),
+                "agreements": queries.agreements_as_of(store, FAR_FUTURE),
+                "pending": queries.pending_as_of(store, FAR_FUTURE),
                 "channels": list(
                     db.query(
                         "select source, channel, url, valid_sha256, valid_lists from channels "

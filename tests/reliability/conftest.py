@@ -207,15 +207,15 @@ def digest(database: Path) -> dict[str, Any]:
         db = store.db
         events = [
             {k: v for k, v in e.items() if k != "snapshot_id"}
-            for e in queries.events(db)
+            for e in queries.events(store)
             if e["type"] not in OPERATOR_TYPES and not e["type"].startswith("delivery.")
         ]
-        last = max((e["detected_at"] for e in queries.events(db)), default="2025-07-07")
+        last = max((e["detected_at"] for e in queries.events(store)), default="2025-07-07")
         return {
             "events": sorted(events, key=lambda e: e["id"]),
             "operator_events": [
                 e
-                for e in queries.events(db)
+                for e in queries.events(store)
                 if e["type"] in OPERATOR_TYPES or e["type"].startswith("delivery.")
             ],
             "records": list(db.query("select * from records order by id")),
@@ -225,8 +225,8 @@ def digest(database: Path) -> dict[str, Any]:
                     "from record_versions order by record_id, version"
                 )
             ),
-            "agreements": queries.agreements_as_of(db, last),
-            "pending": queries.pending_as_of(db, last),
+            "agreements": queries.agreements_as_of(store, last),
+            "pending": queries.pending_as_of(store, last),
             "channels": {
                 r["channel"]: {
                     k: r[k] for k in ("url", "current_sha256", "valid_sha256", "valid_lists", "valid_at")
@@ -255,7 +255,7 @@ def semantic_events(database: Path) -> Counter[str]:
                 [e["type"], e["state"], e["agency"], e["model"], e["baseline"], untimed(e["details"])],
                 sort_keys=True,
             )
-            for e in queries.events(store.db)
+            for e in queries.events(store)
         )
     finally:
         store.close()

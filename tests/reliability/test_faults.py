@@ -335,7 +335,7 @@ def test_a_pending_list_seen_again_after_a_quarantine_is_not_applied_again(
     def pending_on_0714(database: Path) -> list[str]:
         store = Store(database)
         try:
-            return sorted(r["key"] for r in queries.pending_as_of(store.db, "2025-07-14"))
+            return sorted(r["key"] for r in queries.pending_as_of(store, "2025-07-14"))
         finally:
             store.close()
 
