@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from events.event import StoredEvent, decode_event
+
 
 def upper_bound(as_of: str) -> str:
     """A date means the whole day: everything strictly before the next day."""
@@ -24,7 +26,7 @@ def events(
     type_glob: str | None = None,
     state: str | None = None,
     include_baseline: bool = True,
-) -> list[dict[str, Any]]:
+) -> list[StoredEvent]:
     where, params = ["1 = 1"], []
     if since:
         where.append("detected_at >= ?")
@@ -35,7 +37,7 @@ def events(
     if not include_baseline:
         where.append("baseline = 0")
     sql = f"select * from events where {' and '.join(where)} order by detected_at, rowid"
-    rows = [_decode_event(row) for row in db.query(sql, params)]
+    rows = [decode_event(row) for row in db.query(sql, params)]
     return [row for row in rows if not type_glob or fnmatch.fnmatchcase(row["type"], type_glob)]
 
 
@@ -46,7 +48,7 @@ def events_of(
     states: list[str] | None = None,
     before: str | None = None,
     include_baseline: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[StoredEvent]:
     """Events of these exact types (optionally of these states, detected before a bound), oldest first: the
     compliance view's narrow question, answered in SQL rather than by decoding every event."""
     where, params = [f"type in ({', '.join('?' * len(types))})"], list(types)
@@ -59,7 +61,7 @@ def events_of(
         where.append("detected_at < ?")
         params.append(before)
     sql = f"select * from events where {' and '.join(where)} order by detected_at, rowid"
-    return [_decode_event(row) for row in db.query(sql, params)]
+    return [decode_event(row) for row in db.query(sql, params)]
 
 
 def first_list_at(db: Database) -> str | None:
@@ -68,13 +70,6 @@ def first_list_at(db: Database) -> str | None:
         "select min(fetched_at) from snapshots where channel = 'participating' and outcome = 'processed'"
     ).fetchone()
     return row[0] if row else None
-
-
-def _decode_event(row: dict[str, Any]) -> dict[str, Any]:
-    for name in ("before", "after", "details"):
-        row[name] = json.loads(row[name]) if row[name] else None
-    row["baseline"] = bool(row["baseline"])
-    return row
 
 
 def agreements_as_of(

@@ -25,10 +25,12 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from events.event import StoredEvent
 from monitors.base import utc_now
 from monitors.bills import bill_key, normalise_identifier
 from monitors.ice_names import agency_key
@@ -101,7 +103,7 @@ def history(db: Any, term: str) -> list[dict[str, Any]]:
     versions: dict[str, list[dict[str, Any]]] = {}
     for version in sql.versions(db, ids):
         versions.setdefault(version["record_id"], []).append(version)
-    events: dict[str, list[dict[str, Any]]] = {}
+    events: dict[str | None, list[StoredEvent]] = {}
     for event in sql.record_events(db, ids):
         events.setdefault(event["record_id"], []).append(event)
     rows: list[dict[str, Any]] = []
@@ -125,12 +127,12 @@ def history(db: Any, term: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _evidence(row: dict[str, Any], sha: str | None) -> dict[str, Any]:
+def _evidence(row: Mapping[str, Any], sha: str | None) -> dict[str, Any]:
     return {"snapshot_id": row.get("snapshot_id"), "snapshot_sha256": sha, "url": row.get("url"),
             "fetched_at": row.get("fetched_at")}  # fmt: skip
 
 
-def _event_row(base: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+def _event_row(base: dict[str, Any], event: Mapping[str, Any]) -> dict[str, Any]:
     before, after = _diff(event["before"], event["after"])
     return {**base, "time": event["detected_at"], "type": event["type"], "what": headline(event), "version": None,
             "status": None, "changed": sorted(after or before), "before": before, "after": after,
@@ -186,7 +188,7 @@ def format_history(rows: list[dict[str, Any]]) -> str:
 # ---- exports ---------------------------------------------------------------------------------------------
 
 
-def _moa_url(event: dict[str, Any]) -> str | None:
+def _moa_url(event: Mapping[str, Any]) -> str | None:
     after, before, details = event.get("after") or {}, event.get("before") or {}, event.get("details") or {}
     if event["type"] == "agreement.moa_published":
         return after.get(f"{details.get('document') or 'moa'}_url")
@@ -202,7 +204,7 @@ def event_rows(db: Any, *, type_glob: str | None = None, state: str | None = Non
     return [_flat(e) for e in events]
 
 
-def _flat(e: dict[str, Any]) -> dict[str, Any]:
+def _flat(e: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": e["id"], "type": e["type"], "detected_at": e["detected_at"], "state": e["state"],
             "agency": e["agency"] or (e["after"] or e["before"] or {}).get("agency"), "model": e["model"],
             "bill": (e["details"] or {}).get("bill") if e["type"].startswith("bill.") else None,

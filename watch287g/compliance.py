@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from events.event import Event, StoredEvent
 from monitors.bill_rules import BILL
 from monitors.compliance import BINDING, Compliance, binding, compliance, compliance_events, related_policy
 from monitors.policy import StatePolicy, combined, from_bills, load_seed, policies
@@ -35,7 +36,7 @@ def compliance_rows(
     in_force: dict[str, list[dict[str, Any]]] = defaultdict(list)  # active or missing
     for row in queries.agreements_as_of(store.db, as_of, states=bound_states):
         in_force[row["state"]].append(row)
-    moves: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    moves: dict[tuple[str | None, str], list[StoredEvent]] = defaultdict(list)
     for event in queries.events_of(store.db, ("agreement.terminated", "agreement.added"), states=bound_states,
                                    before=bound):  # fmt: skip
         moves[(event["state"], event["type"])].append(event)
@@ -53,7 +54,7 @@ def compliance_rows(
     }
 
 
-def with_related_policy(store: Store, events: list[dict[str, Any]], at: str) -> list[dict[str, Any]]:
+def with_related_policy(store: Store, events: list[Event], at: str) -> list[Event]:
     """agreement.terminated events in a state with a ban in force carry it in `details.policy`."""
     ended = [e for e in events if e["type"] == "agreement.terminated"]
     if not ended:

@@ -9,6 +9,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from events.event import Event, new_event
 from monitors.base import FetchError, ParseError, Snapshot
 from monitors.bill_rules import BILL, interpret_bills
 from monitors.ice_rules import Context, Outcome, Tracked
@@ -124,9 +125,8 @@ def _bills(store: Store, parsed: Parsed, ctx: Context) -> Outcome:
             "instruments": [{"name": i.name, "effect": i.effect, "enacted": i.enacted, "effective": i.effective or None,
                              "source_url": i.source_url} for i in view.instruments],
         }  # fmt: skip
-        outcome.events.append({"type": kind, "source": ctx.source, "detected_at": ctx.detected_at,
-                               "record_id": None, "state": view.state, "agency": None, "model": None,
-                               "before": None, "after": None, "details": details, "baseline": ctx.baseline})  # fmt: skip
+        outcome.events.append(new_event(kind, ctx.source, ctx.detected_at, state=view.state, details=details,
+                                        baseline=ctx.baseline))  # fmt: skip
     return outcome
 
 
@@ -151,7 +151,7 @@ def _page(
 
 def _event(
     kind: str, snapshot: Snapshot, state: str | None, details: dict[str, Any], baseline: bool
-) -> dict[str, Any]:
-    return {"type": kind, "source": snapshot.source, "detected_at": snapshot.fetched_at, "record_id": None,
-            "state": state, "agency": None, "model": None, "before": None, "after": None, "details": details,
-            "baseline": baseline}  # fmt: skip
+) -> Event:
+    return new_event(
+        kind, snapshot.source, snapshot.fetched_at, state=state, details=details, baseline=baseline
+    )

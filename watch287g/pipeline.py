@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from events.event import Event, new_event
 from monitors.base import ParseError, Snapshot
 from monitors.ice_lists import PARSER_VERSION, ParsedList, parse_list
 from monitors.ice_page import find_list_links, normalized_text
@@ -184,23 +185,17 @@ def _last_write(updated: list[Tracked]) -> list[Tracked]:
     return list({t.id: t for t in updated}.values())
 
 
-def _quarantine_event(snapshot: Snapshot, reason: str) -> dict[str, Any]:
-    return {
-        "type": "list.quarantined", "source": snapshot.source, "detected_at": snapshot.fetched_at,
-        "record_id": None, "state": None, "agency": None, "model": None, "before": None, "after": None,
-        "details": {"list": snapshot.channel, "reason": reason, "url": snapshot.url}, "baseline": False,
-    }  # fmt: skip
+def _quarantine_event(snapshot: Snapshot, reason: str) -> Event:
+    details = {"list": snapshot.channel, "reason": reason, "url": snapshot.url}
+    return new_event("list.quarantined", snapshot.source, snapshot.fetched_at, details=details)
 
 
-def _page_event(snapshot: Snapshot, old_text: str, new_text: str) -> dict[str, Any]:
+def _page_event(snapshot: Snapshot, old_text: str, new_text: str) -> Event:
     diff = difflib.unified_diff(
         _sentences(old_text), _sentences(new_text), "before", "after", lineterm="", n=1
     )
-    return {
-        "type": "page.changed", "source": snapshot.source, "detected_at": snapshot.fetched_at,
-        "record_id": None, "state": None, "agency": None, "model": None, "before": None, "after": None,
-        "details": {"url": snapshot.url, "diff": "\n".join(diff)[:4000]}, "baseline": False,
-    }  # fmt: skip
+    details = {"url": snapshot.url, "diff": "\n".join(diff)[:4000]}
+    return new_event("page.changed", snapshot.source, snapshot.fetched_at, details=details)
 
 
 def _sentences(text: str) -> list[str]:

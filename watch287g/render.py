@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,13 +107,13 @@ def utc(value: object) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def operator_subject(event: dict[str, Any]) -> str:
+def operator_subject(event: Mapping[str, Any]) -> str:
     details = event.get("details") or {}
     name = str(details.get("source") or details.get("subscriber") or event.get("source") or "unknown")
     return f"{name} ({details['channel']})" if details.get("channel") else name
 
 
-def headline(event: dict[str, Any], data: Data = _same) -> str:
+def headline(event: Mapping[str, Any], data: Data = _same) -> str:
     """What happened, in words, from the event's own fields (links and provenance are the caller's)."""
     before, after, details = event.get("before") or {}, event.get("after") or {}, event.get("details") or {}
     subject = after or before
@@ -199,7 +199,7 @@ _WAS = {"pending.withdrawn": "withdrawn", "agreement.terminated": "terminated"}
 _NOW = {"converted": "it became an agreement", "active": "it is listed again"}
 
 
-def _correction_words(event: dict[str, Any], val: Callable[[object], str]) -> str:
+def _correction_words(event: Mapping[str, Any], val: Callable[[object], str]) -> str:
     """'correction: X (model) was reported withdrawn, but it became an agreement (as Y)'."""
     details, after = event.get("details") or {}, event.get("after") or {}
     was, now = str(details.get("was")), str(details.get("now"))
@@ -209,7 +209,7 @@ def _correction_words(event: dict[str, Any], val: Callable[[object], str]) -> st
     return text + (f" (as {val(after['agency'])})" if renamed else "")
 
 
-def describe(event: dict[str, Any]) -> str:
+def describe(event: Mapping[str, Any]) -> str:
     """What happened, in words, with the MOA or page link: one line for the terminal."""
     details, after = event.get("details") or {}, event.get("after") or {}
     text = headline(event)
@@ -220,7 +220,7 @@ def describe(event: dict[str, Any]) -> str:
     return text
 
 
-def backfill_source(event: dict[str, Any]) -> str | None:
+def backfill_source(event: Mapping[str, Any]) -> str | None:
     """What to show instead of a link for a backfilled event: its document came from an archived file (named
     after the '#' of its stored `url`), not from the live page that URL names. None for any other event."""
     if event.get("origin") != "backfill":
@@ -229,7 +229,7 @@ def backfill_source(event: dict[str, Any]) -> str | None:
     return f"backfill file {name}" if name else "a backfill file"
 
 
-def event_line(event: dict[str, Any]) -> str:
+def event_line(event: Mapping[str, Any]) -> str:
     flag = "  [baseline]" if event.get("baseline") else ""
     when = str(event["detected_at"])[:16].replace("T", " ")
     return f"{when}  {event['type']:<24} {event.get('state') or '--':<3}{describe(event)}{flag}"

@@ -8,13 +8,14 @@ URLs become links.
 
 from __future__ import annotations
 
-import fnmatch
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from events.event import OPERATOR_ONLY, StoredEvent
 from monitors.ice_names import MODELS, STATES
 from notifiers.render import link_url
 from state import queries
@@ -24,7 +25,6 @@ from watch287g.report_svg import MODEL_COLOURS, POLICY_STYLE, area_chart, tile_m
 from watch287g.states import state_table
 
 MAX_EVENTS = 50
-OPERATOR_ONLY = ("list.quarantined", "source.*", "delivery.*")  # for operators, not for readers
 CSS = """
 body{margin:0;background:#fff;color:#1a1a1a;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,
 "DejaVu Sans",sans-serif}main{max-width:1040px;margin:0 auto;padding:20px 24px 40px}
@@ -95,17 +95,17 @@ def series_over_time(store: Store, as_of: str) -> tuple[list[str], dict[str, lis
     return dates, {model: [count.get(model, 0) for count in counts] for model in order}
 
 
-def latest_events(store: Store, as_of: str, limit: int = MAX_EVENTS) -> list[dict[str, Any]]:
+def latest_events(store: Store, as_of: str, limit: int = MAX_EVENTS) -> list[StoredEvent]:
     bound = _bound(as_of)
     rows = [
         e
         for e in queries.events(store.db, include_baseline=False)
-        if str(e["detected_at"]) < bound and not any(fnmatch.fnmatchcase(e["type"], g) for g in OPERATOR_ONLY)
+        if str(e["detected_at"]) < bound and e["type"] not in OPERATOR_ONLY  # for operators, not for readers
     ]
     return rows[::-1][:limit]
 
 
-def _evidence(event: dict[str, Any]) -> str:
+def _evidence(event: Mapping[str, Any]) -> str:
     details, after = event.get("details") or {}, event.get("after") or {}
     links = []
     if event.get("type") == "agreement.moa_published":
@@ -121,7 +121,7 @@ def _evidence(event: dict[str, Any]) -> str:
     return " ".join(link for link in dict.fromkeys(links) if link)
 
 
-def _events_html(events: list[dict[str, Any]]) -> str:
+def _events_html(events: Sequence[Mapping[str, Any]]) -> str:
     if not events:
         return '<p class="note">No events yet beyond the baseline.</p>'
     rows = "".join(
