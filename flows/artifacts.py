@@ -11,10 +11,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
+from notifiers.render import link_url
+from notifiers.text import flat, one_line, plural
 from watch287g.check import CheckReport
-from watch287g.render import flat, one_line, plural
 
 MAX_LISTED = 100  # events listed one by one in the summary; the counts always cover all of them
 MAX_CELL = 300  # characters of a table cell (details and errors can be long)
@@ -35,9 +36,9 @@ def md_text(value: Any) -> str:
 
 
 def md_link(label: str, url: Any) -> str:
-    """A markdown link to an http(s) URL with every markup character percent-encoded; anything else
-    (javascript:, data:, a missing URL) is shown as escaped text, not as a link."""
-    if not isinstance(url, str) or urlsplit(url.strip()).scheme.lower() not in ("http", "https"):
+    """A markdown link to a URL that may be linked (`link_url`: http(s), no user:password@) with every markup
+    character percent-encoded; anything else (javascript:, data:, a missing URL) is shown as escaped text."""
+    if link_url(url) is None:
         return md_text(url) if url else ""
     return f"[{md_text(label)}]({quote(url.strip(), safe=_URL_SAFE)})"
 

@@ -11,8 +11,9 @@ import pytest
 
 from events.event import EVENT_TYPES, FOR_OPERATORS, OPERATOR_ONLY, decode_event, new_event
 from monitors.policy import EVENT_FOR
+from notifiers.headline import OPERATOR_WORDS
 from notifiers.subscribers import OPERATOR_EVENTS, SUBSCRIBER_EVENTS, Subscriber, Target
-from notifiers.wording import KINDS, OPERATOR_WORDS
+from notifiers.wording import KINDS
 from state.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,13 +85,33 @@ def test_the_words_name_only_types_that_exist() -> None:
     assert set(OPERATOR_WORDS) <= OPERATOR_ONLY
 
 
+def _imports(folder: str) -> dict[str, set[str]]:
+    """Each module of a package folder: the modules it imports (absolute names)."""
+    found = {}
+    for path in (ROOT / folder).glob("*.py"):
+        tree = ast.parse(path.read_text())
+        names = {
+            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
+        names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        found[path.name] = names
+    return found
+
+
 def test_events_package_sits_below_the_layers_that_use_it() -> None:
     """events/ is imported by monitors/, state/, notifiers/ and watch287g/: it imports none of them."""
     upper = {"watch287g", "notifiers", "flows", "state", "monitors"}
-    for path in (ROOT / "events").glob("*.py"):
-        tree = ast.parse(path.read_text())
-        imported = {
-            alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-        }
-        imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-        assert not {name.split(".")[0] for name in imported} & upper, path.name
+    for name, imported in _imports("events").items():
+        assert not {module.split(".")[0] for module in imported} & upper, name
+
+
+def test_notifiers_take_no_words_from_above() -> None:
+    """Words live in notifiers/ and are imported downward; what notifiers/ still takes from watch287g/ is the
+    outbox's crash points and send lock (process machinery, not words)."""
+    upward = {
+        (name, module)
+        for name, imported in _imports("notifiers").items()
+        for module in imported
+        if module.split(".")[0] in ("watch287g", "flows")
+    }
+    assert upward == {("outbox.py", "watch287g.faults"), ("outbox.py", "watch287g.lock")}

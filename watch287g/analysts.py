@@ -34,11 +34,13 @@ from events.event import StoredEvent
 from monitors.base import utc_now
 from monitors.bills import bill_key, normalise_identifier
 from monitors.ice_names import agency_key
+from notifiers.headline import backfill_source, describe, headline, published_document
 from notifiers.render import link_url
+from notifiers.text import one_line, utc
 from state import history as sql
 from state import queries
 from state.store import LAYOUT_FIELDS
-from watch287g.render import backfill_source, describe, headline, one_line, printable, utc
+from watch287g.terminal import printable
 
 EXPORT_COLUMNS = ("id", "type", "detected_at", "state", "agency", "model", "bill", "summary", "source_url",
                   "moa_url", "snapshot_sha256", "baseline", "origin")  # fmt: skip
@@ -189,9 +191,9 @@ def format_history(rows: list[dict[str, Any]]) -> str:
 
 
 def _moa_url(event: Mapping[str, Any]) -> str | None:
-    after, before, details = event.get("after") or {}, event.get("before") or {}, event.get("details") or {}
+    after, before = event.get("after") or {}, event.get("before") or {}
     if event["type"] == "agreement.moa_published":
-        return after.get(f"{details.get('document') or 'moa'}_url")
+        return published_document(event)[1]
     return after.get("moa_url") or before.get("moa_url")
 
 

@@ -17,10 +17,11 @@ from typing import Any
 
 from events.event import OPERATOR_ONLY, StoredEvent
 from monitors.ice_names import MODELS, STATES
+from notifiers.headline import backfill_source, headline, published_document
 from notifiers.render import link_url
+from notifiers.text import flat, one_line, utc
 from state import queries
 from state.store import Store
-from watch287g.render import backfill_source, flat, headline, one_line, utc
 from watch287g.report_svg import MODEL_COLOURS, POLICY_STYLE, area_chart, tile_map
 from watch287g.states import state_table
 
@@ -106,11 +107,11 @@ def latest_events(store: Store, as_of: str, limit: int = MAX_EVENTS) -> list[Sto
 
 
 def _evidence(event: Mapping[str, Any]) -> str:
-    details, after = event.get("details") or {}, event.get("after") or {}
+    details = event.get("details") or {}
     links = []
     if event.get("type") == "agreement.moa_published":
-        document = str(details.get("document") or "moa")
-        links.append(_link(after.get(f"{document}_url"), document.upper()))
+        document, url = published_document(event)
+        links.append(_link(url, document.upper()))
     archived = backfill_source(event)  # a backfilled list was never at the live page's address: no link
     links.append(_e(archived) if archived else _link(event.get("url"), "page" if event.get("type") == "page.changed" else "ICE list"))  # fmt: skip
     for url in (details.get("sources") or [])[:2]:
