@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 
 from flows.artifacts import publish_check_artifacts
-from flows.events import emit_events, run_events
+from flows.prefect_events import emit_events, run_events
 from monitors.base import MONITORS, ConfigError, FetchError, utc_now
 from monitors.http import FetchResult, HttpClient, is_transient
 from notifiers.text import plural

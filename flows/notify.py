@@ -15,7 +15,7 @@ from prefect.states import Completed, Failed, State
 
 from flows.artifacts import publish_notify_artifacts
 from flows.check import SKIPPED, CheckFailed
-from flows.events import emit_events, run_events
+from flows.prefect_events import emit_events, run_events
 from monitors.base import utc_now
 from notifiers.text import plural
 from state import deliveries

@@ -115,3 +115,11 @@ def test_notifiers_take_no_words_from_above() -> None:
         if module.split(".")[0] in ("watch287g", "flows")
     }
     assert upward == {("outbox.py", "watch287g.faults"), ("outbox.py", "watch287g.lock")}
+
+
+def test_no_flow_module_shadows_a_top_level_package() -> None:
+    """Prefect loads an entrypoint (flows/check.py) as a script with flows/ first on sys.path, so a
+    flows/events.py would be imported as `events` instead of this package (the flows would not start)."""
+    packages = {path.parent.name for path in ROOT.glob("*/__init__.py")}
+    assert "events" in packages
+    assert not {path.stem for path in (ROOT / "flows").glob("*.py")} & packages

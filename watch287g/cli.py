@@ -100,7 +100,7 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
             config.monitor(source)
         except ConfigError as exc:
             _fail(str(exc), 2)
-    from flows.events import run_events
+    from flows.prefect_events import run_events
     from monitors.base import utc_now
     from watch287g.lock import Busy
 

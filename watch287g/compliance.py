@@ -14,7 +14,7 @@ from monitors.policy import StatePolicy, combined, from_bills, load_seed, polici
 from state import queries
 from state.store import DeliveriesFor, Store
 
-SOURCE = "watch287g"  # like delivery.* events, they come from no source (flows/events.py: OPERATOR_SOURCE)
+SOURCE = "watch287g"  # like delivery.* events, from no source (flows/prefect_events.py: OPERATOR_SOURCE)
 
 
 def policy_views(store: Store, as_of: str | None) -> dict[str, StatePolicy]:
