@@ -42,6 +42,7 @@ def operator_subject(event: Mapping[str, Any]) -> str:
 
 def headline(event: Mapping[str, Any], data: Data = _same) -> str:
     """What happened, in words, from the event's own fields (links and provenance are the caller's)."""
+    # Long: one short branch per event type, kept together so that a type's words are found in one place.
     before, after, details = event.get("before") or {}, event.get("after") or {}, event.get("details") or {}
     subject = after or before
     kind = str(event.get("type") or "event")
