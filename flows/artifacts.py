@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
+from notifiers.render import link_url
+from notifiers.text import flat, one_line, plural
 from watch287g.check_loop import CheckReport
-from watch287g.render import flat, one_line, plural
 
 MAX_LISTED = 100  # events listed one by one in the summary; the counts always cover all of them
 MAX_CELL = 300  # characters of a table cell (details and errors can be long)
@@ -35,9 +36,9 @@ def md_text(value: Any) -> str:
 
 
 def md_link(label: str, url: Any) -> str:
-    """A markdown link to an http(s) URL with every markup character percent-encoded; anything else
-    (javascript:, data:, a missing URL) is shown as escaped text, not as a link."""
-    if not isinstance(url, str) or urlsplit(url.strip()).scheme.lower() not in ("http", "https"):
+    """A markdown link to a URL that may be linked (`link_url`: http(s), no user:password@) with every markup
+    character percent-encoded; anything else (javascript:, data:, a missing URL) is shown as escaped text."""
+    if link_url(url) is None:
         return md_text(url) if url else ""
     return f"[{md_text(label)}]({quote(url.strip(), safe=_URL_SAFE)})"
 
@@ -74,7 +75,7 @@ def sources_table(checks: Iterable[CheckReport]) -> list[dict[str, Any]]:
 
 
 def check_summary(
-    checks: list[CheckReport], events: list[dict[str, Any]], sent: dict[str, Any], started: str
+    checks: list[CheckReport], events: Sequence[Mapping[str, Any]], sent: dict[str, Any], started: str
 ) -> str:
     """The run's story: each source's outcome, new events by type and state, the alertable events with
     links to their evidence, and what was sent."""
@@ -96,7 +97,7 @@ def check_summary(
     return "\n".join(lines) + "\n"
 
 
-def _counts(live: list[dict[str, Any]], baseline: int) -> list[str]:
+def _counts(live: Sequence[Mapping[str, Any]], baseline: int) -> list[str]:
     lines = ["## Events by type and state", ""]
     if live:
         lines += ["| type | state | events |", "| --- | --- | ---: |"]
@@ -113,7 +114,7 @@ def _counts(live: list[dict[str, Any]], baseline: int) -> list[str]:
     return lines
 
 
-def _listing(live: list[dict[str, Any]]) -> list[str]:
+def _listing(live: Sequence[Mapping[str, Any]]) -> list[str]:
     if not live:
         return []
     lines = ["## New events", ""]
@@ -124,7 +125,7 @@ def _listing(live: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def event_line(event: dict[str, Any]) -> str:
+def event_line(event: Mapping[str, Any]) -> str:
     """`**agreement.added** TX: Agency (Task Force Model) · evidence · MOA`, every piece escaped."""
     details = event.get("details") or {}
     after = event.get("after") or {}
@@ -156,7 +157,7 @@ def _sent_lines(sent: dict[str, Any]) -> list[str]:
 
 # -- the notify flow ------------------------------------------------------------------------------------
 def notify_summary(
-    sent: dict[str, Any], events: list[dict[str, Any]], started: str, outbox: list[dict[str, Any]]
+    sent: dict[str, Any], events: Sequence[Mapping[str, Any]], started: str, outbox: list[dict[str, Any]]
 ) -> str:
     pending = sum(1 for row in outbox if row.get("status") == "failed")
     lines = ["# watch287g notify", "", f"Run started {md_text(started)} (UTC).", "", "## Alerts", ""]
@@ -185,7 +186,7 @@ def outbox_table(rows: list[dict[str, Any]], started: str) -> list[dict[str, Any
 
 # -- handing them to Prefect ----------------------------------------------------------------------------
 def publish_check_artifacts(
-    checks: list[CheckReport], events: list[dict[str, Any]], sent: dict[str, Any], started: str
+    checks: list[CheckReport], events: Sequence[Mapping[str, Any]], sent: dict[str, Any], started: str
 ) -> None:
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
@@ -203,7 +204,7 @@ def publish_check_artifacts(
 
 
 def publish_notify_artifacts(
-    sent: dict[str, Any], events: list[dict[str, Any]], started: str, outbox: list[dict[str, Any]]
+    sent: dict[str, Any], events: Sequence[Mapping[str, Any]], started: str, outbox: list[dict[str, Any]]
 ) -> None:
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 

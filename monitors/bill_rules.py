@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from events.event import Event, new_event
 from monitors.bills import stage_rank
 from monitors.classify import CLASSIFIER_VERSION, classify
 from monitors.ice_rules import Context, Outcome, Tracked
@@ -117,7 +118,7 @@ def _transition(before: dict[str, Any], after: dict[str, Any]) -> str | None:
 
 def _bill_event(
     kind: str, record_id: str, ctx: Context, before: dict[str, Any] | None, after: dict[str, Any]
-) -> dict[str, Any]:
+) -> Event:
     label = (after.get("classification") or {}).get("label")
     details = {
         "bill": after["key"], "identifier": after.get("identifier"), "session": after.get("session"),
@@ -126,11 +127,17 @@ def _bill_event(
         "classification": after.get("classification"), "sources": after.get("sources") or [],
         "companions": after.get("companions") or [],
     }  # fmt: skip
-    return {
-        "type": kind, "source": ctx.source, "detected_at": ctx.detected_at, "record_id": record_id,
-        "state": after.get("state"), "agency": None, "model": None, "before": _public(before),
-        "after": _public(after), "details": details, "baseline": ctx.baseline,
-    }  # fmt: skip
+    return new_event(
+        kind,
+        ctx.source,
+        ctx.detected_at,
+        record_id=record_id,
+        state=after.get("state"),
+        before=_public(before),
+        after=_public(after),
+        details=details,
+        baseline=ctx.baseline,
+    )
 
 
 def _public(record: dict[str, Any] | None) -> dict[str, Any] | None:

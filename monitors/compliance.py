@@ -7,9 +7,12 @@ events read from the store, events written) is in watch287g/compliance.py.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
+from events.event import Event, new_event
 from monitors.policy import SCOPES, Instrument, StatePolicy
 
 BINDING = ("ban", "mandate")
@@ -43,8 +46,8 @@ class Compliance:
     scopes: tuple[str, ...]  # the scopes this instrument decides
     listed: list[dict[str, Any]] = field(default_factory=list)  # agreements in those scopes still active
     missing: list[dict[str, Any]] = field(default_factory=list)  # absent from the list, not yet terminated
-    ended: list[dict[str, Any]] = field(default_factory=list)  # terminated since it took effect (bans)
-    added: list[dict[str, Any]] = field(default_factory=list)  # added since it took effect (mandates)
+    ended: list[Event] = field(default_factory=list)  # terminated since it took effect (bans)
+    added: list[Event] = field(default_factory=list)  # added since it took effect (mandates)
 
     @property
     def start(self) -> str:
@@ -90,8 +93,8 @@ def binding(view: StatePolicy | None) -> list[tuple[Instrument, tuple[str, ...]]
 def compliance(
     view: StatePolicy | None,
     agreements: list[dict[str, Any]],
-    terminated: list[dict[str, Any]],
-    added: list[dict[str, Any]],
+    terminated: Sequence[Event],
+    added: Sequence[Event],
 ) -> list[Compliance]:
     """A state's binding instruments with the agreements they concern. `agreements`: the state's agreements
     in force (status active or missing); `terminated` / `added`: its agreement.terminated / agreement.added
@@ -103,8 +106,11 @@ def compliance(
         def concerned(record: dict[str, Any] | None, scopes: tuple[str, ...] = scopes) -> bool:
             return bool(record) and agency_scope(record or {}) in scopes
 
-        def since(events: list[dict[str, Any]], side: str, item: Instrument = item) -> list[dict[str, Any]]:
-            return [e for e in events if concerned(e.get(side)) and str(e["detected_at"])[:10] >= item.since]
+        def since(events: Sequence[Event], side: str, item: Instrument = item) -> list[Event]:
+            sides = [(e.get("before") if side == "before" else e.get("after"), e) for e in events]
+            return [
+                e for record, e in sides if concerned(record) and str(e["detected_at"])[:10] >= item.since
+            ]
 
         rows.append(Compliance(
             item.state, item.effect, item, scopes,
@@ -127,8 +133,12 @@ def related_policy(view: StatePolicy | None, record: dict[str, Any]) -> dict[str
 
 
 def compliance_events(
-    rows: list[Compliance], seen: set[tuple[str, str, str]], at: str, source: str, watching_since: str | None
-) -> list[dict[str, Any]]:
+    rows: list[Compliance],
+    seen: AbstractSet[tuple[str | None, str | None, str | None]],
+    at: str,
+    source: str,
+    watching_since: str | None,
+) -> list[Event]:
     """`policy.compliance` once when a ban is in force with agreements still listed, and once when the last
     of them is terminated (a missing one may come back). `seen`: the (state, instrument, phase) reported.
     A ban already in force when the history of agreements began (`watching_since`) is how things stood on
@@ -152,6 +162,7 @@ def compliance_events(
         details = {**row.as_dict(), "phase": phase}
         since = row.instrument.since
         already = phase == STILL_LISTED and (not since or since < (watching_since or "")[:10])
-        events.append({"type": "policy.compliance", "source": source, "detected_at": at, "state": row.state,
-                       "details": details, "baseline": already})  # fmt: skip
+        events.append(
+            new_event("policy.compliance", source, at, state=row.state, details=details, baseline=already)
+        )
     return events

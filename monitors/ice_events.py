@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from events.event import Event, new_event
 from monitors.ice_match import same_agency
 
 if TYPE_CHECKING:  # ice_rules imports this module
@@ -24,14 +25,12 @@ def rule_event(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     **details: Any,
-) -> dict[str, Any]:
+) -> Event:
     """An event about one record, as the rules emit it (the store adds id, origin and provenance)."""
     subject = after or before or {}
-    return {
-        "type": type_, "source": ctx.source, "detected_at": ctx.detected_at, "record_id": record_id,
-        "state": subject.get("state"), "agency": subject.get("agency"), "model": subject.get("model"),
-        "before": before, "after": after, "details": details, "baseline": ctx.baseline,
-    }  # fmt: skip
+    return new_event(type_, ctx.source, ctx.detected_at, record_id=record_id, state=subject.get("state"),
+                     agency=subject.get("agency"), model=subject.get("model"), before=before, after=after,
+                     details=details, baseline=ctx.baseline)  # fmt: skip
 
 
 def convert(out: Outcome, request: Tracked, by: str, record: dict[str, Any], ctx: Context) -> None:
@@ -55,12 +54,14 @@ def termination_contradicted(previous: Tracked, record: dict[str, Any], ctx: Con
 
 def correction(
     corrected: Tracked, ctx: Context, now_record: dict[str, Any], was: str, now: str, **details: Any
-) -> dict[str, Any]:
+) -> Event:
     """`event.corrected` of the last `was` event of `corrected` (its id is filled in when it is stored), with
     that event's state, agency and model so that it reaches the subscribers who got it."""
     event = rule_event("event.corrected", corrected.id, ctx, corrected.record, now_record,
                        corrects=None, was=was, now=now, **details)  # fmt: skip
-    return {**event, **{f: corrected.record.get(f) for f in ("state", "agency", "model")}}
+    event["state"], event["agency"] = corrected.record.get("state"), corrected.record.get("agency")
+    event["model"] = corrected.record.get("model")
+    return event
 
 
 def rename_converts(

@@ -42,7 +42,7 @@ _ABBREVIATIONS = {
 # Characters that are never content in a cell and can deceive a reader or a terminal: control characters
 # (C0 and C1: escape sequences, carriage returns) become spaces; format characters (Unicode category Cf:
 # bidi overrides such as U+202E that show "fdp.exe" as "exe.pdf", zero-width spaces and joiners, soft
-# hyphens) are removed. Output uses the same classes (watch287g/render.py), as a second line of defence.
+# hyphens) are removed. Output uses the same classes (watch287g/terminal.py), as a second line of defence.
 CONTROL_CHARS = "\x00-\x1f\x7f-\x9f"
 FORMAT_CHARS = (
     "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"

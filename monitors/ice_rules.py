@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from events.event import Event
 from monitors.ice_events import convert, rename_converts, termination_contradicted
 from monitors.ice_events import correction as _correction
 from monitors.ice_events import rule_event as _event
@@ -63,7 +64,7 @@ class Context:
 
 @dataclass
 class Outcome:
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     updated: list[Tracked] = field(default_factory=list)  # new or changed tracked records (last write wins)
     quarantine: str | None = None
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from events.event import new_event
 from notifiers.render import Message, render_alert, render_digest
 from notifiers.subscribers import OPERATORS, Routing, Subscriber
 from state import deliveries
@@ -173,7 +174,7 @@ def _channel_health(
     if alert and subscriber.name != OPERATORS:  # the operators' own channel cannot report on itself
         details = {"subscriber": subscriber.name, "channel": row["label"], "failures": row["consecutive_failures"],
                    "error": row.get("last_error"), "since": row.get("last_failure")}  # fmt: skip
-        event = {"type": alert, "source": "watch287g", "detected_at": now, "details": details}
+        event = new_event(alert, "watch287g", now, details=details)
         store.add_events([event], deliveries_for(routing))
 
 

@@ -7,7 +7,7 @@ markup: HTML-escaped; in mrkdwn stripped of every character Slack, or apprise's 
 and format characters (bidi overrides, zero-width) go, everywhere; one value shows at most 300 characters, one
 message at most MAX_ITEMS events and MAX_BYTES per format. Only http(s) URLs without user:password@ become
 links, and every HTML link shows its URL as its text (apprise makes an email's text/plain part from the HTML).
-Pure functions; the wording of each event is watch287g.render's.
+Pure functions; the wording of each event is notifiers/headline.py's.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from notifiers.headline import headline
+from notifiers.text import one_line, plural, utc
 from notifiers.wording import TITLE_LIMIT, clean, digest_title, kind_of, sections, span, summary, title_for
-from watch287g.render import headline, one_line, plural, utc
 
 __all__ = ["Message", "render_alert", "render_digest", "render_test", "title_for", "link_url", "utc"]
 

@@ -11,16 +11,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from events.event import FOR_OPERATORS, OPT_IN_ONLY
 from monitors.base import ConfigError
 from monitors.ice_names import MODELS, STATES
 
 FREQUENCIES = ("immediate", "daily", "weekly")
 EFFECTS = ("ban", "mandate", "restrict")
-# What subscribers may receive; everything else (list.quarantined, source.*, delivery.*) is for operators.
+# What subscribers may receive, as the default globs of their `events`: every type that events.event's table
+# does not keep for operators only (tests/test_events.py holds the two together).
 SUBSCRIBER_EVENTS = ("agreement.*", "pending.*", "page.changed", "policy.*", "bill.*")
-OPERATOR_EVENTS = ("list.quarantined", "source.*", "delivery.*", "policy.compliance")
+OPERATOR_EVENTS = FOR_OPERATORS  # operator-only types and policy.compliance
 # Subscribers get these only when their `events` globs are set and match (not with the default globs).
-OPT_IN_EVENTS = ("policy.compliance",)
+OPT_IN_EVENTS = OPT_IN_ONLY
 OPERATORS = "operators"  # the reserved subscriber name of the operators' channel
 CORRECTED = "event.corrected"  # later evidence contradicts an event (details: corrects, was, now, by)
 

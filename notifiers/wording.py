@@ -1,6 +1,6 @@
-"""Counts in words: alert and digest titles, per-state summaries, and the order of sections.
+"""Counts in words: alert and digest titles, per-state summaries, a run's events, and the order of sections.
 
-Pure functions of event dicts (the shape of `state.queries.events`). Titles are plain text on one line.
+Pure functions of events (events.event.Event). Titles are plain text on one line.
 """
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitors.ice_names import STATES
-from watch287g.render import OPERATOR_WORDS, flat, operator_subject
+from notifiers.headline import OPERATOR_WORDS, operator_subject
+from notifiers.text import flat, plural
 
 TITLE_LIMIT = 200
 
 
 def clean(value: object) -> str:
     """One line of plain text: control, line-separator and format characters (bidi overrides, zero-width
-    characters) never reach a message (watch287g.render.flat)."""
+    characters) never reach a message (notifiers.text.flat)."""
     return flat(value)
 
 
@@ -164,6 +165,13 @@ def digest_title(events: list[dict[str, Any]], period: str, start: str, end: str
     counts = Counter(str(e.get("type")) for e in events)
     parts = [(text, counts[t]) for text, t in zip(summary(events), _type_order(events), strict=True)]
     return _fit(prefix, parts, [""] + [", "] * (len(parts) - 1))
+
+
+def events_phrase(events: int, baseline: int) -> str:
+    """'3 new events', or for a source's first check 'baseline recorded: 826 events (never alerted)'."""
+    new = events - baseline
+    parts = [f"baseline recorded: {plural(baseline, 'event')} (never alerted)"] if baseline else []
+    return ", ".join(parts + ([plural(new, "new event")] if new or not baseline else []))
 
 
 def span(start: str, end: str) -> str:

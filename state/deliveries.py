@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from events.event import decode_event
 from state.store import Store
 
 
@@ -22,8 +22,7 @@ def due(store: Store, now: str) -> list[dict[str, Any]]:
     )
     result = []
     for row in rows:
-        for name in ("before", "after", "details"):
-            row[name] = json.loads(row[name]) if row[name] else None
+        decode_event(row)  # in place: the row keeps the delivery's columns
         result.append(row)
     return result
 

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from events.event import StoredEvent, decode_event
 from state.store import Store
 
 _SNAPSHOT_COLUMNS = (
@@ -60,33 +61,23 @@ def versions(store: Store, ids: Iterable[str]) -> list[dict[str, Any]]:
     ]
 
 
-def _decoded(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    result = []
-    for row in rows:
-        for name in ("before", "after", "details"):
-            row[name] = json.loads(row[name]) if row[name] else None
-        row["baseline"] = bool(row["baseline"])
-        result.append(row)
-    return result
-
-
-def record_events(store: Store, ids: Iterable[str]) -> list[dict[str, Any]]:
+def record_events(store: Store, ids: Iterable[str]) -> list[StoredEvent]:
     """Events of these records, oldest first, with their snapshot's fetch time."""
     wanted = list(ids)
     sql = f"""
         select e.*, s.fetched_at as fetched_at from events e left join snapshots s on s.id = e.snapshot_id
         where e.record_id in ({_marks(wanted)}) order by e.detected_at, e.rowid
     """
-    return _decoded(store.db.query(sql, wanted))
+    return [decode_event(row) for row in store.db.query(sql, wanted)]
 
 
-def policy_events(store: Store, state: str) -> list[dict[str, Any]]:
+def policy_events(store: Store, state: str) -> list[StoredEvent]:
     """policy.* events of one state (a bill's history shows those its enactment caused)."""
     sql = """
         select e.*, s.fetched_at as fetched_at from events e left join snapshots s on s.id = e.snapshot_id
         where e.type like 'policy.%' and e.state = ? order by e.detected_at, e.rowid
     """
-    return _decoded(store.db.query(sql, [state]))
+    return [decode_event(row) for row in store.db.query(sql, [state])]
 
 
 # ---- canned queries (Datasette) --------------------------------------------------------------------------

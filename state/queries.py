@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
+from events.event import StoredEvent, decode_event
 from state.store import Store
 
 
@@ -28,7 +29,7 @@ def events(
     states: list[str] | None = None,
     before: str | None = None,
     include_baseline: bool = True,
-) -> list[dict[str, Any]]:
+) -> list[StoredEvent]:
     """Stored events, oldest first. `types` and `states` are decided in SQL (the compliance view asks after
     every list, so it must not decode every event); `type_glob` after decoding."""
     where: list[str] = ["1 = 1"]
@@ -51,7 +52,7 @@ def events(
     if not include_baseline:
         where.append("baseline = 0")
     sql = f"select * from events where {' and '.join(where)} order by detected_at, rowid"
-    rows = [_decode_event(row) for row in store.db.query(sql, params)]
+    rows = [decode_event(row) for row in store.db.query(sql, params)]
     return [row for row in rows if not type_glob or fnmatch.fnmatchcase(row["type"], type_glob)]
 
 
@@ -61,13 +62,6 @@ def first_list_at(store: Store) -> str | None:
         "select min(fetched_at) from snapshots where channel = 'participating' and outcome = 'processed'"
     ).fetchone()
     return row[0] if row else None
-
-
-def _decode_event(row: dict[str, Any]) -> dict[str, Any]:
-    for name in ("before", "after", "details"):
-        row[name] = json.loads(row[name]) if row[name] else None
-    row["baseline"] = bool(row["baseline"])
-    return row
 
 
 def agreements_as_of(

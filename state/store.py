@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from events.event import Event
 from state.connection import register_functions
 from state.schema import migrate
 from watch287g.faults import crash_point
@@ -67,7 +68,7 @@ class DocumentCommit:
     last_modified: str | None = None
     parse: dict[str, Any] | None = None  # a new parses row, when the bytes were parsed now
     tracked: list[dict[str, Any]] = field(default_factory=list)  # new or updated records
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     channel_update: dict[str, Any] = field(default_factory=dict)
     # Who must hear about an event: rows (subscriber, target, label, due_at) written with the event.
     deliveries_for: DeliveriesFor | None = None
@@ -229,7 +230,7 @@ class Store:
              canonical_json(record), version_hash, json.dumps(changed), snapshot_id],
         )  # fmt: skip
 
-    def _write_event(self, db: Database, doc: DocumentCommit, event: dict[str, Any], snapshot_id: int) -> str:
+    def _write_event(self, db: Database, doc: DocumentCommit, event: Event, snapshot_id: int) -> str:
         identity = [doc.source, doc.channel, doc.sha256, doc.fetched_at, event["type"], event.get("record_id"),
                     event.get("details", {}).get("document")]  # fmt: skip
         event_id = content_hash(identity)[:24]
@@ -249,7 +250,7 @@ class Store:
         return event_id
 
     @staticmethod
-    def _last_event_id(db: Database, record_id: str, type_: str) -> str | None:
+    def _last_event_id(db: Database, record_id: str | None, type_: str) -> str | None:
         """The event a correction corrects: the record's latest event of that type."""
         row = db.execute(
             "select id from events where record_id = ? and type = ? order by detected_at desc, rowid desc limit 1",
@@ -277,7 +278,7 @@ class Store:
 
     def add_events(
         self,
-        events: list[dict[str, Any]],
+        events: list[Event],
         deliveries_for: DeliveriesFor | None,
         *,
         health: dict[str, Any] | None = None,

@@ -311,9 +311,7 @@ def test_a_ban_already_in_force_when_watching_began_is_stored_not_alerted(tmp_pa
         )  # told once
         # New Mexico's ban takes effect (2026-05-20) after watching began: that one is news.
         later = settle_compliance(store, "2026-05-21T00:00:00+00:00", deliveries_for(routing))
-        [new_mexico] = [
-            e for e in queries.events(store, type_glob="policy.compliance") if e["id"] in later
-        ]
+        [new_mexico] = [e for e in queries.events(store, type_glob="policy.compliance") if e["id"] in later]
         assert new_mexico["state"] == "NM" and not new_mexico["baseline"]
     finally:
         store.close()

@@ -151,7 +151,7 @@ def test_the_summary_counts_and_links_the_new_events() -> None:
 
 
 def test_prefect_events_carry_public_fields_only_and_skip_baseline_and_backfill() -> None:
-    from flows.events import emit_events, prefect_event
+    from flows.prefect_events import emit_events, prefect_event
 
     event = {
         "id": "ab12", "type": "agreement.added", "source": "ice-287g", "detected_at": "2025-07-08T18:00:00+00:00",
@@ -191,7 +191,7 @@ def test_the_triggered_notify_reads_the_config_of_the_run_that_emitted_the_event
     from prefect.server.events.schemas.events import ReceivedEvent
     from prefect.server.utilities.user_templates import render_user_template_sync
 
-    from flows.events import emit_events
+    from flows.prefect_events import emit_events
 
     monkeypatch.chdir(tmp_path)  # a run started with a relative --param config_path=other.yaml
     event = {"id": "ab12", "type": "agreement.added", "source": "ice-287g", "detected_at": "t", "state": "TX",

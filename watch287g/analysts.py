@@ -25,18 +25,22 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from events.event import StoredEvent
 from monitors.base import utc_now
 from monitors.bills import bill_key, normalise_identifier
 from monitors.ice_names import agency_key
+from notifiers.headline import backfill_source, describe, headline, published_document
 from notifiers.render import link_url
+from notifiers.text import one_line, utc
 from state import history as sql
 from state import queries
 from state.store import LAYOUT_FIELDS, Store
-from watch287g.render import backfill_source, describe, headline, one_line, printable, utc
+from watch287g.terminal import printable
 
 EXPORT_COLUMNS = ("id", "type", "detected_at", "state", "agency", "model", "bill", "summary", "source_url",
                   "moa_url", "snapshot_sha256", "baseline", "origin")  # fmt: skip
@@ -101,7 +105,7 @@ def history(store: Store, term: str) -> list[dict[str, Any]]:
     versions: dict[str, list[dict[str, Any]]] = {}
     for version in sql.versions(store, ids):
         versions.setdefault(version["record_id"], []).append(version)
-    events: dict[str, list[dict[str, Any]]] = {}
+    events: dict[str | None, list[StoredEvent]] = {}
     for event in sql.record_events(store, ids):
         events.setdefault(event["record_id"], []).append(event)
     rows: list[dict[str, Any]] = []
@@ -125,12 +129,12 @@ def history(store: Store, term: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _evidence(row: dict[str, Any], sha: str | None) -> dict[str, Any]:
+def _evidence(row: Mapping[str, Any], sha: str | None) -> dict[str, Any]:
     return {"snapshot_id": row.get("snapshot_id"), "snapshot_sha256": sha, "url": row.get("url"),
             "fetched_at": row.get("fetched_at")}  # fmt: skip
 
 
-def _event_row(base: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+def _event_row(base: dict[str, Any], event: Mapping[str, Any]) -> dict[str, Any]:
     before, after = _diff(event["before"], event["after"])
     return {**base, "time": event["detected_at"], "type": event["type"], "what": headline(event), "version": None,
             "status": None, "changed": sorted(after or before), "before": before, "after": after,
@@ -186,10 +190,10 @@ def format_history(rows: list[dict[str, Any]]) -> str:
 # ---- exports ---------------------------------------------------------------------------------------------
 
 
-def _moa_url(event: dict[str, Any]) -> str | None:
-    after, before, details = event.get("after") or {}, event.get("before") or {}, event.get("details") or {}
+def _moa_url(event: Mapping[str, Any]) -> str | None:
+    after, before = event.get("after") or {}, event.get("before") or {}
     if event["type"] == "agreement.moa_published":
-        return after.get(f"{details.get('document') or 'moa'}_url")
+        return published_document(event)[1]
     return after.get("moa_url") or before.get("moa_url")
 
 
@@ -202,7 +206,7 @@ def event_rows(store: Store, *, type_glob: str | None = None, state: str | None 
     return [_flat(e) for e in events]
 
 
-def _flat(e: dict[str, Any]) -> dict[str, Any]:
+def _flat(e: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": e["id"], "type": e["type"], "detected_at": e["detected_at"], "state": e["state"],
             "agency": e["agency"] or (e["after"] or e["before"] or {}).get("agency"), "model": e["model"],
             "bill": (e["details"] or {}).get("bill") if e["type"].startswith("bill.") else None,

@@ -11,11 +11,14 @@ from typing import Any
 import click
 
 from monitors.base import ConfigError
+from notifiers.headline import event_line
+from notifiers.text import plural
+from notifiers.wording import events_phrase
 from state import queries
 from state.store import Store
 from watch287g.cli_params import DATE, STATE
 from watch287g.config import DEFAULT_CONFIG, NOT_WATCHED, Config, load_config, watches_legislation
-from watch287g.render import agreement_line, event_line, events_phrase, plural
+from watch287g.terminal import agreement_line
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -77,7 +80,7 @@ class _Commands(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_path: Path) -> None:
     """Watch ICE's 287(g) agreement lists and turn their changes into events."""
-    from watch287g.render import guard_terminal
+    from watch287g.terminal import guard_terminal
 
     guard_terminal()  # nothing read from a document may drive the terminal (escape sequences, bidi)
     ctx.obj = {"config": config_path}
@@ -97,7 +100,7 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
             config.monitor(source)
         except ConfigError as exc:
             _fail(str(exc), 2)
-    from flows.events import run_events
+    from flows.prefect_events import run_events
     from monitors.base import utc_now
     from watch287g.lock import Busy
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from events.event import Event, StoredEvent
 from monitors.bill_rules import BILL
 from monitors.compliance import BINDING, Compliance, binding, compliance, compliance_events, related_policy
 from monitors.policy import StatePolicy, combined, from_bills, load_seed, policies
 from state import queries
 from state.store import DeliveriesFor, Store
 
-SOURCE = "watch287g"  # like delivery.* events, they come from no source (flows/events.py: OPERATOR_SOURCE)
+SOURCE = "watch287g"  # like delivery.* events, from no source (flows/prefect_events.py: OPERATOR_SOURCE)
 TOLD = ("ban",)  # the effects whose compliance is told as events (monitors.compliance.compliance_events)
 
 
@@ -36,7 +37,7 @@ def compliance_rows(
     in_force: dict[str, list[dict[str, Any]]] = defaultdict(list)  # active or missing
     for row in queries.agreements_as_of(store, as_of, states=bound_states):
         in_force[row["state"]].append(row)
-    moves: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    moves: dict[tuple[str | None, str], list[StoredEvent]] = defaultdict(list)
     for event in queries.events(store, types=("agreement.terminated", "agreement.added"), states=bound_states,
                                 before=bound, include_baseline=False):  # fmt: skip
         moves[(event["state"], event["type"])].append(event)
@@ -54,7 +55,7 @@ def compliance_rows(
     }
 
 
-def with_related_policy(store: Store, events: list[dict[str, Any]], at: str) -> list[dict[str, Any]]:
+def with_related_policy(store: Store, events: list[Event], at: str) -> list[Event]:
     """agreement.terminated events in a state with a ban in force carry it in `details.policy`."""
     ended = [e for e in events if e["type"] == "agreement.terminated"]
     if not ended:

@@ -31,7 +31,7 @@ from typing import Any
 
 from state import history, maintenance
 from state.connection import limit_served, register_functions
-from watch287g.render import printable
+from watch287g.terminal import printable
 
 SQL_TIME_LIMIT_MS = 3000
 MAX_VALUE_BYTES = 500_000  # longest string or blob one SQL value may be (the real lists are ~110 KB)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from monitors.ice_287g import Ice287gMonitor
 from monitors.ice_rules import Rules
+from notifiers.headline import event_line
 from state import queries
 from state.store import Store
 from watch287g.check_loop import Check, DocumentReport, plain_fetch, run_check
-from watch287g.render import event_line
 
 DATA = Path(__file__).parent / "demo"
 PAGE = """<!DOCTYPE html><html><head><title>287(g)</title></head><body><main>

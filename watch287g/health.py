@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from events.event import Event, new_event
 from notifiers.subscribers import Operators
 from state.store import DeliveriesFor, Store
 
@@ -20,7 +21,7 @@ def settle_health(
     """Record a check's outcome; `source.failed` when a failure streak reaches the limit, `source.recovered`
     when an alerted streak ends. Returns the ids of the events stored."""
     health = store.health(source)
-    events: list[dict[str, Any]] = []
+    events: list[Event] = []
     if error is None:
         if health.get("alerted"):
             since = health.get("last_failure")
@@ -75,5 +76,5 @@ def check_staleness(
     return store.add_events([event], deliveries_for, health=health)
 
 
-def _event(kind: str, source: str, at: str, details: dict[str, Any]) -> dict[str, Any]:
-    return {"type": kind, "source": source, "detected_at": at, "details": details}
+def _event(kind: str, source: str, at: str, details: dict[str, Any]) -> Event:
+    return new_event(kind, source, at, details=details)

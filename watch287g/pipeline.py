@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from events.event import Event, new_event
 from monitors.base import Monitor, ParseError, Snapshot
 from monitors.bill_rules import BILL, interpret_bills
 from monitors.ice_lists import PARSER_VERSION, ParsedList, parse_list
@@ -200,27 +201,23 @@ def _last_write(updated: list[Tracked]) -> list[Tracked]:
     return list({t.id: t for t in updated}.values())
 
 
-def _quarantine_event(snapshot: Snapshot, reason: str) -> dict[str, Any]:
-    return {
-        "type": "list.quarantined", "source": snapshot.source, "detected_at": snapshot.fetched_at,
-        "record_id": None, "state": None, "agency": None, "model": None, "before": None, "after": None,
-        "details": {"list": snapshot.channel, "reason": reason, "url": snapshot.url}, "baseline": False,
-    }  # fmt: skip
+def _quarantine_event(snapshot: Snapshot, reason: str) -> Event:
+    details = {"list": snapshot.channel, "reason": reason, "url": snapshot.url}
+    return new_event("list.quarantined", snapshot.source, snapshot.fetched_at, details=details)
 
 
 def page_changed(
     snapshot: Snapshot, old_text: str, new_text: str, *, state: str | None = None, baseline: bool = False
-) -> dict[str, Any]:
+) -> Event:
     """`page.changed` for any watched page (the ICE page, a webpage source): a diff of its sentences, one
     line each, with one line of context."""
     diff = difflib.unified_diff(
         _sentences(old_text), _sentences(new_text), "before", "after", lineterm="", n=1
     )
-    return {
-        "type": "page.changed", "source": snapshot.source, "detected_at": snapshot.fetched_at,
-        "record_id": None, "state": state, "agency": None, "model": None, "before": None, "after": None,
-        "details": {"url": snapshot.url, "diff": "\n".join(diff)[:4000]}, "baseline": baseline,
-    }  # fmt: skip
+    details = {"url": snapshot.url, "diff": "\n".join(diff)[:4000]}
+    return new_event(
+        "page.changed", snapshot.source, snapshot.fetched_at, state=state, details=details, baseline=baseline
+    )
 
 
 def _sentences(text: str) -> list[str]:
@@ -280,9 +277,8 @@ def _bills(store: Store, parsed: Parsed, ctx: Context) -> Outcome:
             "instruments": [{"name": i.name, "effect": i.effect, "enacted": i.enacted, "effective": i.effective or None,
                              "source_url": i.source_url} for i in view.instruments],
         }  # fmt: skip
-        outcome.events.append({"type": kind, "source": ctx.source, "detected_at": ctx.detected_at,
-                               "record_id": None, "state": view.state, "agency": None, "model": None,
-                               "before": None, "after": None, "details": details, "baseline": ctx.baseline})  # fmt: skip
+        outcome.events.append(new_event(kind, ctx.source, ctx.detected_at, state=view.state, details=details,
+                                        baseline=ctx.baseline))  # fmt: skip
     return outcome
 
 

@@ -8,23 +8,24 @@ URLs become links.
 
 from __future__ import annotations
 
-import fnmatch
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from events.event import OPERATOR_ONLY, StoredEvent
 from monitors.ice_names import MODELS, STATES
+from notifiers.headline import backfill_source, headline, published_document
 from notifiers.render import link_url
+from notifiers.text import flat, one_line, utc
 from state import queries
 from state.store import Store
-from watch287g.render import backfill_source, flat, headline, one_line, utc
 from watch287g.report_svg import MODEL_COLOURS, POLICY_STYLE, area_chart, tile_map
 from watch287g.states import state_table
 
 MAX_EVENTS = 50
-OPERATOR_ONLY = ("list.quarantined", "source.*", "delivery.*")  # for operators, not for readers
 CSS = """
 body{margin:0;background:#fff;color:#1a1a1a;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,
 "DejaVu Sans",sans-serif}main{max-width:1040px;margin:0 auto;padding:20px 24px 40px}
@@ -75,21 +76,21 @@ def series_over_time(store: Store, as_of: str) -> tuple[list[str], dict[str, lis
     return dates, {model: [count.get(model, 0) for count in counts] for model in order}
 
 
-def latest_events(store: Store, as_of: str, limit: int = MAX_EVENTS) -> list[dict[str, Any]]:
+def latest_events(store: Store, as_of: str, limit: int = MAX_EVENTS) -> list[StoredEvent]:
     rows = [
         e
         for e in queries.events(store, before=queries.upper_bound(as_of), include_baseline=False)
-        if not any(fnmatch.fnmatchcase(e["type"], g) for g in OPERATOR_ONLY)
+        if e["type"] not in OPERATOR_ONLY  # for operators, not for readers
     ]
     return rows[::-1][:limit]
 
 
-def _evidence(event: dict[str, Any]) -> str:
-    details, after = event.get("details") or {}, event.get("after") or {}
+def _evidence(event: Mapping[str, Any]) -> str:
+    details = event.get("details") or {}
     links = []
     if event.get("type") == "agreement.moa_published":
-        document = str(details.get("document") or "moa")
-        links.append(_link(after.get(f"{document}_url"), document.upper()))
+        document, url = published_document(event)
+        links.append(_link(url, document.upper()))
     archived = backfill_source(event)  # a backfilled list was never at the live page's address: no link
     links.append(_e(archived) if archived else _link(event.get("url"), "page" if event.get("type") == "page.changed" else "ICE list"))  # fmt: skip
     for url in (details.get("sources") or [])[:2]:
@@ -100,7 +101,7 @@ def _evidence(event: dict[str, Any]) -> str:
     return " ".join(link for link in dict.fromkeys(links) if link)
 
 
-def _events_html(events: list[dict[str, Any]]) -> str:
+def _events_html(events: Sequence[Mapping[str, Any]]) -> str:
     if not events:
         return '<p class="note">No events yet beyond the baseline.</p>'
     rows = "".join(

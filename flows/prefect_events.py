@@ -11,10 +11,11 @@ and database as the run that emitted the event.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from events.event import StoredEvent
 from state.queries import events as stored_events
 from state.store import Store
 
@@ -24,7 +25,7 @@ _NAMESPACE = uuid.UUID("5b8f6a0e-2f7c-4a53-9a53-28a7f0e1c287")  # event id -> Pr
 _PAYLOAD_DETAILS = ("identifier", "session", "stage", "previous_stage", "effect", "list", "was_pending")
 
 
-def run_events(database: Path, since: str, until: str, sources: Iterable[str]) -> list[dict[str, Any]]:
+def run_events(database: Path, since: str, until: str, sources: Iterable[str]) -> list[StoredEvent]:
     """Live events of these sources detected in [since, until] (ISO times, as `detected_at` is stored):
     what one run stored. Backfill and demo events carry older times or another origin and are left out."""
     wanted = {*sources, OPERATOR_SOURCE}
@@ -40,7 +41,7 @@ def run_events(database: Path, since: str, until: str, sources: Iterable[str]) -
     ]
 
 
-def prefect_event(event: dict[str, Any], config_path: str | Path | None = None) -> dict[str, Any]:
+def prefect_event(event: Mapping[str, Any], config_path: str | Path | None = None) -> dict[str, Any]:
     """The keyword arguments of `prefect.events.emit_event` for one stored event (of the run that read
     `config_path`)."""
     kind = str(event["type"])
@@ -83,7 +84,7 @@ def prefect_event(event: dict[str, Any], config_path: str | Path | None = None) 
 
 
 def emit_events(
-    events: Iterable[dict[str, Any]],
+    events: Iterable[Mapping[str, Any]],
     emit: Callable[..., Any] | None = None,
     config_path: str | Path | None = None,
 ) -> int:

@@ -1,4 +1,6 @@
-"""Wording of events, shared by the terminal's one-line renderings and notifiers/ (messages).
+"""One event in words: what happened (`headline`), with its link for the terminal (`describe`,
+`event_line`), and where a backfilled event's document came from. The one home of event wording, used by
+messages (notifiers/render.py), titles (notifiers/wording.py), the terminal, the report, the feed and exports.
 
 `headline` says what happened without links; every value taken from a fetched document or a config passes
 through its `data` function, so a renderer can escape data (HTML, Slack) without touching its own wording.
@@ -6,20 +8,16 @@ through its `data` function, so a renderer can escape data (HTML, Slack) without
 
 from __future__ import annotations
 
-import re
-import sys
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from monitors.ice_names import FORMAT_CHARS, STATES, visible_text
+from monitors.ice_names import STATES
+from notifiers.text import day, plural, utc
 
 Data = Callable[[str], str]
-CELL_LIMIT = 300  # characters of one value shown in a report or message (stored names are cut at parse time)
-_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # all but tab, newline
-_FORMAT = re.compile(f"[{FORMAT_CHARS}]")
 
-# Operator events: what happened to a source (fetching) or a subscriber (delivering alerts).
+# Operator events (events.event.OPERATOR_ONLY): what happened to a source (fetching) or a subscriber (delivering
+# alerts). list.quarantined, also for operators only, has words of its own.
 OPERATOR_WORDS = {
     "source.failed": ("source", "is failing"),
     "source.recovered": ("source", "has recovered"),
@@ -36,85 +34,15 @@ def _same(text: str) -> str:
     return text
 
 
-def printable(text: str) -> str:
-    """Text as a terminal may show it: control characters (escape sequences, carriage returns; tab and
-    newline kept) become U+FFFD, format characters (bidi overrides, zero-width) are removed."""
-    return _TERMINAL_CONTROL.sub("\ufffd", _FORMAT.sub("", text))
-
-
-class PrintableStream:
-    """A text stream that passes every write through `printable`: what the CLI prints comes from fetched
-    documents, and a cell holding an escape sequence must not drive the reader's terminal."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def write(self, text: Any) -> Any:
-        return self._stream.write(printable(text) if isinstance(text, str) else text)
-
-    def isatty(self) -> bool:
-        """No: a library that colours its output for terminals (Prefect's log) would have its escape codes
-        shown as U+FFFD; with this answer it writes plain text."""
-        return False
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-def guard_terminal() -> None:
-    """Make sys.stdout and sys.stderr printable-only for the rest of this command."""
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, name)
-        if stream is not None and not isinstance(stream, PrintableStream):
-            setattr(sys, name, PrintableStream(stream))
-
-
-def flat(value: object) -> str:
-    """One line of plain text: control and line-separator characters become spaces, format characters
-    (bidi overrides, zero-width) are removed, runs of spaces are one."""
-    return visible_text(str(value))
-
-
-def one_line(value: object, limit: int = CELL_LIMIT) -> str:
-    """A value for a layout cell (report, message, feed title): `flat`, at most `limit` characters."""
-    text = flat(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def plural(count: int, singular: str, many: str | None = None) -> str:
-    return f"{count} {singular if count == 1 else (many or singular + 's')}"
-
-
-def events_phrase(events: int, baseline: int) -> str:
-    """'3 new events', or for a source's first check 'baseline recorded: 826 events (never alerted)'."""
-    new = events - baseline
-    parts = [f"baseline recorded: {plural(baseline, 'event')} (never alerted)"] if baseline else []
-    return ", ".join(parts + ([plural(new, "new event")] if new or not baseline else []))
-
-
-def day(value: object) -> str:
-    return str(value or "")[:10] or "an unknown date"
-
-
-def utc(value: object) -> str:
-    """An ISO timestamp as "2025-07-08 21:00 UTC" (no zone means UTC); anything else as given."""
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def operator_subject(event: dict[str, Any]) -> str:
+def operator_subject(event: Mapping[str, Any]) -> str:
     details = event.get("details") or {}
     name = str(details.get("source") or details.get("subscriber") or event.get("source") or "unknown")
     return f"{name} ({details['channel']})" if details.get("channel") else name
 
 
-def headline(event: dict[str, Any], data: Data = _same) -> str:
+def headline(event: Mapping[str, Any], data: Data = _same) -> str:
     """What happened, in words, from the event's own fields (links and provenance are the caller's)."""
+    # Long: one short branch per event type, kept together so that a type's words are found in one place.
     before, after, details = event.get("before") or {}, event.get("after") or {}, event.get("details") or {}
     subject = after or before
     kind = str(event.get("type") or "event")
@@ -158,7 +86,7 @@ def headline(event: dict[str, Any], data: Data = _same) -> str:
         ]
         return f"{who}: {'; '.join(changes)}"
     if kind == "agreement.moa_published":
-        return f"{who}: {val(str(details.get('document') or 'moa').upper())} published"
+        return f"{who}: {val(published_document(event)[0].upper())} published"
     if kind == "pending.added":
         return f"{who} requested an agreement"
     if kind == "event.corrected":
@@ -199,7 +127,7 @@ _WAS = {"pending.withdrawn": "withdrawn", "agreement.terminated": "terminated"}
 _NOW = {"converted": "it became an agreement", "active": "it is listed again"}
 
 
-def _correction_words(event: dict[str, Any], val: Callable[[object], str]) -> str:
+def _correction_words(event: Mapping[str, Any], val: Callable[[object], str]) -> str:
     """'correction: X (model) was reported withdrawn, but it became an agreement (as Y)'."""
     details, after = event.get("details") or {}, event.get("after") or {}
     was, now = str(details.get("was")), str(details.get("now"))
@@ -209,18 +137,25 @@ def _correction_words(event: dict[str, Any], val: Callable[[object], str]) -> st
     return text + (f" (as {val(after['agency'])})" if renamed else "")
 
 
-def describe(event: dict[str, Any]) -> str:
+def describe(event: Mapping[str, Any]) -> str:
     """What happened, in words, with the MOA or page link: one line for the terminal."""
-    details, after = event.get("details") or {}, event.get("after") or {}
+    details = event.get("details") or {}
     text = headline(event)
     if event.get("type") == "agreement.moa_published":
-        text += f" {after.get(str(details.get('document') or 'moa') + '_url')}"
+        text += f" {published_document(event)[1]}"
     elif event.get("type") == "page.changed":
         text += f": {details.get('url')}"
     return text
 
 
-def backfill_source(event: dict[str, Any]) -> str | None:
+def published_document(event: Mapping[str, Any]) -> tuple[str, str | None]:
+    """Of an agreement.moa_published: the document's name ("moa", "addendum") and its URL in the record."""
+    details, after = event.get("details") or {}, event.get("after") or {}
+    name = str(details.get("document") or "moa")
+    return name, after.get(f"{name}_url")
+
+
+def backfill_source(event: Mapping[str, Any]) -> str | None:
     """What to show instead of a link for a backfilled event: its document came from an archived file (named
     after the '#' of its stored `url`), not from the live page that URL names. None for any other event."""
     if event.get("origin") != "backfill":
@@ -229,11 +164,7 @@ def backfill_source(event: dict[str, Any]) -> str | None:
     return f"backfill file {name}" if name else "a backfill file"
 
 
-def event_line(event: dict[str, Any]) -> str:
+def event_line(event: Mapping[str, Any]) -> str:
     flag = "  [baseline]" if event.get("baseline") else ""
     when = str(event["detected_at"])[:16].replace("T", " ")
     return f"{when}  {event['type']:<24} {event.get('state') or '--':<3}{describe(event)}{flag}"
-
-
-def agreement_line(row: dict[str, Any]) -> str:
-    return f"{row['state']:<3}{row['agency']:<60} {row['model']:<24} {row.get('signed') or '':<11}{row['status']}"
