@@ -1,4 +1,4 @@
-"""Time `monitors.classify.classify` on the whole labelled corpus, and print its figures per split.
+"""Time `rules.classify.classify` on the whole labelled corpus, and print its figures per split.
 
     .venv/bin/python bench/bench_classify.py [--repeat 20]
 
@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from monitors.classify import CLASSIFIER_VERSION, LABELS, classify
+from rules.classify import CLASSIFIER_VERSION, LABELS, classify
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "legislation"

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import watch287g.compliance as compliance
+import watch287g.compliance_settling as compliance
 from monitors.base import Snapshot
-from monitors.ice_rules import Rules
+from rules.ice_rules import Rules
 from state.store import Store
 from watch287g.backfill import ManifestRow, backfill, read_manifest
 from watch287g.pipeline import load_known, process_list

@@ -1,4 +1,4 @@
-"""How long monitors.ice_page.normalized_text takes on a large synthetic program page (is it linear?).
+"""How long monitors.ice.page.normalized_text takes on a large synthetic program page (is it linear?).
 
     .venv/bin/python bench/bench_page.py [--mb 3] [--repeat 3]
 
@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from bs4 import BeautifulSoup  # noqa: E402
 
-from monitors.ice_page import normalized_text  # noqa: E402
+from monitors.ice.page import normalized_text  # noqa: E402
 
 SECTION = (  # flat, as a long page is: thousands of siblings under <main>
     "<h2>287(g) Program Models {n}</h2><p>The <a href='/doclib/{n}.xlsx'>Jail Enforcement Model</a>"

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitors.ice_lists import parse_list  # noqa: E402
-from monitors.ice_rules import Rules  # noqa: E402
+from monitors.ice.lists import parse_list  # noqa: E402
+from rules.ice_rules import Rules  # noqa: E402
 from state import queries  # noqa: E402
 from state.store import Store  # noqa: E402
 from watch287g.backfill import ManifestRow, backfill  # noqa: E402
@@ -107,7 +107,7 @@ def bench_backfill(rows: list[ManifestRow], folder: Path) -> dict[str, float]:
 def bench_no_change(folder: Path) -> dict[str, float]:
     """Two checks of an unchanged source on a loopback server: the second must download nothing."""
     sys.path.insert(0, str(ROOT))
-    from monitors.ice_287g import Ice287gMonitor
+    from monitors.ice.kind import Ice287gMonitor
     from tests.support.httpserver import LoopbackHTTPServer
     from tests.support.ice_site import publish
     from watch287g.check_loop import plain_fetch

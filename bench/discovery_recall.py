@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitors.classify import classify  # noqa: E402
-from monitors.legislation import DEFAULT_QUERIES  # noqa: E402
+from monitors.legislation.kinds import DEFAULT_QUERIES  # noqa: E402
+from rules.classify import classify  # noqa: E402
 
 DISCOVERY = ROOT / "tests" / "fixtures" / "legislation" / "discovery"
 SHARED = ROOT.parent / "shared" / "fixtures" / "legislation"

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitors.ice_lists import parse_list  # noqa: E402
-from monitors.ice_match import _place_and_kind, same_agency  # noqa: E402
+from monitors.ice.lists import parse_list  # noqa: E402
+from monitors.ice.match import _place_and_kind, same_agency  # noqa: E402
 
 # Checked by hand: (state, model, signed or "", old, new, label). Pairs the 2025 lists offered.
 CORPUS_PAIRS = [
@@ -79,7 +79,7 @@ def main() -> None:
 # (2026-12-05); with the hand-listed ones, the 47 `corpus` same pairs were all read and confirmed. Regenerating
 # with another matcher changes this part.
 def _renames_of_the_corpus(lists: list[Path]) -> list[tuple[str, ...]]:
-    from monitors.ice_match import match_renames_explained
+    from monitors.ice.match import match_renames_explained
 
     found = []
     for older, newer in itertools.pairwise(lists):

@@ -10,6 +10,9 @@ import json
 from collections.abc import Mapping
 from typing import Any, TypedDict, cast
 
+# The `source` of events that come from no configured source: delivery.*, policy.compliance.
+OPERATOR_SOURCE = "watch287g"
+
 # Who hears of an event of each type (notifiers/subscribers.py routes by this).
 SUBSCRIBERS = "subscribers"  # subscribers whose filters match; never the operators
 OPERATORS = "operators"  # the operators' channel only

@@ -17,16 +17,16 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 
 from flows.artifacts import publish_check_artifacts
-from flows.prefect_events import emit_events, run_events
+from flows.prefect_events import emit_events
 from monitors.base import MONITORS, ConfigError, FetchError, utc_now
 from monitors.http import FetchResult, HttpClient, is_transient
 from notifiers.text import plural
 from notifiers.wording import events_phrase
+from state.lock import Busy
 from watch287g.check_loop import Fetch
 from watch287g.cli_errors import describe
 from watch287g.config import Config, load_config
-from watch287g.lock import Busy
-from watch287g.run import run_once
+from watch287g.run import run_events, run_once
 
 
 class CheckFailed(RuntimeError):

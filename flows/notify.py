@@ -15,14 +15,15 @@ from prefect.states import Completed, Failed, State
 
 from flows.artifacts import publish_notify_artifacts
 from flows.check import SKIPPED, CheckFailed
-from flows.prefect_events import emit_events, run_events
+from flows.prefect_events import emit_events
 from monitors.base import utc_now
 from notifiers.text import plural
 from state import deliveries
+from state.lock import Busy, run_lock
 from state.store import Store
 from watch287g.config import load_config
 from watch287g.deliver import deliver
-from watch287g.lock import Busy, run_lock
+from watch287g.run import run_events
 
 
 @flow(name="watch287g-notify", log_prints=False)

@@ -15,30 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from events.event import StoredEvent
-from state.queries import events as stored_events
-from state.store import Store
-
 PREFIX = "watch287g"
-OPERATOR_SOURCE = "watch287g"  # the `source` of delivery.failing / delivery.recovered events
 _NAMESPACE = uuid.UUID("5b8f6a0e-2f7c-4a53-9a53-28a7f0e1c287")  # event id -> Prefect event id, stable
 _PAYLOAD_DETAILS = ("identifier", "session", "stage", "previous_stage", "effect", "list", "was_pending")
-
-
-def run_events(database: Path, since: str, until: str, sources: Iterable[str]) -> list[StoredEvent]:
-    """Live events of these sources detected in [since, until] (ISO times, as `detected_at` is stored):
-    what one run stored. Backfill and demo events carry older times or another origin and are left out."""
-    wanted = {*sources, OPERATOR_SOURCE}
-    store = Store(database)
-    try:
-        rows = stored_events(store, since=since)
-    finally:
-        store.close()
-    return [
-        row
-        for row in rows
-        if row["source"] in wanted and row.get("origin") == "live" and str(row["detected_at"]) <= until
-    ]
 
 
 def prefect_event(event: Mapping[str, Any], config_path: str | Path | None = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from monitors.http import redact_url
-from monitors.ice_lists import ParsedList
+from monitors.ice.lists import ParsedList
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from monitors.ice_names import STATES
+from monitors.ice.names import STATES
 from notifiers.text import day, plural, utc
 
 Data = Callable[[str], str]

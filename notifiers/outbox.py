@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from events.event import new_event
+from events.event import OPERATOR_SOURCE, new_event
 from notifiers.render import Message, render_alert, render_digest
 from notifiers.subscribers import OPERATORS, Routing, Subscriber
 from state import deliveries
+from state.faults import crash_point
+from state.lock import Busy, send_lock
 from state.store import DeliveriesFor, Store
-from watch287g.faults import crash_point
-from watch287g.lock import Busy, send_lock
 
 BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360)  # then every 6 hours until it goes through
 DIGEST_HOUR_UTC = 13  # 9 am on the East Coast
@@ -174,7 +174,7 @@ def _channel_health(
     if alert and subscriber.name != OPERATORS:  # the operators' own channel cannot report on itself
         details = {"subscriber": subscriber.name, "channel": row["label"], "failures": row["consecutive_failures"],
                    "error": row.get("last_error"), "since": row.get("last_failure")}  # fmt: skip
-        event = new_event(alert, "watch287g", now, details=details)
+        event = new_event(alert, OPERATOR_SOURCE, now, details=details)
         store.add_events([event], deliveries_for(routing))
 
 

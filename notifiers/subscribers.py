@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from events.event import FOR_OPERATORS, OPT_IN_ONLY
 from monitors.base import ConfigError
-from monitors.ice_names import MODELS, STATES
+from monitors.ice.names import MODELS, STATES
 
 FREQUENCIES = ("immediate", "daily", "weekly")
 EFFECTS = ("ban", "mandate", "restrict")

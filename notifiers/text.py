@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from monitors.ice_names import visible_text
+from monitors.ice.names import visible_text
 
 CELL_LIMIT = 300  # characters of one value shown in a report or message (stored names are cut at parse time)
 

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from monitors.ice_names import STATES
+from monitors.ice.names import STATES
 from notifiers.headline import OPERATOR_WORDS, operator_subject
 from notifiers.text import flat, plural
 

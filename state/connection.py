@@ -1,7 +1,7 @@
 """What every SQLite connection to the history is given: the SQL functions the queries use, and for Datasette's
 connections the limits that keep one query from taking the machine.
 
-`agency_key` in SQL is the Python `monitors.ice_names.agency_key` itself (one definition: the canned query
+`agency_key` in SQL is the Python `monitors.ice.names.agency_key` itself (one definition: the canned query
 finds what `watch287g history` finds, abbreviations and all).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from monitors.ice_names import agency_key
+from monitors.ice.names import agency_key
 
 
 def register_functions(conn: sqlite3.Connection) -> None:

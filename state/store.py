@@ -17,8 +17,8 @@ from sqlite_utils import Database
 
 from events.event import Event
 from state.connection import register_functions
+from state.faults import crash_point
 from state.schema import migrate
-from watch287g.faults import crash_point
 
 BUSY_TIMEOUT_MS = 30000  # how long a write waits for another process's transaction before giving up
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from monitors.ice_rules import Rules
+from rules.ice_rules import Rules
 from state import queries
 from state.store import Store
 from tests.support.httpserver import LoopbackHTTPServer

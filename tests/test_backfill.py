@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from monitors.base import ConfigError
-from monitors.ice_lists import parse_list
-from monitors.ice_rules import Rules
+from monitors.ice.lists import parse_list
+from rules.ice_rules import Rules
 from state import queries
 from state.store import Store
 from watch287g.backfill import ManifestRow, backfill, read_manifest

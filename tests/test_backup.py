@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from monitors.ice_rules import Rules
+from rules.ice_rules import Rules
 from state.store import Store
 from tests.test_backfill import MANIFEST, SOURCE, URL, history_rows
 from watch287g.backfill import backfill, read_manifest

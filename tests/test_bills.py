@@ -1,4 +1,4 @@
-"""Bill records from Open States, LegiScan and state bill pages: keys, stages, companions (monitors/bills.py)."""
+"""Bill records from Open States, LegiScan and state bill pages: keys, stages, companions (monitors/legislation/bills.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from typing import Any
 import pytest
 
 from monitors.base import ParseError
-from monitors.bill_prose import actions_from_prose
-from monitors.bill_stages import legiscan_actions
-from monitors.bills import (
+from monitors.legislation.bills import (
     STAGES,
     bill_key,
     display_identifier,
@@ -27,6 +25,8 @@ from monitors.bills import (
     stage_from_actions,
     stage_rank,
 )
+from monitors.legislation.prose import actions_from_prose
+from monitors.legislation.stages import legiscan_actions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "legislation"
 MD_URL = "https://mgaleg.maryland.gov/mgawebsite/Legislation/Details/hb0444?ys=2026RS"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from monitors.base import ConfigError, sha256_hex
-from monitors.ice_287g import Ice287gMonitor
-from monitors.ice_rules import Rules
+from monitors.ice.kind import Ice287gMonitor
+from rules.ice_rules import Rules
 from state import queries
 from state.store import Store
 from tests.support.httpserver import LoopbackHTTPServer

@@ -1,4 +1,4 @@
-"""The 287(g) legislation classifier (monitors/classify.py) on labelled real and constructed texts.
+"""The 287(g) legislation classifier (rules/classify.py) on labelled real and constructed texts.
 
 Each file in tests/fixtures/legislation/classify/ is named `<label>__<state>_<instrument>.txt`; its leading `#`
 lines say where the text came from (`# source:`) and, optionally, the expected scope (`# scope: state local`).
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitors.classify import CLASSIFIER_VERSION, LABELS, Classification, classify
+from rules.classify import CLASSIFIER_VERSION, LABELS, Classification, classify
 
 HERE = Path(__file__).parent
 LABELLED = HERE / "fixtures" / "legislation" / "classify"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from monitors.classify import LABELS, classify
+from rules.classify import LABELS, classify
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "fixtures" / "legislation" / "classify_corpus.jsonl"

@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from monitors.ice_lists import parse_list
-from monitors.ice_rules import Rules
+from monitors.ice.lists import parse_list
 from notifiers.outbox import deliveries_for
 from notifiers.subscribers import OPERATOR_EVENTS, OPERATORS, Operators, Routing, Subscriber, Target
+from rules.ice_rules import Rules
 from state import queries
 from state.store import Store
 from tests.support.xlsx_edit import drop_rows
 from watch287g.backfill import backfill, read_manifest
 from watch287g.cli import main
-from watch287g.compliance import settle_compliance
+from watch287g.compliance_settling import settle_compliance
 from watch287g.report import build_report
 from watch287g.states import state_table
 
@@ -207,7 +207,7 @@ def test_compliance_reaches_operators_and_subscribers_who_ask_for_it(may_2025):
 
 
 def test_a_bill_seen_enacted_that_the_seed_holds_is_one_instrument_with_the_seed_dates():
-    from monitors.policy import combined, from_bills, load_seed, policies
+    from rules.policy import combined, from_bills, load_seed, policies
 
     ban = {"label": "ban", "scope": {"state_agencies": True, "local_agencies": True}, "phrase": "may not enter into",
            "about": "immigration enforcement agreement"}  # fmt: skip
@@ -227,7 +227,7 @@ def test_a_bill_seen_enacted_that_the_seed_holds_is_one_instrument_with_the_seed
 
 
 def test_a_bill_seen_enacted_takes_the_effective_date_it_states():
-    from monitors.policy import effective_from, from_bills, policies
+    from rules.policy import effective_from, from_bills, policies
 
     mandate = {"label": "mandate", "scope": {"state_agencies": False, "local_agencies": True},
                "phrase": "shall request, and as offered, enter into", "about": "287(g)"}  # fmt: skip
@@ -255,13 +255,13 @@ def test_a_ban_bill_enacted_with_agreements_listed_gives_one_of_each_event(
     """Replay on 127.0.0.1: the real 2025-05-29 list (7 Maryland agreements), then Maryland's HB 444 page
     introduced and enacted, with a seed that does not know the ban: the enactment is one bill.enacted, one
     policy.ban_enacted and one policy.compliance; a later run adds nothing."""
-    import monitors.policy
+    import rules.policy
     from watch287g.config import load_config
     from watch287g.run import run_once
 
     empty = tmp_path / "seed.csv"
-    empty.write_text(monitors.policy.SEED.read_text().splitlines()[0] + "\n")
-    monkeypatch.setattr(monitors.policy, "SEED", empty)
+    empty.write_text(rules.policy.SEED.read_text().splitlines()[0] + "\n")
+    monkeypatch.setattr(rules.policy, "SEED", empty)
     store = Store(tmp_path / "w.db")
     feed(tmp_path, store, [("2025-05-29T15:17:33+00:00", "participating", ICE / MAY[0])])
     store.close()

@@ -1,4 +1,4 @@
-"""A backfill settles compliance only when it could change (watch287g.compliance.BackfillSettler), and stores
+"""A backfill settles compliance only when it could change (watch287g.compliance_settling.BackfillSettler), and stores
 exactly the `policy.compliance` events that settling after every list stores: same ids, types, times and
 details. The reference is the loop the backfill ran before, written out here."""
 
@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 
 from monitors.base import Snapshot
-from monitors.ice_lists import parse_list
-from monitors.ice_rules import Rules
-from monitors.policy import load_seed
+from monitors.ice.lists import parse_list
+from rules.ice_rules import Rules
+from rules.policy import load_seed
 from state import queries
 from state.store import Store
 from tests.support.xlsx_edit import drop_rows
 from watch287g.backfill import ManifestRow, backfill, read_manifest
-from watch287g.compliance import settle_compliance
+from watch287g.compliance_settling import settle_compliance
 from watch287g.pipeline import load_known, process_list
 
 ICE = Path(__file__).parent / "fixtures" / "ice"
@@ -139,7 +139,7 @@ def test_a_backfill_settles_only_on_its_first_list_and_when_a_ban_starts(tmp_pat
     Delaware's ban took effect (2025-07-14); no list writes agreements of a state with a ban in force then
     (California, Illinois, Oregon, Washington, New Jersey), so no other settle is needed."""
     import watch287g.backfill as backfill_module
-    import watch287g.compliance as compliance
+    import watch287g.compliance_settling as compliance
 
     settled: list[str] = []
     settle = compliance.settle_compliance

@@ -6,7 +6,6 @@ README with one thing taken out, to show it notices."""
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -14,34 +13,19 @@ from pathlib import Path
 import click
 import pytest
 
+from events.event import EVENT_TYPES as ALL_EVENT_TYPES
 from monitors.base import MONITORS, Monitor
-from monitors.ice_rules import Rules
 from notifiers.subscribers import OPERATOR_KEYS, SUBSCRIBER_KEYS
-from notifiers.wording import KINDS
+from rules.ice_rules import Rules
 from watch287g.cli import main
 from watch287g.config import TOP_LEVEL_KEYS  # importing config registers every source kind
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-PACKAGES = ("watch287g", "flows", "monitors", "notifiers", "state")
 GLOBAL_OPTIONS = {"--config"}  # taken by every command, documented once at the top of Commands
 
 
-def event_types_in_code() -> set[str]:
-    """Every event type the packages name: string literals `noun.verb` whose noun is one of the event
-    nouns (those with their own wording, plus policy and bill, worded generically)."""
-    nouns = {kind.split(".")[0] for kind in KINDS} | {"policy", "bill"}
-    shape = re.compile(rf"({'|'.join(sorted(nouns))})\.[a-z_]+")
-    return {
-        node.value
-        for package in PACKAGES
-        for path in (ROOT / package).rglob("*.py")
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and shape.fullmatch(node.value)
-    }
-
-
-EVENT_TYPES = sorted(event_types_in_code())
+EVENT_TYPES = sorted(ALL_EVENT_TYPES)  # the code's one table: new_event refuses any other type
 
 
 def section(readme: str, title: str) -> str:

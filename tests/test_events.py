@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from events.event import EVENT_TYPES, FOR_OPERATORS, OPERATOR_ONLY, decode_event, new_event
-from monitors.policy import EVENT_FOR
 from notifiers.headline import OPERATOR_WORDS
 from notifiers.subscribers import OPERATOR_EVENTS, SUBSCRIBER_EVENTS, Subscriber, Target
 from notifiers.wording import KINDS
+from rules.policy import EVENT_FOR
 from state.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,7 +114,7 @@ def test_notifiers_take_no_words_from_above() -> None:
         for module in imported
         if module.split(".")[0] in ("watch287g", "flows")
     }
-    assert upward == {("outbox.py", "watch287g.faults"), ("outbox.py", "watch287g.lock")}
+    assert upward == {("outbox.py", "state.faults"), ("outbox.py", "state.lock")}
 
 
 def test_no_flow_module_shadows_a_top_level_package() -> None:

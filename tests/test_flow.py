@@ -222,10 +222,10 @@ def test_family_selects_the_sources_a_run_checks(http_server: LoopbackHTTPServer
 def test_the_notify_flow_sends_what_is_due_once(http_server: LoopbackHTTPServer, tmp_path: Path) -> None:
     from flows.check import check_flow
     from flows.notify import notify_flow
+    from state.lock import run_lock
     from state.store import Store
     from watch287g.check_loop import plain_fetch
     from watch287g.config import load_config
-    from watch287g.lock import run_lock
     from watch287g.run import check_one
 
     http_server.route("/hook", "ok", content_type="text/plain")
@@ -375,9 +375,9 @@ def test_a_run_that_finds_the_lock_held_is_skipped_not_failed(
     from click.testing import CliRunner
 
     from flows.check import check_flow
+    from state.lock import run_lock
     from watch287g.cli import main
     from watch287g.config import load_config
-    from watch287g.lock import run_lock
 
     config = _config(tmp_path, publish(http_server, P07, Q07))
     with run_lock(load_config(config).database):  # another run at work on the same database

@@ -429,7 +429,7 @@ def test_the_open_states_key_never_reaches_another_origin(
     http_server: LoopbackHTTPServer, other_server: LoopbackHTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The configured API answers with a redirect to another server: the key header must not follow."""
-    from monitors.legislation import OpenStatesMonitor
+    from monitors.legislation.kinds import OpenStatesMonitor
 
     monkeypatch.setenv("OPENSTATES_API_KEY", "os-key-123")
     monitor = OpenStatesMonitor(

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from monitors.base import ParseError
-from monitors.ice_lists import ParsedList, parse_list
+from monitors.ice.lists import ParsedList, parse_list
 from tests.support.xlsx_edit import drop_column, keep_rows, replace_hyperlink, replace_text, set_cell
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ice"

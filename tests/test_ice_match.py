@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitors.ice_lists import parse_list
-from monitors.ice_match import distinctive, match_renames, match_renames_explained, rename_score
+from monitors.ice.lists import parse_list
+from monitors.ice.match import distinctive, match_renames, match_renames_explained, rename_score
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ice"
 P0308 = "2025-03-08_participatingAgencies-20250308103021.xlsx"
@@ -191,7 +191,7 @@ SAME_AGENCY = [
 
 @pytest.mark.parametrize(("state", "a", "b", "expected"), SAME_AGENCY)
 def test_same_agency_on_real_pairs(state: str, a: str, b: str, expected: bool) -> None:
-    from monitors.ice_match import same_agency
+    from monitors.ice.match import same_agency
 
     model = "Task Force Model"
     left, right = {"agency": a, "state": state, "model": model}, {"agency": b, "state": state, "model": model}

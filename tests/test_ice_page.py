@@ -9,8 +9,8 @@ from types import FrameType
 
 import pytest
 
-from monitors.ice_page import ListLinks, find_list_links, normalized_text
-from monitors.legislation import Request, WebPageMonitor
+from monitors.ice.page import ListLinks, find_list_links, normalized_text
+from monitors.legislation.kinds import Request, WebPageMonitor
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ice"
 PAGE_URL = "https://www.ice.gov/identify-and-arrest/287g"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from monitors.ice_lists import ParsedList, parse_list
-from monitors.ice_rules import Context, Outcome, Rules, Tracked, interpret, plausibility
+from monitors.ice.lists import ParsedList, parse_list
 from notifiers.subscribers import Subscriber
+from rules.ice_rules import Context, Outcome, Rules, Tracked, interpret, plausibility
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ice"
 P0308 = "2025-03-08_participatingAgencies-20250308103021.xlsx"

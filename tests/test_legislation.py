@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from monitors.policy import load_seed
+from rules.policy import load_seed
 from state import queries
 from state.store import Store
 from tests.support.httpserver import LoopbackHTTPServer
@@ -121,11 +121,11 @@ def test_the_maryland_page_status_change_gives_the_stage_event(http_server, tmp_
 
 
 def test_an_enactment_outside_the_seed_changes_the_state_policy(http_server, tmp_path, monkeypatch):
-    import monitors.policy
+    import rules.policy
 
     empty = tmp_path / "seed.csv"
-    empty.write_text((monitors.policy.SEED.read_text().splitlines()[0]) + "\n")
-    monkeypatch.setattr(monitors.policy, "SEED", empty)
+    empty.write_text((rules.policy.SEED.read_text().splitlines()[0]) + "\n")
+    monkeypatch.setattr(rules.policy, "SEED", empty)
     assert load_seed() == []
     http_server.route("/hb0444", (FIXTURES / "mgaleg_MD_2026RS_HB0444_v1_constructed.html").read_bytes())
     cfg = config(tmp_path, bill_page_source(http_server))
@@ -148,7 +148,7 @@ def test_an_enactment_outside_the_seed_changes_the_state_policy(http_server, tmp
 def test_legiscan_fetches_a_bill_only_when_its_change_hash_moves(http_server, tmp_path, api_key):
     from urllib.parse import urlencode
 
-    from monitors.legislation import DEFAULT_LEGISCAN_QUERY
+    from monitors.legislation.kinds import DEFAULT_LEGISCAN_QUERY
 
     search = payload("legiscan_getSearchRaw_constructed.json")
     bill = payload("legiscan_getBill_MD_2026_HB444_constructed.json")
@@ -238,7 +238,7 @@ def test_a_bill_legiscan_finds_after_the_first_search_is_news_not_a_baseline(htt
 def test_a_legiscan_error_is_quarantined_not_believed(http_server, tmp_path, api_key):
     from urllib.parse import urlencode
 
-    from monitors.legislation import DEFAULT_LEGISCAN_QUERY
+    from monitors.legislation.kinds import DEFAULT_LEGISCAN_QUERY
 
     error = payload("legiscan_error_constructed.json")
     query = urlencode({"key": KEY, "op": "getSearchRaw", "state": "MD", "query": DEFAULT_LEGISCAN_QUERY})
@@ -267,7 +267,7 @@ def test_subscribers_filter_policy_events_by_state_and_effect():
 
 
 def test_an_enacted_bill_without_an_operative_phrase_changes_no_policy():
-    from monitors.policy import from_bills
+    from rules.policy import from_bills
 
     bill = {"key": "TX|89R|HB1", "state": "TX", "identifier": "HB 1", "session": "89R", "stage": "enacted",
             "classification": {"label": "restrict", "scope": {}, "phrase": "287(g)", "about": "287(g)"}}  # fmt: skip
@@ -299,7 +299,7 @@ def test_a_watched_web_page_gives_page_changed_with_its_state(http_server, tmp_p
 
 
 def test_companion_bills_are_one_policy():
-    from monitors.policy import from_bills, policies, policy_events
+    from rules.policy import from_bills, policies, policy_events
 
     ban = {"label": "ban", "scope": {"state_agencies": True, "local_agencies": True}, "phrase": "may not enter into",
            "about": "immigration enforcement agreement"}  # fmt: skip
@@ -331,7 +331,7 @@ def nationwide_noise() -> dict[str, Any]:
 def test_with_a_key_the_default_config_watches_every_state_with_one_search_per_query(
     http_server, tmp_path, monkeypatch
 ):
-    from monitors.legislation import ALL_STATES, DEFAULT_QUERIES
+    from monitors.legislation.kinds import ALL_STATES, DEFAULT_QUERIES
 
     monkeypatch.setenv("OPENSTATES_API_KEY", KEY)
     cfg = config(tmp_path, ICE_ONLY)
@@ -368,7 +368,7 @@ def test_with_a_key_the_default_config_watches_every_state_with_one_search_per_q
 def test_a_configured_legislation_source_replaces_the_implicit_one_and_legiscan_is_the_fallback(
     tmp_path, monkeypatch
 ):
-    from monitors.legislation import LegiScanMonitor
+    from monitors.legislation.kinds import LegiScanMonitor
 
     monkeypatch.setenv("LEGISCAN_API_KEY", KEY)
     cfg = config(tmp_path, ICE_ONLY)
@@ -402,7 +402,7 @@ def test_without_a_key_run_says_in_one_line_that_legislation_is_not_watched(http
 def test_a_nationwide_legiscan_search_skips_congress_and_unwatched_states(http_server, tmp_path, api_key):
     from urllib.parse import urlencode
 
-    from monitors.legislation import DEFAULT_LEGISCAN_QUERY
+    from monitors.legislation.kinds import DEFAULT_LEGISCAN_QUERY
 
     search = payload("legiscan_getSearchRaw_constructed.json")
     md_bill = payload("legiscan_getBill_MD_2026_HB444_constructed.json")
@@ -432,10 +432,10 @@ def test_a_lagging_source_does_not_drop_the_effective_date_another_source_stated
     legislature, without the signing action. The bill stays enacted and keeps the effective date (it used to
     lose it, so the ban counted from its signature: a policy.compliance months early, and a view that flapped
     with the order the sources were read in)."""
-    from monitors.bill_rules import interpret_bills
-    from monitors.bill_sources import parse_legiscan_bill, parse_openstates
-    from monitors.ice_rules import Context
-    from monitors.policy import effective_from, from_bills
+    from monitors.legislation.parsers import parse_legiscan_bill, parse_openstates
+    from rules.bill_rules import interpret_bills
+    from rules.ice_rules import Context
+    from rules.policy import effective_from, from_bills
 
     signed = payload("openstates_v3_bill_MD_2026_HB444_constructed.json")
     signed["actions"][-1]["description"] = "Approved by the Governor - Effective June 1, 2026"  # edited
@@ -456,10 +456,10 @@ def test_a_bill_is_classified_on_what_every_source_says_of_it():
     """Open States' record with the title alone (about the agreements, no operative phrase), LegiScan's with
     the synopsis (a ban), read alternately: the label stays a ban and the policy keeps its instrument (the
     label used to follow the last source read, so the ban left the view and was told again on its return)."""
-    from monitors.bill_rules import interpret_bills
-    from monitors.bill_sources import parse_legiscan_bill, parse_openstates
-    from monitors.ice_rules import Context
-    from monitors.policy import from_bills
+    from monitors.legislation.parsers import parse_legiscan_bill, parse_openstates
+    from rules.bill_rules import interpret_bills
+    from rules.ice_rules import Context
+    from rules.policy import from_bills
 
     titled = {**payload("openstates_v3_bill_MD_2026_HB444_constructed.json"), "abstracts": []}
     [title_only] = parse_openstates(titled)

@@ -24,8 +24,8 @@ from urllib.parse import urlencode
 import pytest
 from click.testing import CliRunner
 
-import monitors.policy
-from monitors.ice_lists import parse_list
+import rules.policy
+from monitors.ice.lists import parse_list
 from state import queries
 from state.store import Store
 from tests.support.httpserver import LoopbackHTTPServer
@@ -65,8 +65,8 @@ def stand(http_server: LoopbackHTTPServer, tmp_path: Path, monkeypatch: pytest.M
     """ICE's page with the real May lists (`ice` republishes the participating one), a seed that knows no
     policy, and the API keys."""
     seed = tmp_path / "seed.csv"
-    seed.write_text(monitors.policy.SEED.read_text().splitlines()[0] + "\n")  # header only: no known policy
-    monkeypatch.setattr(monitors.policy, "SEED", seed)
+    seed.write_text(rules.policy.SEED.read_text().splitlines()[0] + "\n")  # header only: no known policy
+    monkeypatch.setattr(rules.policy, "SEED", seed)
     monkeypatch.setenv("OPENSTATES_API_KEY", KEY)
     monkeypatch.setenv("LEGISCAN_API_KEY", KEY)
     may = (FIXTURES / "ice" / f"2025-05-29_{PARTICIPATING}.xlsx").read_bytes()

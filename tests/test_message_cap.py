@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from monitors.ice_rules import Rules
 from notifiers.render import MAX_BYTES, MAX_ITEMS, render_alert, render_digest
+from rules.ice_rules import Rules
 from tests.test_render import P0708, _replay
 
 pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")

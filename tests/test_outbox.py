@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from monitors.ice_287g import Ice287gMonitor
+from monitors.ice.kind import Ice287gMonitor
 from state import deliveries as outbox_rows
 from state.store import Store
 from tests.support.fixtures import SLACK_WEBHOOK_PATH
@@ -308,7 +308,7 @@ def test_a_sender_that_cannot_get_its_turn_leaves_everything_pending(
     http_server, smtp_server, tmp_path, monkeypatch
 ):
     import notifiers.outbox
-    from watch287g.lock import send_lock
+    from state.lock import send_lock
 
     subscribers = f'  - name: desk\n    notify: ["{smtp_server.url_for_apprise()}"]\n    states: [TX]\n'
     config, store = two_days(http_server, lambda url: write_config(tmp_path, url, subscribers), tmp_path)

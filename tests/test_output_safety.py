@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitors.ice_lists import parse_list
+from monitors.ice.lists import parse_list
 from notifiers.render import render_alert
 from state.store import Store
 from tests.support.ice_site import real_list
@@ -50,7 +50,7 @@ def _store(tmp_path: Path, *events: dict[str, object]) -> Path:
 
 
 def test_the_character_classes_are_every_control_and_format_character():
-    from monitors.ice_names import _CONTROL, _FORMAT
+    from monitors.ice.names import _CONTROL, _FORMAT
 
     for code in range(sys.maxunicode + 1):
         char = chr(code)
@@ -148,7 +148,7 @@ def test_the_report_and_messages_neither_show_bidi_nor_grow_with_a_huge_name(tmp
 
 
 def test_a_bill_title_from_an_api_is_stripped_and_cut():
-    from monitors.bill_sources import parse_legiscan_bill
+    from monitors.legislation.parsers import parse_legiscan_bill
 
     fixture = Path(__file__).parent / "fixtures" / "legislation" / "legiscan_bill_AK_HB3_2011_dataset.json"
     payload = json.loads(fixture.read_text())["payload"]

@@ -16,11 +16,11 @@ import pytest
 
 import watch287g.pipeline
 from monitors.base import Snapshot
-from monitors.ice_lists import PARSER_VERSION, parse_list
-from monitors.ice_rules import Rules
+from monitors.ice.lists import PARSER_VERSION, parse_list
 from notifiers.outbox import deliveries_for
 from notifiers.render import render_alert
 from notifiers.subscribers import OPERATOR_EVENTS, OPERATORS, Operators, Routing, Subscriber, Target
+from rules.ice_rules import Rules
 from state import queries
 from state.store import Store
 from tests.support.xlsx_edit import (

@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitors.base import Snapshot
-from monitors.ice_rules import Rules
 from notifiers.render import Message, link_url, render_alert, render_digest, render_test, title_for
 from notifiers.wording import clean
+from rules.ice_rules import Rules
 from state import queries
 from state.store import Store
 from watch287g.demo import INTRO, PAGE

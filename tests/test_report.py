@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from monitors.ice_rules import Rules
+from rules.ice_rules import Rules
 from state import queries
 from state.store import Store
 from tests.support.chromium import distinct_colours, read_png, screenshot

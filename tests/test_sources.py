@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from monitors.base import MONITORS, Snapshot
-from monitors.ice_287g import Ice287gMonitor
+from monitors.ice.kind import Ice287gMonitor
 from monitors.source import Request
 from watch287g import config  # noqa: F401  (registers the source kinds)
 from watch287g.interpret import STEPS

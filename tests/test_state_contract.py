@@ -16,7 +16,7 @@ from state.store import Store
 from tests.test_analysts import build_database
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTSIDE_STATE = ("watch287g", "flows", "monitors", "notifiers")  # every package but state/
+OUTSIDE_STATE = ("watch287g", "flows", "monitors", "rules", "events", "notifiers")  # every package but state/
 CONNECTION_CALLS = {"query", "execute", "executemany", "executescript", "table", "create_function"}
 CONNECTION_ATTRIBUTES = {"db", "conn"}  # a Store's sqlite-utils Database and its sqlite3 connection
 SQL = re.compile(

@@ -32,8 +32,8 @@ from urllib.parse import quote
 
 from events.event import StoredEvent
 from monitors.base import utc_now
-from monitors.bills import bill_key, normalise_identifier
-from monitors.ice_names import agency_key
+from monitors.ice.names import agency_key
+from monitors.legislation.bills import bill_key, normalise_identifier
 from notifiers.headline import backfill_source, describe, headline, published_document
 from notifiers.render import link_url
 from notifiers.text import one_line, utc

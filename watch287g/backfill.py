@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitors.base import ConfigError, Snapshot
-from monitors.ice_287g import LIST_CHANNELS
-from monitors.ice_rules import Rules
+from monitors.ice.kind import LIST_CHANNELS
+from rules.ice_rules import Rules
 from state.store import Store
-from watch287g.compliance import BackfillSettler
+from watch287g.compliance_settling import BackfillSettler
 from watch287g.pipeline import Processed, load_known, process_list
 
 

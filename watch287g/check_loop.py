@@ -17,11 +17,11 @@ from typing import Any, Protocol
 
 from monitors.base import FetchError, Monitor, Snapshot, utc_now
 from monitors.http import FetchResult, HttpClient
-from monitors.ice_rules import Rules
 from monitors.source import Request
 from notifiers.subscribers import Operators
+from rules.ice_rules import Rules
+from state.faults import crash_point
 from state.store import DeliveriesFor, Store
-from watch287g.faults import crash_point
 from watch287g.health import settle_health
 from watch287g.interpret import interpret
 

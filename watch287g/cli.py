@@ -100,9 +100,9 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
             config.monitor(source)
         except ConfigError as exc:
             _fail(str(exc), 2)
-    from flows.prefect_events import run_events
     from monitors.base import utc_now
-    from watch287g.lock import Busy
+    from state.lock import Busy
+    from watch287g.run import run_events
 
     started, names = utc_now(), [m.name for m in config.monitors]
     stored_before = {e["id"] for e in run_events(config.database, started, utc_now(), names)}  # same second
@@ -135,7 +135,7 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
 def _run_prefect(config: Config, source: str | None) -> tuple[dict[str, Any], list[str]]:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.check import SKIPPED, CheckFailed, check_flow
-    from watch287g.lock import Busy
+    from state.lock import Busy
 
     state = check_flow(str(config.path), source, return_state=True)
     summary = state.result(raise_on_failure=False)
@@ -163,9 +163,9 @@ def _run_plain(config: Config, source: str | None) -> tuple[dict[str, Any], list
 @click.pass_context
 def backfill(ctx: click.Context, manifest: Path, source: str | None) -> None:
     """Feed archived lists (CSV: fetched_at,list,path) through the pipeline, in time order; sends no alerts."""
+    from state.lock import Busy, run_lock
     from watch287g.backfill import backfill as run_backfill
     from watch287g.backfill import read_manifest
-    from watch287g.lock import Busy, run_lock
 
     config = _config(ctx)
     try:

@@ -49,7 +49,7 @@ def _note(row: dict[str, Any]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="label, scope, deciding phrase and classifier version")
 def classify(file: Any, as_json: bool) -> None:
     """Classify a bill's title/abstract/text (FILE or - for stdin): ban, mandate, restrict or not_287g."""
-    from monitors.classify import classify as run_classifier
+    from rules.classify import classify as run_classifier
 
     result = run_classifier(file.read())
     if as_json:

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from monitors.ice_names import STATES
+from monitors.ice.names import STATES
 
 _STATE_BY_NAME = {name.casefold(): code for code, name in STATES.items()}
 

@@ -21,12 +21,12 @@ from urllib.parse import quote
 
 import yaml
 
-import monitors.ice_287g  # noqa: F401  (registers the source kinds)
-import monitors.legislation  # noqa: F401
+import monitors.ice.kind  # noqa: F401  (registers the source kinds)
+import monitors.legislation.kinds  # noqa: F401
 from monitors.base import ConfigError, Monitor, monitor_for, utc_now
-from monitors.ice_rules import Rules
 from notifiers.outbox import deliveries_for
 from notifiers.subscribers import Routing, parse_routing
+from rules.ice_rules import Rules
 from state.store import Store
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ NOT_WATCHED = (
 def implicit_legislation(monitors: list[Monitor], environ: Any) -> list[Monitor]:
     """No legislation source configured and an API key in the environment: one source over the 50 states
     and DC with the default searches (Open States preferred); nothing when a legislation source is set."""
-    from monitors.legislation import ALL
+    from monitors.legislation.kinds import ALL
 
     if any(m.family == "legislation" for m in monitors):
         return []

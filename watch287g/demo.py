@@ -10,9 +10,9 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from monitors.ice_287g import Ice287gMonitor
-from monitors.ice_rules import Rules
+from monitors.ice.kind import Ice287gMonitor
 from notifiers.headline import event_line
+from rules.ice_rules import Rules
 from state import queries
 from state.store import Store
 from watch287g.check_loop import Check, DocumentReport, plain_fetch, run_check

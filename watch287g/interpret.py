@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from monitors.base import Snapshot
-from monitors.ice_lists import ParsedList
+from monitors.ice.lists import ParsedList
 from monitors.source import Parsed, Request
 from watch287g.pipeline import Processed, process_bills, process_list, process_page
 

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from events.event import Event, new_event
 from monitors.base import Monitor, ParseError, Snapshot
-from monitors.bill_rules import BILL, interpret_bills
-from monitors.ice_lists import PARSER_VERSION, ParsedList, parse_list
-from monitors.ice_page import normalized_text
-from monitors.ice_rules import Context, Outcome, Rules, Tracked, interpret
-from monitors.policy import from_bills, load_seed, policies, policy_events
+from monitors.ice.lists import PARSER_VERSION, ParsedList, parse_list
+from monitors.ice.page import normalized_text
 from monitors.source import Parsed, Request
+from rules.bill_rules import BILL, interpret_bills
+from rules.ice_rules import Context, Outcome, Rules, Tracked, interpret
+from rules.policy import from_bills, load_seed, policies, policy_events
 from state.store import DeliveriesFor, DocumentCommit, Store
-from watch287g.compliance import with_related_policy
+from watch287g.compliance_settling import with_related_policy
 
 if TYPE_CHECKING:
     from watch287g.check_loop import Check
@@ -42,7 +42,7 @@ def load_parse(
     store: Store, snapshot: Snapshot, parse: Callable[[bytes], ParsedList] = parse_list
 ) -> tuple[ParsedList | None, dict[str, Any] | None, str | None]:
     """(parsed, new parses row or None when cached, error). Identical bytes are parsed once per parser version
-    (`parse` is the source's reading of a list: monitors.ice_lists.parse_list, whose version is PARSER_VERSION)."""
+    (`parse` is the source's reading of a list: monitors.ice.lists.parse_list, whose version is PARSER_VERSION)."""
     cached = store.cached_parse(snapshot.sha256, PARSER_VERSION)
     if cached:
         if cached["error"]:

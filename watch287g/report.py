@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from events.event import OPERATOR_ONLY, StoredEvent
-from monitors.ice_names import MODELS, STATES
+from monitors.ice.names import MODELS, STATES
 from notifiers.headline import backfill_source, headline, published_document
 from notifiers.render import link_url
 from notifiers.text import flat, one_line, utc

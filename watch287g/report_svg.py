@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html import escape
 
-from monitors.ice_names import MODELS, STATES
+from monitors.ice.names import MODELS, STATES
 
 MODEL_COLOURS = dict(zip(MODELS, ("#0072B2", "#E69F00", "#009E73", "#CC79A7"), strict=True))
 SHORT_MODEL = dict(zip(MODELS, ("Jail Enforcement", "Task Force", "Warrant Service Officer", "Tribal Task Force"), strict=True))  # fmt: skip

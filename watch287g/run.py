@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from events.event import OPERATOR_SOURCE, StoredEvent
 from monitors.base import Monitor, utc_now
 from monitors.http import HttpClient
 from notifiers.outbox import SendReport, deliveries_for
+from state.lock import run_lock
+from state.queries import events as stored_events
 from state.store import Store
 from watch287g.check_loop import CheckReport, Fetch, plain_fetch, run_check
-from watch287g.compliance import settle_compliance
+from watch287g.compliance_settling import settle_compliance
 from watch287g.config import Config
 from watch287g.deliver import deliver
-from watch287g.lock import run_lock
 
 
 @dataclass
@@ -85,3 +88,19 @@ def run_once(
         finally:
             store.close()
     return result
+
+
+def run_events(database: Path, since: str, until: str, sources: Iterable[str]) -> list[StoredEvent]:
+    """Live events of these sources detected in [since, until] (ISO times, as `detected_at` is stored):
+    what one run stored. Backfill and demo events carry older times or another origin and are left out."""
+    wanted = {*sources, OPERATOR_SOURCE}
+    store = Store(database)
+    try:
+        rows = stored_events(store, since=since)
+    finally:
+        store.close()
+    return [
+        row
+        for row in rows
+        if row["source"] in wanted and row.get("origin") == "live" and str(row["detected_at"]) <= until
+    ]

@@ -3,7 +3,7 @@
 Each ban or mandate in force says since when and what became of the agreements it concerns ("ban in force
 since 2026-02-17; 7 agreements still listed, 0 terminated since"); agreements end on their own schedule and
 the ICE list lags, so a ban with agreements still listed is shown here and told once to operators (and to
-subscribers who want `policy.compliance`), see watch287g/compliance.py.
+subscribers who want `policy.compliance`), see watch287g/compliance_settling.py.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from monitors.ice_names import STATES
+from monitors.ice.names import STATES
 from state import queries
 from state.store import Store
-from watch287g.compliance import compliance_rows, policy_views
+from watch287g.compliance_settling import compliance_rows, policy_views
 
 
 def state_table(store: Store, as_of: str) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ import re
 import sys
 from typing import Any
 
-from monitors.ice_names import FORMAT_CHARS
+from monitors.ice.names import FORMAT_CHARS
 
 _TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # all but tab, newline
 _FORMAT = re.compile(f"[{FORMAT_CHARS}]")

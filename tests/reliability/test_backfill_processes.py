@@ -2,7 +2,7 @@
 the history of one uninterrupted run (same event ids), and a backfill shares the run lock with `run`.
 
 Real ICE lists (the 21 of tests/fixtures/ice/manifest_all.csv), the real CLI in separate processes, SIGKILL
-and SIGSTOP from outside or at the named crash points of watch287g/faults.py (`point:n`, the n-th document).
+and SIGSTOP from outside or at the named crash points of state/faults.py (`point:n`, the n-th document).
 The seed of the random moments is printed on failure; set WATCH287G_TEST_SEED to replay one.
 """
 

@@ -1,5 +1,5 @@
 """Issue 6, part 2: the real CLI (`watch287g run --no-prefect`, a separate process) killed by SIGKILL at each
-named crash point of watch287g/faults.py, then run again; the result is compared with an uninterrupted run.
+named crash point of state/faults.py, then run again; the result is compared with an uninterrupted run.
 
 Sequence (real ICE lists behind stable file names, so the 07-08 page is unchanged and the first document
 committed in the crashing run is the participating list itself):
@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from state.faults import POINTS
 from state.store import Store
 from tests.reliability.conftest import (
     CLI,
@@ -41,7 +42,6 @@ from tests.reliability.conftest import (
     write_config,
 )
 from tests.support.httpserver import LoopbackHTTPServer
-from watch287g.faults import POINTS
 
 STABLE_NAMES = ("participatingAgencies-current", "pendingAgencies-current")
 

@@ -5,7 +5,7 @@ killed by SIGKILL at random moments while it checks a loopback ICE site replayin
 
 with a subscriber on the real SMTP server of tests/support. At each step a trial draws 0-2 kills; each is
 either a random delay after the run's first request (within the duration of the previous uninterrupted
-run, as measured) or a random named crash point of watch287g/faults.py at its 1st-3rd passage
+run, as measured) or a random named crash point of state/faults.py at its 1st-3rd passage
 (`WATCH287G_CRASH_AT=<point>:<n>`). A killed run is run again until one finishes; then the site moves on.
 The trials advance in lock step with an uninterrupted reference and are compared with it: the same events
 (type, record, details), the same records, versions and agreements in force, every delivery sent, each
@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from state.faults import POINTS
 from state.store import Store
 from tests.reliability.chaos import (
     final_state,
@@ -58,7 +59,6 @@ from tests.reliability.conftest import (
 )
 from tests.support.httpserver import LoopbackHTTPServer
 from tests.support.smtpserver import LoopbackSMTPServer, parts
-from watch287g.faults import POINTS
 
 BASE_SEED = seed(287)
 TRIALS = 4

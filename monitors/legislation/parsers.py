@@ -1,6 +1,6 @@
 """Bill parsers: Open States v3, LegiScan Pull API, state legislature bill pages -> bill records (pure).
 
-Every parser returns records built by `monitors.bills.make_record` (docs/legislation-spec.md). Bytes that are
+Every parser returns records built by `monitors.legislation.bills.make_record` (docs/legislation-spec.md). Bytes that are
 not what the parser expects, and LegiScan's errors (which arrive as HTTP 200 with status "ERROR"), raise
 `monitors.base.ParseError`.
 """
@@ -15,10 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from monitors.base import ParseError
-from monitors.bill_prose import actions_from_prose
-from monitors.bill_stages import LEGISCAN_STATUS_NAMES, legiscan_actions
-from monitors.bills import iso_date, make_record, session_id, stage_from_actions
 from monitors.html_text import text_pieces
+from monitors.legislation.bills import iso_date, make_record, session_id, stage_from_actions
+from monitors.legislation.prose import actions_from_prose
+from monitors.legislation.stages import LEGISCAN_STATUS_NAMES, legiscan_actions
 
 
 def _load(payload: dict[str, Any] | list[Any] | bytes | str) -> Any:
@@ -241,7 +241,7 @@ def parse_bill_page(
     The stage is the history's, raised by what the Status line says: an enactment or veto, or "In the Senate"
     for a House bill (and the reverse), which means it passed its first chamber (date unknown: None). A page
     without history rows (a governor's or a newsroom's page about the bill) is read by its sentences
-    (monitors/bill_prose.py): "the Governor signed HB 12 into law on May 5" is an enactment."""
+    (monitors/legislation/prose.py): "the Governor signed HB 12 into law on May 5" is an enactment."""
     text = html_or_text.decode("utf-8", "replace")
     parts = urlsplit(url)
     selectors = selectors or MARYLAND_SELECTORS

@@ -5,8 +5,8 @@ from __future__ import annotations
 from monitors.base import ConfigError, ConfigField, Monitor, register
 from monitors.fetch_scope import ICE_HOSTS, FetchScope
 from monitors.http import HttpClient
-from monitors.ice_lists import parse_list
-from monitors.ice_page import find_list_links
+from monitors.ice.lists import parse_list
+from monitors.ice.page import find_list_links
 from monitors.source import Parsed, Request
 
 ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"

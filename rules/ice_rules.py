@@ -1,7 +1,7 @@
 """Domain rules: what a new ICE list means, given the records in force. Pure: no I/O, no clock.
 
 - A list is first checked for plausibility; an implausible one is quarantined (no agreement events).
-- Records are matched by key, then leftovers by rename rules (monitors/ice_match.py).
+- Records are matched by key, then leftovers by rename rules (monitors/ice/match.py).
 - Absence is a state before it is an event: `missing` at the first absent list; `agreement.terminated`
   (or `pending.withdrawn`) only after `Rules.absent_lists` consecutive valid lists AND `Rules.absent_days`
   days. In the real 2025 lists agreements vanished for up to 4 lists / 5 days and came back.
@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from events.event import Event
-from monitors.ice_events import convert, rename_converts, termination_contradicted
-from monitors.ice_events import correction as _correction
-from monitors.ice_events import rule_event as _event
-from monitors.ice_lists import CONTENT_FIELDS, ParsedList
-from monitors.ice_match import match_renames_explained, same_agency
+from monitors.ice.lists import CONTENT_FIELDS, ParsedList
+from monitors.ice.match import match_renames_explained, same_agency
+from rules.ice_events import convert, rename_converts, termination_contradicted
+from rules.ice_events import correction as _correction
+from rules.ice_events import rule_event as _event
 
 AGREEMENT, PENDING = "agreement", "pending"
 IN_FORCE = {AGREEMENT: ("active", "missing"), PENDING: ("pending", "missing")}

@@ -2,7 +2,7 @@
 
 An event is never rewritten: `event.corrected` names the event it corrects (`corrects`: its id, filled in by the
 store from the record's latest event of type `was`), what it was and what it now is, and carries that event's
-state, agency and model so that it reaches the subscribers who got the original. Pure, like monitors/ice_rules.py.
+state, agency and model so that it reaches the subscribers who got the original. Pure, like rules/ice_rules.py.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from events.event import Event, new_event
-from monitors.ice_match import same_agency
+from monitors.ice.match import same_agency
 
 if TYPE_CHECKING:  # ice_rules imports this module
-    from monitors.ice_rules import Context, Outcome, Tracked
+    from rules.ice_rules import Context, Outcome, Tracked
 
 
 def rule_event(

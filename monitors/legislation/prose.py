@@ -13,7 +13,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from monitors.bill_stages import chamber_of, text_matches
+from monitors.legislation.stages import chamber_of, text_matches
 
 _ABBREVIATION = re.compile(
     r"\b(?:Gov|Govs|Sen|Sens|Rep|Reps|Del|Lt|Mr|Mrs|Ms|Dr|St|No|Nos|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec|Jr|Sr|vs"

@@ -7,15 +7,15 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from events.event import Event, StoredEvent
-from monitors.bill_rules import BILL
-from monitors.compliance import BINDING, Compliance, binding, compliance, compliance_events, related_policy
-from monitors.policy import StatePolicy, combined, from_bills, load_seed, policies
+from events.event import OPERATOR_SOURCE, Event, StoredEvent
+from rules.bill_rules import BILL
+from rules.compliance import BINDING, Compliance, binding, compliance, compliance_events, related_policy
+from rules.policy import StatePolicy, combined, from_bills, load_seed, policies
 from state import queries
 from state.store import DeliveriesFor, Store
 
-SOURCE = "watch287g"  # like delivery.* events, from no source (flows/prefect_events.py: OPERATOR_SOURCE)
-TOLD = ("ban",)  # the effects whose compliance is told as events (monitors.compliance.compliance_events)
+SOURCE = OPERATOR_SOURCE  # like delivery.* events, they come from no configured source
+TOLD = ("ban",)  # the effects whose compliance is told as events (rules.compliance.compliance_events)
 
 
 def policy_views(store: Store, as_of: str | None) -> dict[str, StatePolicy]:

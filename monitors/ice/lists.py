@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from monitors.base import ParseError
-from monitors.ice_names import agency_key, clean_text, signed_date, state_code, support_model, unwrap_url
+from monitors.ice.names import agency_key, clean_text, signed_date, state_code, support_model, unwrap_url
 from monitors.xlsx import Sheet, read_first_sheet
 
 PARSER_VERSION = "ice_lists/2"  # 2: control and format characters removed, long fields cut

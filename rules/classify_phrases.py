@@ -1,4 +1,4 @@
-"""The phrases monitors/classify.py reads (regular expressions only; the logic is in classify.py).
+"""The phrases rules/classify.py reads (regular expressions only; the logic is in classify.py).
 
 Each list is one family of phrases; the module docstring of classify.py says how they are combined. Patterns are
 written against real bill titles, digests, sections, executive orders and news descriptions of bills

@@ -1,6 +1,6 @@
 """Rule-based classifier for state legislation about 287(g)-type agreements (no ML, pure, deterministic).
 
-The phrases are in monitors/classify_phrases.py; this module combines them.
+The phrases are in rules/classify_phrases.py; this module combines them.
 
 Step 1 (ABOUT): is the text about 287(g)-type agreements at all?  Cues: the section however typed ("287(g)",
 "287 (g)", "287-G"; not "287(g)(10)", the clause for cooperation WITHOUT an agreement), "1357(g)", "8 U.S.C. 1357"
@@ -60,7 +60,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from monitors import classify_phrases as P
+from rules import classify_phrases as P
 
 CLASSIFIER_VERSION = "classify/5"
 LABELS = ("ban", "mandate", "restrict", "not_287g")

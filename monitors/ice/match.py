@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from monitors.ice_names import STATES, agency_key, name_similarity
+from monitors.ice.names import STATES, agency_key, name_similarity
 
 _GENERIC = {
     "agency", "and", "authority", "board", "borough", "bureau", "center", "city", "college", "commission",

@@ -16,17 +16,17 @@ from urllib.parse import urlencode
 from bs4 import BeautifulSoup
 
 from monitors.base import ConfigError, ConfigField, Monitor, register
-from monitors.bills import (
+from monitors.fetch_scope import FetchScope
+from monitors.html_text import text_pieces
+from monitors.http import HttpClient, redact_url
+from monitors.ice.names import STATES
+from monitors.legislation.bills import (
     parse_bill_page,
     parse_legiscan_bill,
     parse_legiscan_search,
     parse_openstates,
     state_code,
 )
-from monitors.fetch_scope import FetchScope
-from monitors.html_text import text_pieces
-from monitors.http import HttpClient, redact_url
-from monitors.ice_names import STATES
 from monitors.source import Parsed, Request
 
 # A wide net: the program's name, its statute, ICE's model names, and what the agreements do. Phrases are

@@ -2,7 +2,7 @@
 
 A ban or mandate binds the scope it names (state agencies, local agencies); an agreement's scope comes from
 ICE's TYPE column ("State Agency" vs County / Municipality / Tribal). The I/O around this (agreements and
-events read from the store, events written) is in watch287g/compliance.py.
+events read from the store, events written) is in watch287g/compliance_settling.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from events.event import Event, new_event
-from monitors.policy import SCOPES, Instrument, StatePolicy
+from rules.policy import SCOPES, Instrument, StatePolicy
 
 BINDING = ("ban", "mandate")
 # Words of a state body when ICE left TYPE empty: "Virginia State Police", "Department of Corrections".

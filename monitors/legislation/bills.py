@@ -1,7 +1,7 @@
 """Bill records (docs/legislation-spec.md): keys, and records whose stage comes from their actions.
 
 Pure functions. The parsers that turn Open States, LegiScan and state bill pages into records live in
-`monitors/bill_sources.py` and build every record with `make_record` below, so a key and a stage mean the same
+`monitors/legislation/parsers.py` and build every record with `make_record` below, so a key and a stage mean the same
 thing whatever the source. Records carry three keys beyond the spec: `source_id` (ocd-bill id, LegiScan bill_id,
 page URL), `change_hash` (LegiScan's, else None) and `status` (the source's own status text, else None).
 """
@@ -12,21 +12,21 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from monitors.bill_stages import FINAL_STAGES as FINAL_STAGES
-from monitors.bill_stages import STAGES as STAGES
-from monitors.bill_stages import action_kind as action_kind
-from monitors.bill_stages import annotate_actions, stage_rank
-from monitors.bill_stages import iso_date as iso_date
-from monitors.bill_stages import stage_from_actions as stage_from_actions
-from monitors.ice_names import STATES, visible_text
+from monitors.ice.names import STATES, visible_text
+from monitors.legislation.stages import FINAL_STAGES as FINAL_STAGES
+from monitors.legislation.stages import STAGES as STAGES
+from monitors.legislation.stages import action_kind as action_kind
+from monitors.legislation.stages import annotate_actions, stage_rank
+from monitors.legislation.stages import iso_date as iso_date
+from monitors.legislation.stages import stage_from_actions as stage_from_actions
 
 if TYPE_CHECKING:  # the parsers, importable from here too (loaded on first use: they import this module)
-    from monitors.bill_sources import MARYLAND_SELECTORS as MARYLAND_SELECTORS
-    from monitors.bill_sources import parse_bill_page as parse_bill_page
-    from monitors.bill_sources import parse_legiscan_bill as parse_legiscan_bill
-    from monitors.bill_sources import parse_legiscan_masterlist as parse_legiscan_masterlist
-    from monitors.bill_sources import parse_legiscan_search as parse_legiscan_search
-    from monitors.bill_sources import parse_openstates as parse_openstates
+    from monitors.legislation.parsers import MARYLAND_SELECTORS as MARYLAND_SELECTORS
+    from monitors.legislation.parsers import parse_bill_page as parse_bill_page
+    from monitors.legislation.parsers import parse_legiscan_bill as parse_legiscan_bill
+    from monitors.legislation.parsers import parse_legiscan_masterlist as parse_legiscan_masterlist
+    from monitors.legislation.parsers import parse_legiscan_search as parse_legiscan_search
+    from monitors.legislation.parsers import parse_openstates as parse_openstates
 
 _PARSERS = ("MARYLAND_SELECTORS", "parse_bill_page", "parse_legiscan_bill", "parse_legiscan_masterlist",
             "parse_legiscan_search", "parse_openstates")  # fmt: skip
@@ -34,7 +34,7 @@ _PARSERS = ("MARYLAND_SELECTORS", "parse_bill_page", "parse_legiscan_bill", "par
 
 def __getattr__(name: str) -> Any:
     if name in _PARSERS:
-        from monitors import bill_sources
+        from monitors.legislation import parsers as bill_sources
 
         return getattr(bill_sources, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 Inputs are actions {"date", "description", optional "classification", "chamber"} from state histories, Open
 States (classifications), LegiScan (numeric status and progress events, see `legiscan_actions`), trackers' status
-words ("Died in committee", "Chaptered") and dated sentences of news or governors' pages (monitors/bill_prose.py).
+words ("Died in committee", "Chaptered") and dated sentences of news or governors' pages (monitors/legislation/prose.py).
 Two guarantees: the stage never goes backwards, and a bill is never `enacted` before it is — a passage, an
 enrolment, a presentment, a presiding officer's signature or one chamber's override vote is not an enactment.
 """

@@ -2,7 +2,7 @@
 
 A bill is keyed by (state, session, normalised identifier) across sources, so Open States, LegiScan and a
 state's own page all advance the same bill. Its stage never goes backwards (sources lag each other); only
-bills about 287(g)-type agreements produce events. See monitors/policy.py for the per-state view.
+bills about 287(g)-type agreements produce events. See rules/policy.py for the per-state view.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from dataclasses import replace
 from typing import Any
 
 from events.event import Event, new_event
-from monitors.bills import stage_rank
-from monitors.classify import CLASSIFIER_VERSION, classify
-from monitors.ice_rules import Context, Outcome, Tracked
+from monitors.legislation.bills import stage_rank
+from rules.classify import CLASSIFIER_VERSION, classify
+from rules.ice_rules import Context, Outcome, Tracked
 
 BILL = "bill"
 FINAL_FAILURES = ("vetoed", "failed")
