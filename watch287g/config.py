@@ -23,6 +23,7 @@ import yaml
 
 import monitors.ice.kind  # noqa: F401  (registers the source kinds)
 import monitors.legislation.kinds  # noqa: F401
+import monitors.legislation.washington  # noqa: F401
 from monitors.base import ConfigError, Monitor, monitor_for, utc_now
 from notifiers.outbox import deliveries_for
 from notifiers.subscribers import Routing, parse_routing
