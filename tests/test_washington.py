@@ -25,15 +25,16 @@ FIXTURE = (
 )
 SERVICE = "/LegislationService.asmx/GetLegislation"
 
-# Keep Washington Working (2019-20 E2SSB 5497, Laws of 2019 ch. 440) in the fixture's shape: the original and
-# the passed substitute. Values from washingtonvotes.org (introduced 2019-01-23, title), the WA Attorney
-# General's FAQ and state-policy-2026.md (ch. 440, signed 2019-05-21); "Governor signed." is the Legislature's
-# wording for a signature; the status code follows the published "C 167 L 26" pattern. Constructed.
+# Keep Washington Working (2019-20 E2SSB 5497, Laws of 2019 ch. 440) in the fixture's shape, constructed: the
+# original and the passed substitute (whose IntroducedDate was not found, so it has none). Values from
+# washingtonvotes.org (introduced 2019-01-23, the title), the WA Attorney General's FAQ and ../shared's
+# state-policy-2026.md (ch. 440, signed 2019-05-21); "Governor signed." as Washington's histories word a
+# signature; the status code in the pattern of the published "C 167 L 26".
 KWW = b"""<ArrayOfLegislation xmlns="http://WSLWebServices.leg.wa.gov/">
 <Legislation><Biennium>2019-20</Biennium><BillId>SB 5497</BillId><BillNumber>5497</BillNumber>
 <Active>false</Active><IntroducedDate>2019-01-23T00:00:00</IntroducedDate></Legislation>
 <Legislation><Biennium>2019-20</Biennium><BillId>E2SSB 5497</BillId><BillNumber>5497</BillNumber>
-<Active>true</Active><IntroducedDate>2019-02-21T00:00:00</IntroducedDate>
+<Active>true</Active>
 <CurrentStatus><BillId>E2SSB 5497</BillId><HistoryLine>Governor signed.</HistoryLine>
 <ActionDate>2019-05-21T00:00:00</ActionDate><Status>C 440 L 19</Status></CurrentStatus>
 <LongDescription>Establishing a statewide policy supporting Washington state's economy and immigrants' role in the workplace.</LongDescription>
