@@ -106,15 +106,15 @@ def test_events_package_sits_below_the_layers_that_use_it() -> None:
 
 
 def test_notifiers_take_no_words_from_above() -> None:
-    """Words live in notifiers/ and are imported downward; what notifiers/ still takes from watch287g/ is the
-    outbox's crash points and send lock (process machinery, not words)."""
+    """Words live in notifiers/ and are imported downward: notifiers/ takes nothing from watch287g/ or flows/
+    (the outbox's crash points and send lock live in state/)."""
     upward = {
         (name, module)
         for name, imported in _imports("notifiers").items()
         for module in imported
         if module.split(".")[0] in ("watch287g", "flows")
     }
-    assert upward == {("outbox.py", "state.faults"), ("outbox.py", "state.lock")}
+    assert upward == set()
 
 
 def test_no_flow_module_shadows_a_top_level_package() -> None:

@@ -5,6 +5,7 @@ only the layers below it."""
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from collections import defaultdict
 from pathlib import Path
@@ -56,3 +57,11 @@ def test_each_layer_imports_only_layers_below_it() -> None:
         if above:
             upward[str(path.relative_to(ROOT))] = sorted(above)
     assert upward == {}
+
+
+def test_the_architecture_module_map_names_every_module() -> None:
+    """docs/architecture.md's module table: every module once, and no module that is gone."""
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = doc[doc.index("## Modules") :].split("\n## ", 1)[0]
+    named = set(re.findall(r"^\| `([\w/]+\.py)` \|", table, re.MULTILINE))
+    assert named == {str(p.relative_to(ROOT)) for p in modules()}
