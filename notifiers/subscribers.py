@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 from events.event import FOR_OPERATORS, OPT_IN_ONLY
 from monitors.base import ConfigError
 from monitors.ice.names import MODELS, STATES
+from rules.classify import EFFECTS
 
 FREQUENCIES = ("immediate", "daily", "weekly")
-EFFECTS = ("ban", "mandate", "restrict")
 # What subscribers may receive, as the default globs of their `events`: every type that events.event's table
 # does not keep for operators only (tests/test_events.py holds the two together).
 SUBSCRIBER_EVENTS = ("agreement.*", "pending.*", "page.changed", "policy.*", "bill.*")

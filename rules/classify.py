@@ -64,6 +64,7 @@ from rules import classify_phrases as P
 
 CLASSIFIER_VERSION = "classify/5"
 LABELS = ("ban", "mandate", "restrict", "not_287g")
+EFFECTS = LABELS[:3]  # what a text about 287(g)-type agreements does to them (subscribers filter by these)
 MAX_PHRASE = 200
 WINDOW = 400  # negations and conditions are looked for this many characters around a phrase (keeps it linear)
 
@@ -224,7 +225,7 @@ def classify(text: str) -> Classification:
     }
     for tier in (set(abouts), tier2):
         cands = _candidates(text, sents, tier)
-        for kind in ("ban", "mandate", "restrict"):
+        for kind in EFFECTS:
             mine = [c for c in cands if c[0] == kind]
             if not mine:
                 continue
