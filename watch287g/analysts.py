@@ -26,12 +26,12 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from events.event import StoredEvent
-from monitors.base import utc_now
+from monitors.base import instant, utc_now
 from monitors.ice.names import agency_key
 from monitors.legislation.bills import bill_key, normalise_identifier
 from notifiers.headline import backfill_source, describe, headline, published_document
@@ -264,8 +264,7 @@ def _xml(value: Any) -> str:
 
 def _stamp(value: str) -> str:
     """RFC 3339 as Atom wants it (a time zone is required; none means UTC)."""
-    moment = datetime.fromisoformat(value)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    return instant(value).isoformat()
 
 
 def feed_id(type_glob: str | None, state: str | None, since: str | None) -> str:

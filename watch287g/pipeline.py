@@ -11,11 +11,10 @@ import difflib
 import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from events.event import Event, new_event
-from monitors.base import Monitor, ParseError, Snapshot
+from monitors.base import Monitor, ParseError, Snapshot, instant
 from monitors.ice.lists import PARSER_VERSION, ParsedList, parse_list
 from monitors.ice.page import normalized_text
 from monitors.source import Parsed, Request
@@ -150,12 +149,7 @@ def process_page(
 
 
 def _later(moment: str, than: str) -> bool:
-    return _instant(moment) > _instant(than)
-
-
-def _instant(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # a time without a zone is UTC
+    return instant(moment) > instant(than)
 
 
 def _document(snapshot: Snapshot, origin: str, parse_row: dict[str, Any] | None) -> DocumentCommit:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html import escape
 
+from monitors.base import instant
 from monitors.ice.names import MODELS, STATES
 
 MODEL_COLOURS = dict(zip(MODELS, ("#0072B2", "#E69F00", "#009E73", "#CC79A7"), strict=True))
@@ -56,8 +57,7 @@ def _ticks(top: int) -> list[int]:
 
 
 def _moment(value: str) -> float:
-    moment = datetime.fromisoformat(value)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()  # no zone means UTC
+    return instant(value).timestamp()
 
 
 def area_chart(
