@@ -60,6 +60,7 @@ def _moment(value: str) -> float:
     return instant(value).timestamp()
 
 
+# long: one SVG drawn back to front (grid, areas, labels, rug) on one set of coordinates; split, only scattered.
 def area_chart(
     dates: list[str], series: dict[str, list[int]], *, width: int = 1000, height: int = 380
 ) -> str:
