@@ -26,7 +26,7 @@ from state.lock import Busy
 from watch287g.check_loop import Fetch
 from watch287g.cli_errors import describe
 from watch287g.config import Config, load_config
-from watch287g.run import run_events, run_once
+from watch287g.run import RunResult, run_events, run_once
 
 
 class CheckFailed(RuntimeError):
@@ -130,6 +130,22 @@ def check_flow(
         logger.error(reason)
         return Failed(message=reason, data=exc)
     summary = result.summary()
+    _report_run(logger, config, result, summary, started)
+    if result.failures:  # an outcome, not a crash: end Failed with the reasons (as an exception Prefect can
+        reasons = "; ".join(result.failures)  # raise when it resolves the state), logged where operators look
+        logger.error("check failed: %s", reasons)
+        return Failed(message=reasons, data=CheckFailed(reasons, summary))
+    return summary
+
+
+def _report_run(
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+    config: Config,
+    result: RunResult,
+    summary: dict[str, Any],
+    started: str,
+) -> None:
+    """The run in the flow's log, its new events as Prefect events, and its artifacts."""
     new = run_events(config.database, started, utc_now(), [r.source for r in result.checks])
     for report in result.checks:
         baseline = sum(1 for e in new if e["source"] == report.source and e["baseline"])
@@ -142,11 +158,6 @@ def check_flow(
     emitted = emit_events(new, config_path=config.path)
     publish_check_artifacts(result.checks, new, summary["sent"], started)
     logger.info("%d Prefect events emitted", emitted)
-    if result.failures:  # an outcome, not a crash: end Failed with the reasons (as an exception Prefect can
-        reasons = "; ".join(result.failures)  # raise when it resolves the state), logged where operators look
-        logger.error("check failed: %s", reasons)
-        return Failed(message=reasons, data=CheckFailed(reasons, summary))
-    return summary
 
 
 def _select(config: Config, kinds: list[str] | None, family: str | None = None) -> Config:

@@ -40,6 +40,12 @@ def sha256_hex(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def instant(value: str) -> datetime:
+    """An ISO date or timestamp as an aware datetime: a time without a zone is UTC (ValueError otherwise)."""
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 

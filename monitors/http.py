@@ -111,13 +111,31 @@ class HttpClient:
             conditional["If-Modified-Since"] = last_modified
         cap = min(max_bytes or self.max_bytes, self.max_bytes)
         started = time.monotonic()
+        response, final_url, body = self._guarded(url, dict(headers or {}), conditional, shown, cap)
+        sent_back = response.status_code == 304  # a 304 without validators: the ones sent still hold
+        return FetchResult(
+            url=url,
+            final_url=redact_url(final_url),
+            status=response.status_code,
+            body=body,
+            content_type=response.headers.get("Content-Type"),
+            etag=response.headers.get("ETag") or (etag if sent_back else None),
+            last_modified=response.headers.get("Last-Modified") or (last_modified if sent_back else None),
+            elapsed_ms=int((time.monotonic() - started) * 1000),
+        )
+
+    def _guarded(
+        self, url: str, headers: dict[str, str], conditional: dict[str, str], shown: str, cap: int
+    ) -> tuple[requests.Response, str, bytes | None]:
+        """The request and its redirects under the peer guard and the deadline's watchdog: the last response
+        (closed), its URL and its body (None on 304). Every failure leaves as a FetchError."""
         guard = Guard(self.scope)
         watchdog = threading.Timer(self.deadline, guard.expire)
         watchdog.daemon = True
         ACTIVE.guard = guard
         watchdog.start()
         try:
-            response, final_url = self._follow(url, dict(headers or {}), conditional)
+            response, final_url = self._follow(url, headers, conditional)
             with response:
                 _raise_for_status(response, shown)
                 body = None if response.status_code == 304 else self._read_body(response, shown, cap)
@@ -132,17 +150,7 @@ class HttpClient:
         finally:
             watchdog.cancel()
             ACTIVE.guard = None
-        return FetchResult(
-            url=url,
-            final_url=redact_url(final_url),
-            status=response.status_code,
-            body=body,
-            content_type=response.headers.get("Content-Type"),
-            etag=response.headers.get("ETag") or (etag if response.status_code == 304 else None),
-            last_modified=response.headers.get("Last-Modified")
-            or (last_modified if response.status_code == 304 else None),
-            elapsed_ms=int((time.monotonic() - started) * 1000),
-        )
+        return response, final_url, body
 
     def _follow(
         self, url: str, headers: dict[str, str], conditional: dict[str, str]

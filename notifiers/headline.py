@@ -9,6 +9,7 @@ through its `data` function, so a renderer can escape data (HTML, Slack) without
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from monitors.ice.names import STATES
@@ -40,101 +41,156 @@ def operator_subject(event: Mapping[str, Any]) -> str:
     return f"{name} ({details['channel']})" if details.get("channel") else name
 
 
+@dataclass(frozen=True)
+class _Told:
+    """One event's parts as its words need them; every value passes through `data` (see `val`)."""
+
+    event: Mapping[str, Any]
+    data: Data
+    before: Mapping[str, Any]
+    after: Mapping[str, Any]
+    details: Mapping[str, Any]
+
+    @property
+    def kind(self) -> str:
+        return str(self.event.get("type") or "event")
+
+    @property
+    def subject(self) -> Mapping[str, Any]:
+        return self.after or self.before
+
+    @property
+    def model(self) -> Any:
+        return self.subject.get("model") or self.event.get("model")
+
+    @property
+    def agency(self) -> str:
+        return self.val(self.subject.get("agency") or self.event.get("agency"))
+
+    @property
+    def who(self) -> str:
+        return f"{self.agency} ({self.val(self.model)})" if self.model else self.agency
+
+    def val(self, value: object) -> str:
+        return self.data("(blank)" if value is None or value == "" else str(value))
+
+
 def headline(event: Mapping[str, Any], data: Data = _same) -> str:
     """What happened, in words, from the event's own fields (links and provenance are the caller's)."""
-    # Long: one short branch per event type, kept together so that a type's words are found in one place.
-    before, after, details = event.get("before") or {}, event.get("after") or {}, event.get("details") or {}
-    subject = after or before
-    kind = str(event.get("type") or "event")
+    details = event.get("details") or {}
+    told = _Told(event, data, event.get("before") or {}, event.get("after") or {}, details)
+    words = WORDS.get(told.kind)
+    if words is None:
+        words = _policy_or_bill if told.kind.startswith(("policy.", "bill.")) else _any_other
+    return words(told)
 
-    def val(value: object) -> str:
-        return data("(blank)" if value is None or value == "" else str(value))
 
-    agency = val(subject.get("agency") or event.get("agency"))
-    model = subject.get("model") or event.get("model")
-    who = f"{agency} ({val(model)})" if model else agency
-    if kind == "agreement.added":
-        signed = subject.get("signed")
-        signed_words = (
-            val(signed)
-            if signed
-            else (f"'{val(subject['signed_text'])}' (as written)" if subject.get("signed_text") else None)
-        )
-        text = f"{who}, signed {signed_words or 'date not given'}"
-        if details.get("was_pending"):
-            text += f"; on the pending list since {val(day(details.get('pending_since')))}"
-        if details.get("re_added_after"):
-            text += f"; back after being {val(details['re_added_after'])}"
-        return text
-    if kind in ("agreement.terminated", "pending.withdrawn"):
-        lists = details.get("absent_lists")
-        absent = f"absent from {plural(lists, 'list')}" if isinstance(lists, int) else "absent"
-        text = f"{who}; {absent} since {val(day(details.get('absent_since')))}"
-        return text + (f", last seen {val(day(details['last_seen']))}" if details.get("last_seen") else "")
-    if kind == "agreement.renamed":
-        fields = details.get("changed") or ["agency"]
-        changes = [f"{val(before.get(f))} -> {val(after.get(f))}" for f in fields if f == "agency"]
-        changes += [
-            f"{val(after.get('agency'))}: {val(f)} {val(before.get(f))} -> {val(after.get(f))}"
-            for f in fields
-            if f != "agency"
-        ]
-        return "; ".join(changes) + (f" ({val(model)})" if model else "")
-    if kind == "agreement.changed":
-        changes = [
-            f"{val(f)}: {val(before.get(f))} -> {val(after.get(f))}" for f in details.get("fields", [])
-        ]
-        return f"{who}: {'; '.join(changes)}"
-    if kind == "agreement.moa_published":
-        return f"{who}: {val(published_document(event)[0].upper())} published"
-    if kind == "pending.added":
-        return f"{who} requested an agreement"
-    if kind == "event.corrected":
-        return _correction_words(event, val)
-    if kind == "list.quarantined":
-        return f"{val(details.get('list'))} list not believed: {val(details.get('reason'))}"
-    if kind == "page.changed":
-        return "the program page's text changed"
-    if kind in OPERATOR_WORDS:
-        lead, verb = OPERATOR_WORDS[kind]
-        text = f"{lead} {val(operator_subject(event))} {verb}"
-        if details.get("error"):
-            text += f": {val(details['error'])}"
-        if isinstance(details.get("failures"), int):
-            text += f" ({plural(details['failures'], 'failure')} in a row)"
-        return text + (f"; since {val(utc(details['since']))}" if details.get("since") else "")
-    if kind == "policy.compliance":  # "Maryland: <law>: agreements still listed despite a ban (...)"
-        state = STATES.get(str(event.get("state")), str(event.get("state")))
-        ended = details.get("phase") == "all_ended"
-        words = (
-            "the last agreement under its ban has ended" if ended else "agreements still listed despite ban"
-        )
-        return f"{val(state)}: {val(details.get('instrument'))}: {words} ({val(details.get('summary'))})"
-    if kind.startswith(("policy.", "bill.")):
-        name = " ".join(val(details[k]) for k in ("bill", "title") if details.get(k)) or agency
-        noun, verb = kind.split(".", 1)
-        text = f"{name}: {val(noun)} {val(verb.replace('_', ' '))}"
-        effect = details.get("effect")
-        if str(effect) in EFFECTS:
-            text += f"; {EFFECTS[str(effect)][0 if noun == 'bill' else 1]} 287(g) agreements"
-        elif effect:
-            text += f"; effect: {val(effect)}"
-        return text
-    return f"{val(kind)}: {who}" if subject or event.get("agency") else val(kind)
+def _added(t: _Told) -> str:
+    signed = t.subject.get("signed")
+    written = t.subject.get("signed_text")
+    signed_words = t.val(signed) if signed else (f"'{t.val(written)}' (as written)" if written else None)
+    text = f"{t.who}, signed {signed_words or 'date not given'}"
+    if t.details.get("was_pending"):
+        text += f"; on the pending list since {t.val(day(t.details.get('pending_since')))}"
+    if t.details.get("re_added_after"):
+        text += f"; back after being {t.val(t.details['re_added_after'])}"
+    return text
+
+
+def _ended(t: _Told) -> str:  # agreement.terminated, pending.withdrawn
+    lists = t.details.get("absent_lists")
+    absent = f"absent from {plural(lists, 'list')}" if isinstance(lists, int) else "absent"
+    text = f"{t.who}; {absent} since {t.val(day(t.details.get('absent_since')))}"
+    last_seen = t.details.get("last_seen")
+    return text + (f", last seen {t.val(day(last_seen))}" if last_seen else "")
+
+
+def _renamed(t: _Told) -> str:
+    fields = t.details.get("changed") or ["agency"]
+    before, after = t.before, t.after
+    changes = [f"{t.val(before.get(f))} -> {t.val(after.get(f))}" for f in fields if f == "agency"]
+    changes += [
+        f"{t.val(after.get('agency'))}: {t.val(f)} {t.val(before.get(f))} -> {t.val(after.get(f))}"
+        for f in fields
+        if f != "agency"
+    ]
+    return "; ".join(changes) + (f" ({t.val(t.model)})" if t.model else "")
+
+
+def _changed(t: _Told) -> str:
+    fields = t.details.get("fields", [])
+    changes = [f"{t.val(f)}: {t.val(t.before.get(f))} -> {t.val(t.after.get(f))}" for f in fields]
+    return f"{t.who}: {'; '.join(changes)}"
+
+
+def _operator(t: _Told) -> str:
+    lead, verb = OPERATOR_WORDS[t.kind]
+    text = f"{lead} {t.val(operator_subject(t.event))} {verb}"
+    if t.details.get("error"):
+        text += f": {t.val(t.details['error'])}"
+    if isinstance(t.details.get("failures"), int):
+        text += f" ({plural(t.details['failures'], 'failure')} in a row)"
+    return text + (f"; since {t.val(utc(t.details['since']))}" if t.details.get("since") else "")
+
+
+def _compliance(t: _Told) -> str:  # "Maryland: <law>: agreements still listed despite a ban (...)"
+    state = STATES.get(str(t.event.get("state")), str(t.event.get("state")))
+    ended = t.details.get("phase") == "all_ended"
+    words = "the last agreement under its ban has ended" if ended else "agreements still listed despite ban"
+    return (
+        f"{t.val(state)}: {t.val(t.details.get('instrument'))}: {words} ({t.val(t.details.get('summary'))})"
+    )
+
+
+def _policy_or_bill(t: _Told) -> str:
+    name = " ".join(t.val(t.details[k]) for k in ("bill", "title") if t.details.get(k)) or t.agency
+    noun, verb = t.kind.split(".", 1)
+    text = f"{name}: {t.val(noun)} {t.val(verb.replace('_', ' '))}"
+    effect = t.details.get("effect")
+    if str(effect) in EFFECTS:
+        text += f"; {EFFECTS[str(effect)][0 if noun == 'bill' else 1]} 287(g) agreements"
+    elif effect:
+        text += f"; effect: {t.val(effect)}"
+    return text
+
+
+def _any_other(t: _Told) -> str:
+    return f"{t.val(t.kind)}: {t.who}" if t.subject or t.event.get("agency") else t.val(t.kind)
 
 
 _WAS = {"pending.withdrawn": "withdrawn", "agreement.terminated": "terminated"}
 _NOW = {"converted": "it became an agreement", "active": "it is listed again"}
 
 
-def _correction_words(event: Mapping[str, Any], val: Callable[[object], str]) -> str:
+def _corrected(t: _Told) -> str:
     """'correction: X (model) was reported withdrawn, but it became an agreement (as Y)'."""
-    details, after = event.get("details") or {}, event.get("after") or {}
-    was, now = str(details.get("was")), str(details.get("now"))
+    event, val = t.event, t.val
+    was, now = str(t.details.get("was")), str(t.details.get("now"))
     text = f"correction: {val(event.get('agency'))} ({val(event.get('model'))}) was reported "
     text += f"{val(_WAS.get(was, was))}, but {val(_NOW.get(now, now))}"
-    renamed = after.get("agency") and after.get("agency") != event.get("agency")
-    return text + (f" (as {val(after['agency'])})" if renamed else "")
+    renamed = t.after.get("agency") and t.after.get("agency") != event.get("agency")
+    return text + (f" (as {val(t.after['agency'])})" if renamed else "")
+
+
+# Each event type's words (policy.* and bill.* other than policy.compliance: `_policy_or_bill`).
+WORDS: dict[str, Callable[[_Told], str]] = {
+    "agreement.added": _added,
+    "agreement.terminated": _ended,
+    "pending.withdrawn": _ended,
+    "agreement.renamed": _renamed,
+    "agreement.changed": _changed,
+    "agreement.moa_published": lambda t: (
+        f"{t.who}: {t.val(published_document(t.event)[0].upper())} published"
+    ),
+    "pending.added": lambda t: f"{t.who} requested an agreement",
+    "event.corrected": _corrected,
+    "list.quarantined": lambda t: (
+        f"{t.val(t.details.get('list'))} list not believed: {t.val(t.details.get('reason'))}"
+    ),
+    "page.changed": lambda t: "the program page's text changed",
+    **dict.fromkeys(OPERATOR_WORDS, _operator),
+    "policy.compliance": _compliance,
+}
 
 
 def describe(event: Mapping[str, Any]) -> str:

@@ -3,8 +3,9 @@ layout cell, counted nouns, dates in UTC."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
+from monitors.base import instant
 from monitors.ice.names import visible_text
 
 CELL_LIMIT = 300  # characters of one value shown in a report or message (stored names are cut at parse time)
@@ -33,9 +34,7 @@ def day(value: object) -> str:
 def utc(value: object) -> str:
     """An ISO timestamp as "2025-07-08 21:00 UTC" (no zone means UTC); anything else as given."""
     try:
-        moment = datetime.fromisoformat(str(value))
+        moment = instant(str(value))
     except ValueError:
         return str(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -151,37 +151,48 @@ _Cand = tuple[str, int, int, int]
 
 
 def _candidates(text: str, sents: list[tuple[int, int]], chosen: set[int]) -> list[_Cand]:
-    out: list[_Cand] = []
-    ban_spans: list[tuple[int, int]] = []
+    """Every ban, mandate and restrict phrase of the `chosen` sentences, in the order found."""
+    bans, ban_spans = _ban_candidates(text, sents, chosen)
+    return bans + _mandate_and_restrict_candidates(text, sents, chosen, ban_spans)
+
+
+def _ban_candidates(
+    text: str, sents: list[tuple[int, int]], chosen: set[int]
+) -> tuple[list[_Cand], list[tuple[int, int]]]:
+    """The ban phrases (a restriction when a condition or "unilaterally" decides) and the spans of every ban
+    phrase, negated or not (a mandate inside one is not a mandate)."""
     starts = [s for s, _ in sents]
+    found = [
+        (m, idx)
+        for m in P.BAN_LIST.finditer(text)
+        if (idx := bisect.bisect_right(starts, m.start("p")) - 1) in chosen
+    ]
+    found += [(m, idx) for rx in P.BAN for idx in sorted(chosen) for m in rx.finditer(text, *sents[idx])]
+    out = [c for m, idx in found if (c := _ban_candidate(text, m, sents[idx], idx)) is not None]
+    return out, [(m.start(), m.end()) for m, _ in found]
 
-    def ban(m: re.Match[str], idx: int) -> None:
-        s, e = sents[idx]
-        ban_spans.append((m.start(), m.end()))
-        if P.NEG_BAN.search(text[max(s, m.start() - WINDOW) : m.start()]) or P.REPEALED_AFTER.search(
-            text, m.end(), min(e, m.end() + WINDOW)
-        ):
-            return
-        a, b = (m.start("p"), m.end("p")) if "p" in m.groupdict() else (m.start(), m.end())
-        # a condition inside the phrase ("renewed without approval ... is void") or right after it
-        cond = P.CONDITION.search(text, m.start(), min(e, m.end() + WINDOW))
-        if P.UNILATERAL.search(text, m.start(), m.end()):
-            out.append(("restrict", a, b, idx))
-        elif cond:  # the condition clause is what decides
-            semicolon = text.find(";", cond.start(), e)
-            out.append(("restrict", cond.start(), semicolon if semicolon >= 0 else e, idx))
-        else:
-            out.append(("ban", a, b, idx))
 
-    for m in P.BAN_LIST.finditer(text):
-        idx = bisect.bisect_right(starts, m.start("p")) - 1
-        if idx in chosen:
-            ban(m, idx)
-    for rx in P.BAN:
-        for idx in sorted(chosen):
-            s, e = sents[idx]
-            for m in rx.finditer(text, s, e):
-                ban(m, idx)
+def _ban_candidate(text: str, m: re.Match[str], sent: tuple[int, int], idx: int) -> _Cand | None:
+    s, e = sent
+    if P.NEG_BAN.search(text[max(s, m.start() - WINDOW) : m.start()]) or P.REPEALED_AFTER.search(
+        text, m.end(), min(e, m.end() + WINDOW)
+    ):
+        return None
+    a, b = (m.start("p"), m.end("p")) if "p" in m.groupdict() else (m.start(), m.end())
+    # a condition inside the phrase ("renewed without approval ... is void") or right after it
+    cond = P.CONDITION.search(text, m.start(), min(e, m.end() + WINDOW))
+    if P.UNILATERAL.search(text, m.start(), m.end()):
+        return ("restrict", a, b, idx)
+    if cond:  # the condition clause is what decides
+        semicolon = text.find(";", cond.start(), e)
+        return ("restrict", cond.start(), semicolon if semicolon >= 0 else e, idx)
+    return ("ban", a, b, idx)
+
+
+def _mandate_and_restrict_candidates(
+    text: str, sents: list[tuple[int, int]], chosen: set[int], ban_spans: list[tuple[int, int]]
+) -> list[_Cand]:
+    out: list[_Cand] = []
     for idx in sorted(chosen):
         s, e = sents[idx]
         for rx in P.MANDATE:
@@ -207,6 +218,28 @@ def _distance(c: _Cand, sents: list[tuple[int, int]], abouts: dict[int, re.Match
     return (max(0, a0 - c[2], c[1] - a1) // 40, c[1])  # within ~40 characters counts as "at the cue"
 
 
+def _phrase_decides(
+    text: str, sents: list[tuple[int, int]], abouts: dict[int, re.Match[str]], cands: list[_Cand], about: str
+) -> Classification | None:
+    """The first kind (ban, mandate, restrict) with a phrase, shown by its phrase nearest an ABOUT cue."""
+    for kind in EFFECTS:
+        mine = [c for c in cands if c[0] == kind]
+        if not mine:
+            continue
+        _, a, b, idx = min(mine, key=lambda c: _distance(c, sents, abouts))
+        s, e = sents[idx]
+        cue = abouts.get(idx)
+        if (
+            kind != "restrict"
+            and cue is not None
+            and a <= s + cue.start()
+            and b < s + cue.end() <= a + MAX_PHRASE
+        ):
+            b = s + cue.end()  # "may not enter into ... 287(g)": show what is banned or required
+        return Classification(kind, _scope(text[s:e]), _trim(text, a, b), about)
+    return None
+
+
 def classify(text: str) -> Classification:
     """Classify a bill's text (title, abstract, synopsis or operative text) as ban/mandate/restrict/not_287g."""
     text = text if isinstance(text, str) else str(text)
@@ -224,22 +257,9 @@ def classify(text: str) -> Classification:
         if i not in abouts and P.AGREEMENTISH.search(text[s:e]) and not P.DETENTION.search(text[s:e])
     }
     for tier in (set(abouts), tier2):
-        cands = _candidates(text, sents, tier)
-        for kind in EFFECTS:
-            mine = [c for c in cands if c[0] == kind]
-            if not mine:
-                continue
-            _, a, b, idx = min(mine, key=lambda c: _distance(c, sents, abouts))
-            s, e = sents[idx]
-            cue = abouts.get(idx)
-            if (
-                kind != "restrict"
-                and cue is not None
-                and a <= s + cue.start()
-                and b < s + cue.end() <= a + MAX_PHRASE
-            ):
-                b = s + cue.end()  # "may not enter into ... 287(g)": show what is banned or required
-            return Classification(kind, _scope(text[s:e]), _trim(text, a, b), about_phrase)
+        found = _phrase_decides(text, sents, abouts, _candidates(text, sents, tier), about_phrase)
+        if found is not None:
+            return found
     for order in (sorted(abouts), sorted(tier2)):
         duty = _duty(text, sents, order)
         if duty is not None:

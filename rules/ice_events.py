@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from events.event import Event, new_event
+from monitors.ice.lists import CONTENT_FIELDS
 from monitors.ice.match import same_agency
 
 if TYPE_CHECKING:  # ice_rules imports this module
@@ -31,6 +32,46 @@ def rule_event(
     return new_event(type_, ctx.source, ctx.detected_at, record_id=record_id, state=subject.get("state"),
                      agency=subject.get("agency"), model=subject.get("model"), before=before, after=after,
                      details=details, baseline=ctx.baseline)  # fmt: skip
+
+
+def agreement_changes(
+    out: Outcome,
+    tracked: Tracked,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    ctx: Context,
+    evidence: tuple[str, ...] | None,
+) -> None:
+    """The events of an agreement seen again: renamed, MOA published, changed. `evidence`: why a record that
+    left was paired with one that arrived (None: same key)."""
+
+    def norm(name: str) -> str:
+        return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+    identity = [f for f in ("agency", "state") if before[f] != after[f] and norm(before[f]) != norm(after[f])]
+    if evidence is not None or identity:
+        why = {"evidence": list(evidence)} if evidence else {}
+        out.events.append(
+            rule_event(
+                "agreement.renamed", tracked.id, ctx, before, after, changed=identity or ["agency"], **why
+            )
+        )
+    if after.get("moa_url") and after.get("moa_url") != before.get("moa_url"):
+        out.events.append(
+            rule_event("agreement.moa_published", tracked.id, ctx, before, after, document="moa")
+        )
+    if after.get("addendum_url") and after.get("addendum_url") != before.get("addendum_url"):
+        out.events.append(
+            rule_event("agreement.moa_published", tracked.id, ctx, before, after, document="addendum")
+        )
+    changed = [
+        f
+        for f in CONTENT_FIELDS
+        if f not in ("agency", "moa_pending", "addendum_url") and f in before and f in after
+        if before[f] != after[f] and not (f == "moa_url" and after["moa_url"])  # a new link: moa_published
+    ]
+    if changed:
+        out.events.append(rule_event("agreement.changed", tracked.id, ctx, before, after, fields=changed))
 
 
 def convert(out: Outcome, request: Tracked, by: str, record: dict[str, Any], ctx: Context) -> None:

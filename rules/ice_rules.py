@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from events.event import Event
-from monitors.ice.lists import CONTENT_FIELDS, ParsedList
+from monitors.ice.lists import ParsedList
 from monitors.ice.match import match_renames_explained, same_agency
-from rules.ice_events import convert, rename_converts, termination_contradicted
+from rules.ice_events import agreement_changes, convert, rename_converts, termination_contradicted
 from rules.ice_events import correction as _correction
 from rules.ice_events import rule_event as _event
 
@@ -90,29 +90,10 @@ def interpret(list_kind: str, parsed: ParsedList, known: dict[str, Tracked], ctx
     if reason:
         return Outcome(quarantine=reason)
     by_key = {t.key: t for t in mine.values()}
-    present = {r["key"]: r for r in parsed.records}
     out = Outcome()
-    seen_ids: set[str] = set()
-    arrivals = []
-    for key, record in present.items():
-        tracked = by_key.get(key)
-        if tracked and (tracked.status in IN_FORCE[kind] or tracked.status in ("converted", "merged")):
-            seen_ids.add(tracked.id)
-            _update_seen(out, tracked, record, ctx, renamed_from=None)
-        else:
-            arrivals.append(record)
+    seen_ids, arrivals = _still_listed(out, kind, by_key, parsed.records, ctx)
     gone = [t for t in in_force if t.id not in seen_ids]
-    pairs = match_renames_explained([t.record for t in gone], arrivals)
-    gone_by_record = {id(t.record): t for t in gone}
-    for old_record, new_record, evidence in pairs:
-        tracked = gone_by_record[id(old_record)]
-        seen_ids.add(tracked.id)
-        _update_seen(out, tracked, new_record, ctx, renamed_from=old_record, evidence=evidence)
-    if kind == AGREEMENT:
-        for old_record, new_record, _evidence in pairs:
-            rename_converts(out, gone_by_record[id(old_record)], new_record, known, ctx)
-    paired_new = {id(new) for _old, new, _evidence in pairs}
-    new_records = [record for record in arrivals if id(record) not in paired_new]
+    new_records = _renames(out, kind, gone, arrivals, known, ctx, seen_ids)
     if _mass_addition(new_records, in_force, ctx):
         noun = "agreements" if kind == AGREEMENT else "pending requests"
         return Outcome(
@@ -128,6 +109,47 @@ def interpret(list_kind: str, parsed: ParsedList, known: dict[str, Tracked], ctx
     for tracked in removed:
         _absent(out, tracked, known, still_here, ctx)
     return out
+
+
+def _still_listed(
+    out: Outcome, kind: str, by_key: dict[str, Tracked], records: list[dict[str, Any]], ctx: Context
+) -> tuple[set[str], list[dict[str, Any]]]:
+    """Records listed under a key already tracked (in force, converted or merged) are updated; the ids seen,
+    and the other records (arrivals: new, or renamed)."""
+    seen_ids: set[str] = set()
+    arrivals = []
+    for key, record in {r["key"]: r for r in records}.items():
+        tracked = by_key.get(key)
+        if tracked and (tracked.status in IN_FORCE[kind] or tracked.status in ("converted", "merged")):
+            seen_ids.add(tracked.id)
+            _update_seen(out, tracked, record, ctx, renamed_from=None)
+        else:
+            arrivals.append(record)
+    return seen_ids, arrivals
+
+
+def _renames(
+    out: Outcome,
+    kind: str,
+    gone: list[Tracked],
+    arrivals: list[dict[str, Any]],
+    known: dict[str, Tracked],
+    ctx: Context,
+    seen_ids: set[str],
+) -> list[dict[str, Any]]:
+    """Pair records gone with arrivals by the rename rules (the renamed are added to `seen_ids`); the
+    arrivals left, which are new."""
+    pairs = match_renames_explained([t.record for t in gone], arrivals)
+    gone_by_record = {id(t.record): t for t in gone}
+    for old_record, new_record, evidence in pairs:
+        tracked = gone_by_record[id(old_record)]
+        seen_ids.add(tracked.id)
+        _update_seen(out, tracked, new_record, ctx, renamed_from=old_record, evidence=evidence)
+    if kind == AGREEMENT:
+        for old_record, new_record, _evidence in pairs:
+            rename_converts(out, gone_by_record[id(old_record)], new_record, known, ctx)
+    paired_new = {id(new) for _old, new, _evidence in pairs}
+    return [record for record in arrivals if id(record) not in paired_new]
 
 
 def _mass_removal(kind: str, removed: list[Tracked], in_force: list[Tracked], ctx: Context) -> bool:
@@ -159,7 +181,7 @@ def _update_seen(
         tracked, key=record["key"], record=record, status=status, missing_lists=0, missing_since=None
     )
     if tracked.kind == AGREEMENT:
-        _agreement_changes(out, tracked, before, record, ctx, evidence if renamed_from else None)
+        agreement_changes(out, tracked, before, record, ctx, evidence if renamed_from else None)
     if _essence(updated) != _essence(tracked):
         out.updated.append(updated)
 
@@ -191,41 +213,6 @@ def _essence(tracked: Tracked) -> tuple[Any, ...]:
         tracked.last_seen,
         content,
     )
-
-
-def _agreement_changes(
-    out: Outcome,
-    tracked: Tracked,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    ctx: Context,
-    evidence: tuple[str, ...] | None,
-) -> None:
-    """`evidence`: why a record that left was paired with one that arrived (None: same key)."""
-
-    def norm(name: str) -> str:
-        return "".join(ch for ch in name.casefold() if ch.isalnum())
-
-    identity = [f for f in ("agency", "state") if before[f] != after[f] and norm(before[f]) != norm(after[f])]
-    if evidence is not None or identity:
-        why = {"evidence": list(evidence)} if evidence else {}
-        out.events.append(
-            _event("agreement.renamed", tracked.id, ctx, before, after, changed=identity or ["agency"], **why)
-        )
-    if after.get("moa_url") and after.get("moa_url") != before.get("moa_url"):
-        out.events.append(_event("agreement.moa_published", tracked.id, ctx, before, after, document="moa"))
-    if after.get("addendum_url") and after.get("addendum_url") != before.get("addendum_url"):
-        out.events.append(
-            _event("agreement.moa_published", tracked.id, ctx, before, after, document="addendum")
-        )
-    changed = [
-        f
-        for f in CONTENT_FIELDS
-        if f not in ("agency", "moa_pending", "addendum_url") and f in before and f in after
-        if before[f] != after[f] and not (f == "moa_url" and after["moa_url"])  # a new link: moa_published
-    ]
-    if changed:
-        out.events.append(_event("agreement.changed", tracked.id, ctx, before, after, fields=changed))
 
 
 def _arrive(

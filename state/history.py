@@ -1,6 +1,6 @@
 """Read-only SQL for analysts: one record's history, and the canned queries served by Datasette.
 
-Plain reads; `watch287g/analysts.py` turns them into history rows, exports and feeds, and
+Plain reads; `watch287g/analysts.py` turns them into history rows (`exports.py`: exports and feeds), and
 `watch287g/datasette_metadata.py` publishes the canned queries below with titles for a human.
 """
 

@@ -12,6 +12,7 @@ migrations = Migrations("watch287g")
 
 @migrations()
 def m001_core(db: Database) -> None:
+    # long: the first schema, one table per statement; it is what tests/test_schema.py asserts, table by table.
     # Raw bytes, once per sha256: storage grows with changes, not with polls.
     db.table("bodies").create({"sha256": str, "size": int, "body": bytes, "first_seen": str}, pk="sha256")
     # One row per observation of new-for-this-channel bytes (a revert to old bytes is a new observation).

@@ -21,7 +21,7 @@ from state import queries
 from state.store import Store
 from tests.support.httpserver import LoopbackHTTPServer
 from tests.support.ice_site import REAL_LISTS
-from watch287g import analysts
+from watch287g import analysts, exports
 from watch287g.backfill import ManifestRow, backfill
 from watch287g.config import load_config
 from watch287g.run import run_once
@@ -164,12 +164,12 @@ def test_a_bill_by_key_or_identifier(store, term):
 
 def parse_csv(text: str) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text))
-    assert tuple(reader.fieldnames or ()) == analysts.EXPORT_COLUMNS
+    assert tuple(reader.fieldnames or ()) == exports.EXPORT_COLUMNS
     return list(reader)
 
 
 def test_csv_export_of_a_filter(store):
-    rows = parse_csv(analysts.export_events(store, "csv", type_glob="agreement.*", state="fl"))
+    rows = parse_csv(exports.export_events(store, "csv", type_glob="agreement.*", state="fl"))
     assert Counter(r["type"] for r in rows) == {"agreement.added": 6, "agreement.renamed": 5,
                                                 "agreement.changed": 1, "agreement.moa_published": 1}  # fmt: skip
     assert {r["state"] for r in rows} == {"FL"} and {r["baseline"] for r in rows} == {"false"}
@@ -186,32 +186,31 @@ def test_csv_export_of_a_filter(store):
         REAL_LISTS / "2025-07-15_participatingAgencies07152025am.xlsx"
     )
     assert fort_myers["origin"] == "backfill" and fort_myers["bill"] == ""
-    everything = parse_csv(analysts.export_events(store, "csv"))
+    everything = parse_csv(exports.export_events(store, "csv"))
     assert len(everything) == 38 + 1 + 5 + 10 + 1 + 20 + 1 + 1 + 3  # non-baseline events only, by default
     # (the 3: the runs find Maryland's, New Mexico's and Virginia's bans in force with agreements listed)
     assert {r["state"] for r in everything if r["type"] == "policy.compliance"} == {"MD", "NM", "VA"}
-    with_baseline = parse_csv(analysts.export_events(store, "csv", include_baseline=True))
+    with_baseline = parse_csv(exports.export_events(store, "csv", include_baseline=True))
     assert len(with_baseline) == len(everything) + 775 + 51 + 1
-    july_14 = parse_csv(analysts.export_events(store, "csv", type_glob="agreement.added", since="2025-07-14"))
+    july_14 = parse_csv(exports.export_events(store, "csv", type_glob="agreement.added", since="2025-07-14"))
     assert len(july_14) == 7 + 1  # and the hostile one of August
     [hostile] = [r for r in july_14 if r["state"] == "TX" and r["detected_at"].startswith("2025-08-01")]
     assert hostile["agency"] == "'" + HOSTILE  # a formula is not a formula in a spreadsheet
 
 
 def test_json_lines_export(store):
-    lines = analysts.export_events(store, "json", type_glob="bill.*").splitlines()
+    lines = exports.export_events(store, "json", type_glob="bill.*").splitlines()
     rows = [json.loads(line) for line in lines]
-    assert [list(r) for r in rows] == [list(analysts.EXPORT_COLUMNS)]
+    assert [list(r) for r in rows] == [list(exports.EXPORT_COLUMNS)]
     assert (rows[0]["type"], rows[0]["bill"], rows[0]["state"], rows[0]["baseline"]) == (
         "bill.enacted", "MD|2026RS|HB444", "MD", False
     )  # fmt: skip
-    hostile = json.loads(analysts.export_events(store, "json", since="2025-08-01", state="TX"))
+    hostile = json.loads(exports.export_events(store, "json", since="2025-08-01", state="TX"))
     assert hostile["agency"] == HOSTILE  # JSON is verbatim
     agreements = [
-        json.loads(line)
-        for line in analysts.export_agreements(store, "2025-07-14", "json", "MN").splitlines()
+        json.loads(line) for line in exports.export_agreements(store, "2025-07-14", "json", "MN").splitlines()
     ]
-    assert agreements == [{c: a[c] for c in analysts.AGREEMENT_COLUMNS}
+    assert agreements == [{c: a[c] for c in exports.AGREEMENT_COLUMNS}
                           for a in queries.agreements_as_of(store, "2025-07-14", state="MN")]  # fmt: skip
     assert ("Jackson County Sheriff's Office", "Jail Enforcement Model", "missing") in {
         (a["agency"], a["model"], a["status"]) for a in agreements
@@ -220,7 +219,7 @@ def test_json_lines_export(store):
 
 def test_atom_feed_is_valid_atom_with_stable_ids_and_escaped_data(store):
     feed = ET.fromstring(
-        analysts.atom_feed(store, type_glob="agreement.renamed", feed_url="https://x.test/f.xml")
+        exports.atom_feed(store, type_glob="agreement.renamed", feed_url="https://x.test/f.xml")
     )
     assert feed.tag == f"{ATOM}feed"
     assert feed.findtext(f"{ATOM}id") == "urn:watch287g:feed:agreement.renamed:ALL:all"
@@ -241,10 +240,10 @@ def test_atom_feed_is_valid_atom_with_stable_ids_and_escaped_data(store):
     titles = [e.findtext(f"{ATOM}title") for e in entries]
     assert "FL: agreement.renamed: Indiatlantic Police Department -> Indialantic Police Department (Task Force Model)" in titles  # fmt: skip
     assert (
-        len(ET.fromstring(analysts.atom_feed(store)).findall(f"{ATOM}entry")) == 77 + 3
+        len(ET.fromstring(exports.atom_feed(store)).findall(f"{ATOM}entry")) == 77 + 3
     )  # baseline excluded; 3 policy.compliance
-    assert len(ET.fromstring(analysts.atom_feed(store, include_baseline=True)).findall(f"{ATOM}entry")) == 200
-    raw = analysts.atom_feed(store, state="TX", since="2025-08-01")
+    assert len(ET.fromstring(exports.atom_feed(store, include_baseline=True)).findall(f"{ATOM}entry")) == 200
+    raw = exports.atom_feed(store, state="TX", since="2025-08-01")
     assert b"<script>" not in raw and b"\x0b" not in raw
     [entry] = ET.fromstring(raw).findall(f"{ATOM}entry")
     assert entry.findtext(f"{ATOM}title") == (

@@ -65,3 +65,52 @@ def test_the_architecture_module_map_names_every_module() -> None:
     table = doc[doc.index("## Modules") :].split("\n## ", 1)[0]
     named = set(re.findall(r"^\| `([\w/]+\.py)` \|", table, re.MULTILINE))
     assert named == {str(p.relative_to(ROOT)) for p in modules()}
+
+
+# Functions stay short, modules about 300 lines (docs/architecture.md, "Modules"); a longer function says why.
+FUNCTION_LINES, MODULE_LINES = 40, 330
+
+
+def long_functions(source: str) -> list[str]:
+    """Functions (and methods) of `source` over FUNCTION_LINES lines, from `def` to their last line, without a
+    comment starting `# long:` on the line before the `def` (or before its decorators) or between the `def`
+    and its first statement after the docstring."""
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        length = (node.end_lineno or node.lineno) - node.lineno + 1
+        if length <= FUNCTION_LINES:
+            continue
+        top = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        docstring = ast.get_docstring(node, clean=False) is not None
+        first = node.body[1] if docstring and len(node.body) > 1 else node.body[0]
+        nearby = lines[top - 2 : top - 1] + lines[node.lineno : first.lineno - 1]
+        if not any(line.strip().startswith("# long:") for line in nearby):
+            found.append(f"{node.name} (line {node.lineno}, {length} lines)")
+    return found
+
+
+def test_functions_are_short() -> None:
+    too_long = {}
+    for path in modules():
+        found = long_functions(path.read_text(encoding="utf-8"))
+        if found:
+            too_long[str(path.relative_to(ROOT))] = found
+    assert too_long == {}
+
+
+def test_a_long_function_needs_a_reason() -> None:
+    body = "".join(f"    x{i} = {i}\n" for i in range(FUNCTION_LINES - 1))
+    assert long_functions(f"def short():\n{body}") == []
+    assert long_functions(f"def long():\n{body}    return x0\n") == ["long (line 1, 41 lines)"]
+    assert long_functions(f"# long: one table per line\ndef long():\n{body}    return x0\n") == []
+    assert long_functions(f"@wrap\ndef long():\n    '''Doc.'''\n    # long: why\n{body}") == []
+    assert long_functions(f"# long: why\n@wrap\ndef long():\n{body}    return x0\n") == []
+    assert long_functions(f"def long():\n{body}    # long: too late\n    return x0\n") != []
+
+
+def test_modules_stay_short() -> None:
+    sizes = {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines()) for p in modules()}
+    assert {path: size for path, size in sizes.items() if size > MODULE_LINES} == {}

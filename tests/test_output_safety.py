@@ -17,8 +17,8 @@ from notifiers.render import render_alert
 from state.store import Store
 from tests.support.ice_site import real_list
 from tests.support.xlsx_edit import replace_text
-from watch287g.analysts import atom_feed
 from watch287g.cli import main
+from watch287g.exports import atom_feed
 from watch287g.report import build_report
 
 P07 = "participatingAgencies07072025pm"

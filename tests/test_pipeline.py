@@ -34,7 +34,8 @@ from tests.support.xlsx_edit import (
     rewrite_parts,
     set_cell,
 )
-from watch287g.analysts import atom_feed, history
+from watch287g.analysts import history
+from watch287g.exports import atom_feed
 from watch287g.pipeline import Processed, process_list
 from watch287g.report import build_report
 

@@ -80,6 +80,11 @@ def test_a_substitute_is_the_bill_and_its_signature_enacts_it() -> None:
         (b'<ArrayOfLegislation xmlns="http://WSLWebServices.leg.wa.gov/" />', "no bill"),
         (b"<ArrayOfLegislation", "not XML"),
         (
+            b'<ArrayOfLegislation xmlns="http://WSLWebServices.leg.wa.gov/"><Legislation><BillId>SHB 2402</BillId>'
+            b"</Legislation></ArrayOfLegislation>",
+            "GetLegislation 'SHB 2402' of '': empty session",
+        ),
+        (
             b'<!DOCTYPE x [<!ENTITY a "aa">]><ArrayOfLegislation xmlns="http://WSLWebServices.leg.wa.gov/"/>',
             "DOCTYPE",
         ),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
-from monitors.base import ConfigError, Snapshot
+from monitors.base import ConfigError, Snapshot, instant
 from monitors.ice.kind import LIST_CHANNELS
 from rules.ice_rules import Rules
 from state.store import Store
@@ -55,11 +55,9 @@ def read_manifest(path: Path) -> list[ManifestRow]:
 
 def _timestamp(value: str, path: Path, number: int) -> str:
     try:
-        moment = datetime.fromisoformat(value.strip())
+        moment = instant(value.strip())
     except ValueError:
         raise ConfigError(f"{path}:{number}: fetched_at {value!r} is not an ISO date or timestamp") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 

@@ -119,8 +119,8 @@ def history(ctx: click.Context, term: str, as_json: bool) -> None:
 @click.pass_context
 def export(ctx: click.Context, fmt: str, type_glob: str | None, state: str | None, since: str | None,
            baseline: bool, as_of: str | None, output: Path | None) -> None:  # fmt: skip
-    """Events (one row per event; columns documented in watch287g/analysts.py), or agreements with --as-of."""
-    from watch287g.analysts import export_agreements, export_events
+    """Events (one row per event; columns documented in watch287g/exports.py), or agreements with --as-of."""
+    from watch287g.exports import export_agreements, export_events
 
     store = Store(_config(ctx).database)
     try:
@@ -150,7 +150,7 @@ def export(ctx: click.Context, fmt: str, type_glob: str | None, state: str | Non
 def feed(ctx: click.Context, type_glob: str | None, state: str | None, since: str | None, baseline: bool,
          feed_url: str | None, output: Path | None) -> None:  # fmt: skip
     """An Atom feed of the newest 200 events matching the filters (stable entry ids, links to the evidence)."""
-    from watch287g.analysts import atom_feed
+    from watch287g.exports import atom_feed
 
     store = Store(_config(ctx).database)
     try:

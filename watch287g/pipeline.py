@@ -11,11 +11,10 @@ import difflib
 import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from events.event import Event, new_event
-from monitors.base import Monitor, ParseError, Snapshot
+from monitors.base import Monitor, ParseError, Snapshot, instant
 from monitors.ice.lists import PARSER_VERSION, ParsedList, parse_list
 from monitors.ice.page import normalized_text
 from monitors.source import Parsed, Request
@@ -67,21 +66,44 @@ def load_parse(
 
 
 def process_list(
-    store: Store,
-    snapshot: Snapshot,
-    *,
-    origin: str,
-    rules: Rules,
-    known: dict[str, Tracked] | None = None,
-    deliveries_for: DeliveriesFor | None = None,
-    parse: Callable[[bytes], ParsedList] = parse_list,
-) -> Processed:
+    store: Store, snapshot: Snapshot, *, origin: str, rules: Rules, known: dict[str, Tracked] | None = None,
+    deliveries_for: DeliveriesFor | None = None, parse: Callable[[bytes], ParsedList] = parse_list,
+) -> Processed:  # fmt: skip
     """Interpret one participating/pending spreadsheet against the records in force, and commit it.
 
     `known` may be passed by a caller that processes many lists in a row (backfill): it must hold the
     source's records as stored, and is updated here after the commit, which saves re-reading them.
     """
     channel = store.channel(snapshot.source, snapshot.channel) or {}
+    skipped = _already_known(store, snapshot, channel)
+    if skipped:
+        return skipped
+    parsed, parse_row, error = load_parse(store, snapshot, parse)
+    if known is None:
+        known = load_known(store, snapshot.source)
+    baseline = not channel.get("valid_sha256")
+    ctx = Context(
+        snapshot.source, snapshot.fetched_at, baseline, rules, previous_list_at=channel.get("valid_at")
+    )
+    outcome = None if parsed is None else interpret(snapshot.channel, parsed, known, ctx)
+    reason = f"unreadable spreadsheet: {error}" if error else (outcome.quarantine if outcome else None)
+    doc = _document(snapshot, origin, parse_row)
+    doc.deliveries_for = deliveries_for
+    if reason or outcome is None:
+        doc.outcome, doc.detail = "quarantined", reason
+        doc.events = [_quarantine_event(snapshot, reason or "unreadable")]
+    else:
+        _believed(store, doc, outcome, channel)
+    event_ids = store.commit_document(doc)
+    states: frozenset[str] = frozenset()
+    if outcome and not reason:
+        states = _states_written(outcome.updated, known)
+        _remember(known, outcome.updated)
+    return Processed(snapshot.channel, doc.outcome, tuple(event_ids), reason, states)
+
+
+def _already_known(store: Store, snapshot: Snapshot, channel: dict[str, Any]) -> Processed | None:
+    """`already_seen` or `unchanged` when these bytes must not be interpreted, else None."""
     # History only moves forward: a list earlier than the last one interpreted on this channel (a manifest
     # run again or resumed, an archive older than the live history) is never interpreted against newer state.
     # The same instant with other bytes is a later list: times have one-second steps and two live checks can
@@ -97,36 +119,19 @@ def process_list(
         if snapshot.sha256 != channel.get("current_sha256"):  # the good list is back: a bad one is news again
             store.update_channel(snapshot.source, snapshot.channel, {"current_sha256": snapshot.sha256})
         return Processed(snapshot.channel, "unchanged")
-    parsed, parse_row, error = load_parse(store, snapshot, parse)
-    if known is None:
-        known = load_known(store, snapshot.source)
-    baseline = not channel.get("valid_sha256")
-    ctx = Context(
-        snapshot.source, snapshot.fetched_at, baseline, rules, previous_list_at=channel.get("valid_at")
-    )
-    reason = f"unreadable spreadsheet: {error}" if error else None
-    outcome = None if parsed is None else interpret(snapshot.channel, parsed, known, ctx)
-    reason = reason or (outcome.quarantine if outcome else None)
-    doc = _document(snapshot, origin, parse_row)
-    doc.deliveries_for = deliveries_for
-    if reason or outcome is None:
-        doc.outcome, doc.detail = "quarantined", reason
-        doc.events = [_quarantine_event(snapshot, reason or "unreadable")]
-    else:
-        doc.outcome = "processed"
-        doc.tracked = [vars(t).copy() for t in _last_write(outcome.updated)]
-        # an agreement.terminated names the state ban in force over its agency, if any
-        doc.events = with_related_policy(store, outcome.events, snapshot.fetched_at)
-        doc.channel_update = {
-            "valid_sha256": snapshot.sha256, "valid_at": snapshot.fetched_at,
-            "valid_lists": (channel.get("valid_lists") or 0) + 1,
-        }  # fmt: skip
-    event_ids = store.commit_document(doc)
-    states: frozenset[str] = frozenset()
-    if outcome and not reason:
-        states = _states_written(outcome.updated, known)
-        _remember(known, outcome.updated)
-    return Processed(snapshot.channel, doc.outcome, tuple(event_ids), reason, states)
+    return None
+
+
+def _believed(store: Store, doc: DocumentCommit, outcome: Outcome, channel: dict[str, Any]) -> None:
+    """A valid list's commit: its record updates, its events and the channel's new valid list."""
+    doc.outcome = "processed"
+    doc.tracked = [vars(t).copy() for t in _last_write(outcome.updated)]
+    # an agreement.terminated names the state ban in force over its agency, if any
+    doc.events = with_related_policy(store, outcome.events, doc.fetched_at)
+    doc.channel_update = {
+        "valid_sha256": doc.sha256, "valid_at": doc.fetched_at,
+        "valid_lists": (channel.get("valid_lists") or 0) + 1,
+    }  # fmt: skip
 
 
 def process_page(
@@ -150,12 +155,7 @@ def process_page(
 
 
 def _later(moment: str, than: str) -> bool:
-    return _instant(moment) > _instant(than)
-
-
-def _instant(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # a time without a zone is UTC
+    return instant(moment) > instant(than)
 
 
 def _document(snapshot: Snapshot, origin: str, parse_row: dict[str, Any] | None) -> DocumentCommit:
@@ -237,12 +237,7 @@ def process_bills(
     doc.deliveries_for = check.deliveries_for
     try:
         parsed = monitor.parse(request, snapshot.body)
-    except (
-        ParseError,
-        ValueError,
-        KeyError,
-        TypeError,
-    ) as exc:  # the bytes are not what the source should send
+    except (ParseError, ValueError, KeyError, TypeError) as exc:  # not what the source should send
         reason = f"unreadable {monitor.kind} response: {exc}"
         doc.outcome, doc.detail = "quarantined", reason
         doc.events = [_quarantine_event(snapshot, reason)]
@@ -282,15 +277,8 @@ def _bills(store: Store, parsed: Parsed, ctx: Context) -> Outcome:
     return outcome
 
 
-def _page(
-    doc: DocumentCommit,
-    channel: dict[str, Any],
-    old: str,
-    text: str,
-    snapshot: Snapshot,
-    monitor: Any,
-    ctx: Context,
-) -> None:
+def _page(doc: DocumentCommit, channel: dict[str, Any], old: str, text: str, snapshot: Snapshot,
+          monitor: Any, ctx: Context) -> None:  # fmt: skip
     digest = hashlib.sha256(text.encode()).hexdigest()
     doc.channel_update["text_sha256"] = digest
     if channel.get("text_sha256") and channel["text_sha256"] != digest:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html import escape
 
+from monitors.base import instant
 from monitors.ice.names import MODELS, STATES
 
 MODEL_COLOURS = dict(zip(MODELS, ("#0072B2", "#E69F00", "#009E73", "#CC79A7"), strict=True))
@@ -56,10 +57,10 @@ def _ticks(top: int) -> list[int]:
 
 
 def _moment(value: str) -> float:
-    moment = datetime.fromisoformat(value)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()  # no zone means UTC
+    return instant(value).timestamp()
 
 
+# long: one SVG drawn back to front (grid, areas, labels, rug) on one set of coordinates; split, only scattered.
 def area_chart(
     dates: list[str], series: dict[str, list[int]], *, width: int = 1000, height: int = 380
 ) -> str:

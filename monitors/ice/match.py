@@ -76,9 +76,15 @@ def rename_evidence(old: dict[str, Any], new: dict[str, Any]) -> tuple[float, tu
         if ratio >= 0.8:  # a misspelt place name: "Indiatlantic" -> "Indialantic"
             return ratio, (*reasons, f"close spelling ({ratio:.2f})"), False
         return _weak_evidence(old, new, reasons) if same_signed else None
-    # One side is all generic words ("Louisiana State Patrol" -> "... State Police Department"):
-    # accept only with the same signed date and a close whole name.
-    # State-name words count as places here: "Columbia County SO" is not "Clay County SO".
+    return _generic_name_evidence(old, new, reasons, same_signed)
+
+
+def _generic_name_evidence(
+    old: dict[str, Any], new: dict[str, Any], reasons: list[str], same_signed: bool
+) -> tuple[float, tuple[str, ...], bool] | None:
+    """One side is all generic words ("Louisiana State Patrol" -> "... State Police Department"): accept only
+    with the same signed date and a close whole name. State-name words count as places here: "Columbia
+    County SO" is not "Clay County SO"."""
     raw_old, raw_new = _place_and_kind(old["agency"])[0], _place_and_kind(new["agency"])[0]
     place_old, place_new = _own_places(old), _own_places(new)
     if place_old != place_new and (raw_old and raw_new or (place_old | place_new) & _DIRECTIONS):

@@ -1,17 +1,19 @@
 """Bill records (docs/legislation-spec.md): keys, and records whose stage comes from their actions.
 
 Pure functions. The parsers that turn Open States, LegiScan and state bill pages into records live in
-`monitors/legislation/parsers.py` and build every record with `make_record` below, so a key and a stage mean the same
-thing whatever the source. Records carry three keys beyond the spec: `source_id` (ocd-bill id, LegiScan bill_id,
+`monitors/legislation/parsers.py` and `bill_page.py` and build every record with `make_record` below (through
+`parsed_record`), so a key and a stage mean the same thing whatever the source. Records carry three keys beyond the spec: `source_id` (ocd-bill id, LegiScan bill_id,
 page URL), `change_hash` (LegiScan's, else None) and `status` (the source's own status text, else None).
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from monitors.base import ParseError
 from monitors.ice.names import STATES, visible_text
 from monitors.legislation.stages import FINAL_STAGES as FINAL_STAGES
 from monitors.legislation.stages import STAGES as STAGES
@@ -21,22 +23,21 @@ from monitors.legislation.stages import iso_date as iso_date
 from monitors.legislation.stages import stage_from_actions as stage_from_actions
 
 if TYPE_CHECKING:  # the parsers, importable from here too (loaded on first use: they import this module)
-    from monitors.legislation.parsers import MARYLAND_SELECTORS as MARYLAND_SELECTORS
-    from monitors.legislation.parsers import parse_bill_page as parse_bill_page
+    from monitors.legislation.bill_page import MARYLAND_SELECTORS as MARYLAND_SELECTORS
+    from monitors.legislation.bill_page import parse_bill_page as parse_bill_page
     from monitors.legislation.parsers import parse_legiscan_bill as parse_legiscan_bill
     from monitors.legislation.parsers import parse_legiscan_masterlist as parse_legiscan_masterlist
     from monitors.legislation.parsers import parse_legiscan_search as parse_legiscan_search
     from monitors.legislation.parsers import parse_openstates as parse_openstates
 
-_PARSERS = ("MARYLAND_SELECTORS", "parse_bill_page", "parse_legiscan_bill", "parse_legiscan_masterlist",
-            "parse_legiscan_search", "parse_openstates")  # fmt: skip
+_PARSERS = {"MARYLAND_SELECTORS": "bill_page", "parse_bill_page": "bill_page", "parse_legiscan_bill": "parsers",
+            "parse_legiscan_masterlist": "parsers", "parse_legiscan_search": "parsers",
+            "parse_openstates": "parsers"}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
     if name in _PARSERS:
-        from monitors.legislation import parsers as bill_sources
-
-        return getattr(bill_sources, name)
+        return getattr(importlib.import_module(f"monitors.legislation.{_PARSERS[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -160,6 +161,15 @@ def make_record(
         "change_hash": change_hash,
         "status": status,
     }
+
+
+def parsed_record(source_kind: str, where: str, **fields: Any) -> dict[str, Any]:
+    """`make_record` for a parser: a state, session or identifier that cannot be keyed is a ParseError that
+    names `where` (the bill or page read)."""
+    try:
+        return make_record(source_kind=source_kind, **fields)
+    except ValueError as exc:
+        raise ParseError(f"{where}: {exc}") from None
 
 
 def _field(value: str | None, limit: int) -> str:

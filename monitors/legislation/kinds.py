@@ -90,6 +90,12 @@ def _states(value: Any, source: str) -> list[str]:
     return [s.upper() for s in value]
 
 
+# The states an API source searches (both APIs): USPS codes, or all of them.
+STATES_FIELD = ConfigField(
+    "states", f"USPS codes to search, or {ALL!r} (50 states and DC)", required=True, type=object
+)
+
+
 @register
 class OpenStatesMonitor(LegislationMonitor):
     """Open States API v3 bill search (with actions, abstracts, sources), one search per state and query."""
@@ -97,9 +103,7 @@ class OpenStatesMonitor(LegislationMonitor):
     kind = "openstates"
     fields = (
         *LegislationMonitor.fields,
-        ConfigField(
-            "states", f"USPS codes to search, or {ALL!r} (50 states and DC)", required=True, type=object
-        ),
+        STATES_FIELD,
         ConfigField(
             "queries",
             "search phrases, quoted (a bare 287(g) is read as a bill number)",
@@ -172,9 +176,7 @@ class LegiScanMonitor(LegislationMonitor):
     kind = "legiscan"
     fields = (
         *LegislationMonitor.fields,
-        ConfigField(
-            "states", f"USPS codes to search, or {ALL!r} (50 states and DC)", required=True, type=object
-        ),
+        STATES_FIELD,
         ConfigField("query", "LegiScan full-text query", default=DEFAULT_LEGISCAN_QUERY),
         ConfigField("api_key_env", "environment variable holding the API key", default="LEGISCAN_API_KEY"),
         ConfigField("base_url", "API root", default="https://api.legiscan.com/"),

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from monitors.base import ConfigError, ConfigField, ParseError, register
-from monitors.legislation.bills import iso_date, make_record
+from monitors.legislation.bills import iso_date, parsed_record
 from monitors.legislation.kinds import LegislationMonitor
 from monitors.source import Parsed, Request
 
@@ -64,16 +64,14 @@ def parse_wa_legislation(body: bytes, *, source_url: str | None = None) -> dict[
     current = next((v for v in versions if _text(v, "Active") == "true"), versions[-1])
     bill_id, biennium = _text(current, "BillId"), _text(current, "Biennium")
     status = current.find(f"{NS}CurrentStatus")
-    try:
-        return make_record(
-            state="WA", session=biennium, identifier=_VERSION_PREFIX.sub("", bill_id, count=1),
-            source_kind="wa_legislature", title=_text(current, "LongDescription") or _text(current, "ShortDescription"),
-            abstract=_text(current, "LegalTitle"), actions=_actions(versions, status),
-            sources=[source_url, _summary_url(current)], source_id=f"{biennium}/{_text(current, 'BillNumber')}",
-            status=_text(status, "Status") if status is not None else None,
-        )  # fmt: skip
-    except ValueError as exc:  # a biennium or BillId that cannot be keyed
-        raise ParseError(f"GetLegislation {bill_id!r} of {biennium!r}: {exc}") from None
+    return parsed_record(
+        "wa_legislature", f"GetLegislation {bill_id!r} of {biennium!r}", state="WA", session=biennium,
+        identifier=_VERSION_PREFIX.sub("", bill_id, count=1),
+        title=_text(current, "LongDescription") or _text(current, "ShortDescription"),
+        abstract=_text(current, "LegalTitle"), actions=_actions(versions, status),
+        sources=[source_url, _summary_url(current)], source_id=f"{biennium}/{_text(current, 'BillNumber')}",
+        status=_text(status, "Status") if status is not None else None,
+    )  # fmt: skip
 
 
 def _actions(versions: list[ET.Element], status: ET.Element | None) -> list[dict[str, str | None]]:
