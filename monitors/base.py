@@ -162,6 +162,19 @@ def register(cls: type[Monitor]) -> type[Monitor]:
     return cls
 
 
+def load_kinds() -> dict[str, type[Monitor]]:
+    """Import every module of the `monitors` package, so that each kind registers itself: a new kind's module
+    needs no import line anywhere (a kind that nobody imported would never be checked, and nothing would say)."""
+    import importlib
+    import pkgutil
+
+    import monitors
+
+    for module in pkgutil.walk_packages(monitors.__path__, "monitors."):
+        importlib.import_module(module.name)
+    return MONITORS
+
+
 def monitor_for(config: dict[str, Any]) -> Monitor:
     kind = config.get("kind")
     if kind not in MONITORS:

@@ -110,3 +110,32 @@ def test_a_failed_request_of_any_family_is_in_the_report_and_the_fetch_log(
         assert store.health("md")["consecutive_failures"] == 1
     finally:
         store.close()
+
+
+def test_every_kind_in_the_monitors_package_registers_without_an_import_line() -> None:
+    """A kind's module is found by walking the package (monitors.base.load_kinds), so adding one needs no import
+    elsewhere: every class decorated with @register in monitors/ is a registered kind, and nothing outside
+    monitors/ names a kind's module just to register it."""
+    import ast
+    from pathlib import Path
+
+    from monitors.base import load_kinds
+
+    root = Path(__file__).resolve().parent.parent
+    declared = set()
+    for path in (root / "monitors").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                isinstance(d, ast.Name) and d.id == "register" for d in node.decorator_list
+            ):
+                kind = next(
+                    s.value.value
+                    for s in node.body
+                    if isinstance(s, ast.Assign)
+                    and [t.id for t in s.targets if isinstance(t, ast.Name)] == ["kind"]
+                    and isinstance(s.value, ast.Constant)
+                )
+                declared.add(kind)
+    assert declared and declared == set(load_kinds())
+    config_source = (root / "watch287g" / "config.py").read_text(encoding="utf-8")
+    assert "noqa: F401" not in config_source

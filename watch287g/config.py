@@ -21,14 +21,13 @@ from urllib.parse import quote
 
 import yaml
 
-import monitors.ice.kind  # noqa: F401  (registers the source kinds)
-import monitors.legislation.kinds  # noqa: F401
-import monitors.legislation.washington  # noqa: F401
-from monitors.base import ConfigError, Monitor, monitor_for, utc_now
+from monitors.base import ConfigError, Monitor, load_kinds, monitor_for, utc_now
 from notifiers.outbox import deliveries_for
 from notifiers.subscribers import Routing, parse_routing
 from rules.ice_rules import Rules
 from state.store import Store
+
+load_kinds()  # every source kind registers itself: a new kind's module needs no import line here
 
 if TYPE_CHECKING:
     from watch287g.check_loop import Check, Fetch
