@@ -104,7 +104,7 @@ HOSTILE = "Evil](javascript:alert(1)) <img src=x onerror=alert(1)> `code`\n# Hea
 
 
 def test_markdown_text_from_fetched_data_is_inert() -> None:
-    from flows.artifacts import md_link, md_text
+    from notifiers.markdown import md_link, md_text
 
     text = md_text(HOSTILE)
     assert "\n" not in text and "<" not in text and ">" not in text
