@@ -58,6 +58,7 @@ def test_prefect_yaml_declares_the_four_deployments_on_the_process_pool() -> Non
         "legiscan",
         "bill_page",
         "webpage",
+        "wa_legislature",
     }
     assert declared["digests"]["schedules"] == [{"cron": "5 13 * * *", "timezone": "UTC"}]
     [trigger] = declared["notify-on-event"]["triggers"]
