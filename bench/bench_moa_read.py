@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import platform
 import re
 import sys
@@ -40,7 +41,11 @@ def with_pdfium(body: bytes) -> list[str]:
 
 
 def with_pypdf(body: bytes) -> list[str]:
+    import logging
+
     import pypdf
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     return [page.extract_text() or "" for page in pypdf.PdfReader(io.BytesIO(body)).pages]
 
@@ -115,7 +120,7 @@ def main() -> None:
         )
     pages, render_s, ocr_s = ocr_rate(bodies, args.ocr_pages)
     if pages:
-        lines += ["", f"OCR (pages without usable text; Tesseract {_tesseract_version()}, 300 dpi greyscale, one thread): "
+        lines += ["", f"OCR (pages without usable text; Tesseract {_tesseract_version()}, 300 dpi greyscale, Tesseract's default threads, load average {os.getloadavg()[0]:.1f}): "
                   f"{pages} pages, render {render_s / pages:.2f} s/page, OCR {ocr_s / pages:.2f} s/page = "
                   f"{pages / (render_s + ocr_s):.2f} pages/s"]  # fmt: skip
     start = time.perf_counter()

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from monitors.base import ParseError
 from monitors.moa.moa_dates import find_dates
+from monitors.moa.moa_signatures import signatures
 from monitors.moa.page_ocr import ocr_available
 from monitors.moa.pdf_pages import MAX_PAGES
 from monitors.moa.read_moa import read_moa
@@ -208,3 +209,31 @@ def test_every_real_moa_reads_and_text_layers_give_their_model() -> None:
         assert reading.pages == expected["pages"], name
         if expected["text_source"] == "text":
             assert reading.models == expected["models"]["value"], name
+
+
+def test_signature_layouts_of_the_templates() -> None:
+    """The three layouts, as OCR and text layers of dev files give them (Onslow, Lee, Leon County)."""
+    columns = (
+        "By signing this MOA, each party ...\nFor the LEA: For ICE:\n"
+        "Date: Maech JA ANS Date: March 25, 2025, P\nName: Christopher D. Thomas Name: __ Todd M. Lyons\n"
+    )
+    assert signatures(columns) == [
+        {"document": "MOA", "party": "LEA", "name": "Christopher D. Thomas", "date": None},
+        {"document": "MOA", "party": "ICE", "name": "Todd M. Lyons", "date": "2025-03-25"},
+    ]
+    one_after_the_other = (
+        "By signing this MOA, each party ...\nFor the LEA:\nDate: GQ. 4,\nName: Carmine Marceno\nTitle: Sheriff\n"
+        "For ICE:\nDate: March 3, 2025\nName: Caleb Vitello\nTitle: Acting Director\nRevised 02/15/2025\n"
+    )
+    assert [(s["party"], s["name"], s["date"]) for s in signatures(one_after_the_other)] == [
+        ("LEA", "Carmine Marceno", None),
+        ("ICE", "Caleb Vitello", "2025-03-03"),
+    ]
+    stacked = (
+        "By signing this MOA, each party ...\nDate: OCT 1 5 2019\nTimothy S. Robbins\n"
+        "Acting Executive Associate Director\nEnforcement and Removal Operations\n"
+        "U.S. Immigration and Customs Enforcement\n7\nAPPENDIX A\nDate: 01/01/2020\n"
+    )
+    assert signatures(stacked) == [
+        {"document": "MOA", "party": "ICE", "name": "Timothy S. Robbins", "date": "2019-10-15"}
+    ]

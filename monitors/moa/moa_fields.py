@@ -10,7 +10,7 @@ import re
 from collections import Counter
 
 from monitors.ice.names import MODELS, STATES, clean_text, state_code, support_model
-from monitors.moa.moa_dates import find_dates
+from monitors.moa.moa_signatures import signatures
 
 # "... Department of Homeland Security (DHS), and the Onslow County Sheriffs Office, NC , hereinafter the law
 # enforcement agency (LEA)" / "... (DHS), and the Leon County Sheriffs Office ("SHERIFF"), pursuant to ...".
@@ -48,6 +48,8 @@ def agency(text: str) -> str | None:
     parts = name.rsplit(",", 1)
     if len(parts) == 2 and state_code(parts[1]) is not None and len(parts[1].strip()) > 2:
         name = parts[0].strip()  # "Franklin County Sheriff's Office, Alabama": the state is its own field
+    if name.lower().startswith("hereinafter"):
+        return None  # the name is missing from the text (Hughes County's is printed in faint grey)
     if "_" in name or not 3 <= len(name) <= 120:
         return None  # the 2025 form's blank ("the____") when the name was typed into a form field instead
     return name
@@ -92,8 +94,8 @@ def revision(text: str) -> str | None:
 
 
 def addenda(pages: list[str]) -> list[dict[str, object]]:
-    """Each addendum that follows the MOA in the same PDF: its heading, first page (1-based) and the dates on
-    its pages (the latest is when it was signed by both)."""
+    """Each addendum that follows the MOA in the same PDF: its heading, first page (1-based) and the dates of
+    its signatures (its body's dates are the MOA's it amends: "the MOA signed on March 13, 2020")."""
     found: list[dict[str, object]] = []
     for index, page in enumerate(pages):
         heading = _ADDENDUM_HEADING.search(page)
@@ -102,5 +104,6 @@ def addenda(pages: list[str]) -> list[dict[str, object]]:
     for number, item in enumerate(found):
         start = int(str(item["page"])) - 1
         end = int(str(found[number + 1]["page"])) - 1 if number + 1 < len(found) else len(pages)
-        item["dates"] = sorted({iso for page in pages[start:end] for _, iso in find_dates(page)})
+        signed = signatures("\n".join(pages[start:end]))
+        item["dates"] = sorted({str(s["date"]) for s in signed if s["document"] == "addendum" and s["date"]})
     return found

@@ -28,7 +28,14 @@ _ICE_WORDS = re.compile(r"Immigration\s+(?:and|&)\s+Customs|Enforcement\s+and\s+
 _LEA_WORDS = re.compile(
     r"Sheriff|Police|County|Department|Detention|\bLEA\b|Chief|Commissioner", re.IGNORECASE
 )
-_NAME_LINE = re.compile(r"^[A-Z][a-z]+\.?(?:\s+[A-Z]\.?)?(?:\s+[A-Z][A-Za-z'-]+){1,2}$")
+# "Timothy S. Robbins", "Walt McNeil", and the initials of "C.M. Cronen" / "C. M. Cronen".
+_NAME_LINE = re.compile(
+    r"^(?:[A-Z][a-z]+\.?|(?:[A-Z]\.\s?){1,2}[A-Z][a-z]+)(?:\s+[A-Z]\.?)?(?:\s+[A-Z][A-Za-z'-]+){0,2}$"
+)
+# The signatory's title printed under the name: what shows the line above is a signatory's name.
+_TITLE_LINE = re.compile(
+    r"^(?:Sheriff|Jailer|Chief|Assistant Director|Acting|Director|Executive|Superintendent)\b"
+)
 _NOT_NAMES = re.compile(r"Sheriff|Office|Director|County|Department|Enforcement|Security|Agency|Date|Title")
 BLOCK_CHARS = 1600  # a signature block is ~400-1,200 characters; anything later is the next section
 
@@ -139,6 +146,19 @@ def _stacked_signatures(block: str) -> list[dict[str, str | None]]:
         stamp = _DIGITAL.search(block[max(0, offset - 160) : offset])  # "Digitally signed by X Date: ..."
         name = clean_text(stamp.group(1)) if stamp else _printed_name(after)
         found.append({"party": party, "name": name, "date": iso})
+    return found + _undated_signatories(block, {str(s["name"]) for s in found if s["name"]})
+
+
+def _undated_signatories(block: str, known: set[str]) -> list[dict[str, str | None]]:
+    """Printed names above a title line whose date could not be read (handwriting): the name, no date."""
+    lines = [clean_text(line).strip(" ,") for line in block.splitlines()]
+    found: list[dict[str, str | None]] = []
+    for index, line in enumerate(lines[:-1]):
+        if line in known or not _TITLE_LINE.match(lines[index + 1]):
+            continue
+        if _NAME_LINE.match(line) and not _NOT_NAMES.search(line) and len(line.split()) >= 2:
+            party = "ICE" if _ICE_WORDS.search(" ".join(lines[index + 1 : index + 5])) else "LEA"
+            found.append({"party": party, "name": line, "date": None})
     return found
 
 

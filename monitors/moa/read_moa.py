@@ -69,6 +69,15 @@ def read_pages(
     return texts, sources
 
 
+def with_form_dates(
+    from_text: list[dict[str, str | None]], from_form: list[dict[str, str | None]]
+) -> list[dict[str, str | None]]:
+    """The text's signatures, and the form's for a party whose date the text did not give (the 2025 form)."""
+    dated = {(s["document"], s["party"]) for s in from_text if s["date"]}
+    kept = [s for s in from_text if s["date"] or s["name"]]
+    return kept + [s for s in from_form if (s["document"], s["party"]) not in dated]
+
+
 def fields_of(pages: list[str], sources: list[str], form: dict[str, str] | None = None) -> MoaReading:
     """The reading of pages whose text is known, and of the values typed into the PDF's form (the 2025
     fillable template); pure (tests and the bench feed it text directly)."""
@@ -83,7 +92,7 @@ def fields_of(pages: list[str], sources: list[str], form: dict[str, str] | None 
         state=moa_fields.state(text) or form_state(form),
         model=named[0] if len(named) == 1 else None,
         models=named,
-        signatures=moa_signatures.signatures(text) or form_signatures(form),
+        signatures=with_form_dates(moa_signatures.signatures(text), form_signatures(form)),
         revision=moa_fields.revision(text),
         addenda=moa_fields.addenda(pages),
         pages=len(pages),
