@@ -21,7 +21,7 @@ from monitors.moa.moa_dates import find_dates
 from monitors.moa.moa_signatures import signatures
 from monitors.moa.page_ocr import ocr_available
 from monitors.moa.pdf_pages import MAX_PAGES
-from monitors.moa.read_moa import read_moa
+from monitors.moa.read_moa import read_moa, read_pages
 from monitors.moa.text_quality import common_word_share, usable_text
 from watch287g.cli import main
 
@@ -237,3 +237,11 @@ def test_signature_layouts_of_the_templates() -> None:
     assert signatures(stacked) == [
         {"document": "MOA", "party": "ICE", "name": "Timothy S. Robbins", "date": "2019-10-15"}
     ]
+
+
+def test_a_failing_ocr_leaves_the_page_unread() -> None:
+    def broken_ocr(image: object) -> str:
+        raise RuntimeError("Tesseract process timeout")
+
+    texts, sources = read_pages(fixture("kennethcity-2025-tfm-scan-p1.pdf"), broken_ocr)
+    assert (texts, sources) == ([""], ["none"])

@@ -8,10 +8,14 @@ is then empty, never guessed).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import pypdfium2 as pdfium
+
+from monitors.base import ParseError
 from monitors.moa import moa_fields, moa_signatures
 from monitors.moa.form_values import form_agency, form_signatures, form_state, form_values
 from monitors.moa.page_ocr import ocr_available, ocr_image
@@ -19,6 +23,7 @@ from monitors.moa.pdf_pages import open_pdf, page_text, render_page
 from monitors.moa.text_quality import usable_text
 
 READER_VERSION = "moa-read-1"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,17 +61,31 @@ def read_pages(
     sources: list[str] = []
     with open_pdf(body) as document:
         for index in range(len(document)):
-            text = page_text(document, index)
+            try:
+                text = page_text(document, index)
+            except pdfium.PdfiumError as exc:  # a page object PDFium cannot load: the file is broken
+                raise ParseError(f"broken PDF: page {index + 1}: {exc}") from None
             if usable_text(text):
                 texts.append(text)
                 sources.append("text")
             elif ocr is not None and (ocr_pages is None or sources.count("ocr") < ocr_pages):
-                texts.append(ocr(render_page(document, index)))
-                sources.append("ocr")
+                recognised = _ocr_page(document, index, ocr)
+                texts.append(recognised or "")
+                sources.append("none" if recognised is None else "ocr")
             else:
                 texts.append("")
                 sources.append("none")
     return texts, sources
+
+
+def _ocr_page(document: Any, index: int, ocr: Callable[[Any], str]) -> str | None:
+    """The page's OCR text, or None when rendering or Tesseract fails (a timeout, a crash): the page is then
+    unread, like a page without OCR; the document's other pages still count."""
+    try:
+        return ocr(render_page(document, index))
+    except (pdfium.PdfiumError, RuntimeError, OSError) as exc:  # pytesseract's errors are RuntimeErrors
+        logger.warning("OCR of page %d failed: %s", index + 1, exc)
+        return None
 
 
 def with_form_dates(
