@@ -1,9 +1,9 @@
 """Read one MOA: PDF bytes -> MoaReading. Pure apart from running Tesseract on pages without usable text.
 
 Each page's text layer is used when it reads as prose (monitors/moa/text_quality.py); otherwise the page is
-OCR'd, or, without OCR, left unread. `text_source` says how the document's text was obtained: "text" (every
-page from its text layer), "ocr" (at least one page OCR'd), "none" (no page gave usable text: every field
-is then empty, never guessed).
+OCR'd, or, without OCR, left unread (`pages_unread`). `text_source` says how the document's text was
+obtained: "text" (text layers only), "ocr" (at least one page OCR'd), "none" (no page gave usable text:
+every field is then empty, never guessed).
 """
 
 from __future__ import annotations
