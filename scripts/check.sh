@@ -21,6 +21,15 @@ if ! command -v chromium >/dev/null 2>&1; then
     exit 1
   fi
 fi
+# tests/test_moa_read.py OCRs a scanned MOA page with Tesseract (Debian's packages); install it once if missing.
+if ! command -v tesseract >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null
+  else
+    echo "tests need Tesseract OCR: run 'apt-get install -y tesseract-ocr tesseract-ocr-eng' as root" >&2
+    exit 1
+  fi
+fi
 export PREFECT_HOME="${PREFECT_HOME:-$PWD/.prefect-test}"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
 .venv/bin/ruff check .

@@ -102,14 +102,31 @@ def missing_commands(readme: str) -> list[str]:
         for span in code(row[0])
         if span.startswith("watch287g ") and len(span.split()) > 1
     }
+    synopses |= {  # a command group's commands ("watch287g moa read FILE") each have their own row
+        " ".join(span.split()[1:3]): span
+        for row in table_rows(commands)
+        for span in code(row[0])
+        if span.startswith("watch287g ") and len(span.split()) > 2
+    }
     missing = [f"option {option}" for option in sorted(GLOBAL_OPTIONS) if option not in commands]
-    for name, command in sorted(main.commands.items()):
+    for name, command in sorted(_leaf_commands().items()):
         if name not in synopses:
             missing.append(f"command {name}")
             continue
         shown = set(re.findall(r"(?<![\w-])--?[a-z][\w-]*", synopses[name]))
         missing += [f"{name} {'/'.join(opts)}" for opts in _options(command) if not shown & set(opts)]
     return missing
+
+
+def _leaf_commands() -> dict[str, click.Command]:
+    """Every command by the words that call it: "run", and for a group its commands ("moa read")."""
+    leaves: dict[str, click.Command] = {}
+    for name, command in main.commands.items():
+        if isinstance(command, click.Group):
+            leaves |= {f"{name} {sub}": subcommand for sub, subcommand in command.commands.items()}
+        else:
+            leaves[name] = command
+    return leaves
 
 
 def shown_commands(readme: str) -> list[list[str]]:
@@ -134,6 +151,8 @@ def unknown_commands(readme: str) -> list[str]:
     for words in shown_commands(readme):
         name = words[1] if len(words) > 1 else ""
         command = main.commands.get(name)
+        if isinstance(command, click.Group) and len(words) > 2 and words[2] in command.commands:
+            command, name, words = command.commands[words[2]], f"{name} {words[2]}", words[1:]
         if command is None:
             wrong.append(" ".join(words))
             continue

@@ -1,0 +1,1 @@
+"""MOA documents: read a 287(g) memorandum of agreement (PDF) into its fields."""
