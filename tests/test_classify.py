@@ -18,7 +18,7 @@ from rules.classify import CLASSIFIER_VERSION, LABELS, Classification, classify
 
 HERE = Path(__file__).parent
 LABELLED = HERE / "fixtures" / "legislation" / "classify"
-SHARED = HERE.parent.parent / "shared" / "fixtures" / "legislation"
+SAMPLES = HERE / "fixtures" / "legislation"  # verbatim copies of the shared samples (see its README.md)
 STATE_POLICY = HERE.parent / "watch287g" / "data" / "state_policy.csv"
 FILES = sorted(LABELLED.glob("*.txt"))
 
@@ -68,13 +68,11 @@ def test_accuracy_over_labelled_set() -> None:
 
 
 def test_verbatim_copies_match_the_shared_samples() -> None:
-    """Files whose source is a shared sample are excerpts of it (checked when ../shared is available)."""
-    if not SHARED.is_dir():
-        pytest.skip("../shared not available")
-    corpus = "\n".join(p.read_text(encoding="utf-8") for p in SHARED.iterdir() if p.suffix == ".txt")
-    tn = json.loads((SHARED / "openstates_v3_bill_TN_114_SB2223_287g_mandate.json").read_text())["payload"]
+    """Files whose source is a real sample are excerpts of it (the samples' verbatim copies in tests/fixtures)."""
+    corpus = "\n".join(p.read_text(encoding="utf-8") for p in SAMPLES.iterdir() if p.suffix == ".txt")
+    tn = json.loads((SAMPLES / "openstates_v3_bill_TN_114_SB2223_287g_mandate.json").read_text())["payload"]
     ny = json.loads(
-        (SHARED / "openstates_v3_bills_search_NY_2025-2026_q-immigration_subset.json").read_text()
+        (SAMPLES / "openstates_v3_bills_search_NY_2025-2026_q-immigration_subset.json").read_text()
     )
     corpus += "\n" + tn["title"]
     for r in ny["payload"]["results"]:

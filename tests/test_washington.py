@@ -27,8 +27,8 @@ SERVICE = "/LegislationService.asmx/GetLegislation"
 
 # Keep Washington Working (2019-20 E2SSB 5497, Laws of 2019 ch. 440) in the fixture's shape, constructed: the
 # original and the passed substitute (whose IntroducedDate was not found, so it has none). Values from
-# washingtonvotes.org (introduced 2019-01-23, the title), the WA Attorney General's FAQ and ../shared's
-# state-policy-2026.md (ch. 440, signed 2019-05-21); "Governor signed." as Washington's histories word a
+# washingtonvotes.org (introduced 2019-01-23, the title), the WA Attorney General's FAQ and
+# tests/fixtures/legislation/state-policy-2026.md (ch. 440, signed 2019-05-21); "Governor signed." as Washington's histories word a
 # signature; the status code in the pattern of the published "C 167 L 26".
 KWW = b"""<ArrayOfLegislation xmlns="http://WSLWebServices.leg.wa.gov/">
 <Legislation><Biennium>2019-20</Biennium><BillId>SB 5497</BillId><BillNumber>5497</BillNumber>
