@@ -163,15 +163,21 @@ def register(cls: type[Monitor]) -> type[Monitor]:
 
 
 def load_kinds() -> dict[str, type[Monitor]]:
-    """Import every module of the `monitors` package, so that each kind registers itself: a new kind's module
-    needs no import line anywhere (a kind that nobody imported would never be checked, and nothing would say)."""
+    """Import every module of the `monitors` package that declares a kind (`@register`), so that each kind
+    registers itself: a new kind's module needs no import line anywhere (a kind that nobody imported would never
+    be checked, and nothing would say). Other modules (the MOA reader and its PDF libraries) are not imported at
+    start-up: every command loads the config."""
     import importlib
+    import importlib.util
     import pkgutil
+    from pathlib import Path
 
     import monitors
 
     for module in pkgutil.walk_packages(monitors.__path__, "monitors."):
-        importlib.import_module(module.name)
+        spec = None if module.ispkg else importlib.util.find_spec(module.name)
+        if spec and spec.origin and "@register" in Path(spec.origin).read_text(encoding="utf-8"):
+            importlib.import_module(module.name)
     return MONITORS
 
 
