@@ -4,11 +4,29 @@ to (the ICE page's two lists, LegiScan's getBills). The loop itself is watch287g
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from monitors.http import redact_url
 from monitors.ice.lists import ParsedList
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """A followed document (an MOA behind a list's link): asked again only `every` seconds after its last
+    answer, at most `per_check` of them in one check (the longest unasked first, so a long backlog resumes where
+    it stopped), and at least `pace` seconds apart on one host. Its failures are its own: a 404/410 is
+    `agreement.moa_removed`, any other error is logged and retried next check; the check goes on."""
+
+    every: float
+    per_check: int
+    pace: float = 0.0
+
+
+def document_channel(url: str) -> str:
+    """A followed document's channel: the same URL is the same document, whichever row links it."""
+    return "moa:" + hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -26,6 +44,7 @@ class Request:
     # A follow-up (a bill a search found) is a baseline exactly when the search that found it was: its own
     # channel is new whenever the bill is, so "first document of the channel" would hide every new bill.
     baseline: bool | None = None
+    recheck: Recheck | None = None  # a followed document, not one of the source's own (see Recheck)
 
     @property
     def shown_url(self) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from events.event import FOR_OPERATORS, OPT_IN_ONLY
+from events.event import FOR_OPERATORS, OPERATOR_ONLY, OPT_IN_ONLY
 from monitors.base import ConfigError
 from monitors.ice.names import MODELS, STATES
 from rules.classify import EFFECTS
@@ -66,7 +66,7 @@ class Subscriber:
             kind = str((event.get("details") or {}).get("was") or kind)
         if self.name == OPERATORS:
             return _matches(kind, OPERATOR_EVENTS)
-        if not _matches(kind, SUBSCRIBER_EVENTS) or not _matches(kind, self.events):
+        if kind in OPERATOR_ONLY or not _matches(kind, SUBSCRIBER_EVENTS) or not _matches(kind, self.events):
             return False
         if self.events == SUBSCRIBER_EVENTS and _matches(kind, OPT_IN_EVENTS):
             return False

@@ -121,5 +121,21 @@ def m002_outbox(db: Database) -> None:
     db.table("source_health").add_column("stale_alerted", int)
 
 
+@migrations()
+def m003_documents(db: Database) -> None:
+    # A followed document (an MOA behind a list's link) is a channel "moa:<hash of its URL>": when it was last
+    # asked (re-checked on a slower schedule than the lists) and since when it answers 404/410.
+    db.table("channels").add_column("checked_at", str)
+    db.table("channels").add_column("gone_since", str)
+    # What a reader made of a kept body, once per (bytes, reader version): fields as JSON, the whole text for
+    # full-text search, or why it could not be read.
+    db.table("readings").create(
+        {"sha256": str, "reader_version": str, "read_at": str, "pages": int, "text_source": str, "fields": str,
+         "text": str, "error": str, "seconds": float},
+        pk=("sha256", "reader_version"), foreign_keys=[("sha256", "bodies", "sha256")],
+    )  # fmt: skip
+    db.table("readings").enable_fts(["text"], create_triggers=True, tokenize="porter")
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

@@ -73,6 +73,8 @@ COLUMNS = {
         ("valid_lists", "INTEGER", 0, 0),
         ("valid_at", "TEXT", 0, 0),
         ("updated_at", "TEXT", 0, 0),
+        ("checked_at", "TEXT", 0, 0),  # m003: a followed document last asked
+        ("gone_since", "TEXT", 0, 0),  # m003: since when it answers 404/410
     ],
     "records": [
         ("id", "TEXT", 0, 1),
@@ -164,6 +166,23 @@ COLUMNS = {
         ("last_failure", "TEXT", 0, 0),
         ("last_success", "TEXT", 0, 0),
     ],
+    # m003_documents: what a reader made of a kept document, and its full-text index (FTS5, porter stemming)
+    "readings": [
+        ("sha256", "TEXT", 0, 1),
+        ("reader_version", "TEXT", 0, 2),
+        ("read_at", "TEXT", 0, 0),
+        ("pages", "INTEGER", 0, 0),
+        ("text_source", "TEXT", 0, 0),
+        ("fields", "TEXT", 0, 0),
+        ("text", "TEXT", 0, 0),
+        ("error", "TEXT", 0, 0),
+        ("seconds", "REAL", 0, 0),
+    ],
+    "readings_fts": [("text", "", 0, 0)],
+    "readings_fts_data": [("id", "INTEGER", 0, 1), ("block", "BLOB", 0, 0)],
+    "readings_fts_idx": [("segid", "", 1, 1), ("term", "", 1, 2), ("pgno", "", 0, 0)],
+    "readings_fts_docsize": [("id", "INTEGER", 0, 1), ("sz", "BLOB", 0, 0)],
+    "readings_fts_config": [("k", "", 1, 1), ("v", "", 0, 0)],
 }
 
 # (table, index name, columns, unique); SQLite's automatic indexes for primary keys included
@@ -186,6 +205,9 @@ INDEXES = {
     ("deliveries", "idx_deliveries_event_id_subscriber_target", ("event_id", "subscriber", "target"), 1),
     ("deliveries", "idx_deliveries_status_next_attempt_at", ("status", "next_attempt_at"), 0),
     ("channel_health", "sqlite_autoindex_channel_health_1", ("subscriber", "target"), 1),
+    ("readings", "sqlite_autoindex_readings_1", ("sha256", "reader_version"), 1),
+    ("readings_fts_config", "sqlite_autoindex_readings_fts_config_1", ("k",), 1),
+    ("readings_fts_idx", "sqlite_autoindex_readings_fts_idx_1", ("segid", "term"), 1),
 }
 
 # (table, column, referenced table, referenced column)
@@ -197,6 +219,7 @@ FOREIGN_KEYS = {
     ("record_versions", "snapshot_id", "snapshots", "id"),
     ("events", "snapshot_id", "snapshots", "id"),
     ("deliveries", "event_id", "events", "id"),
+    ("readings", "sha256", "bodies", "sha256"),
 }
 
 
@@ -236,12 +259,21 @@ def test_exact_schema() -> None:
     )  # table names, their order of creation, columns, types, NOT NULL, primary keys
     assert indexes(db) == INDEXES
     assert foreign_keys(db) == FOREIGN_KEYS
-    assert (
-        db.execute("select type, name from sqlite_master where type not in ('table', 'index')").fetchall()
-        == []
-    )
+    # The triggers that keep the full-text index in step with `readings`.
+    others = db.execute(
+        "select type, name from sqlite_master where type not in ('table', 'index')"
+    ).fetchall()
+    assert sorted(others) == [
+        ("trigger", "readings_ad"),
+        ("trigger", "readings_ai"),
+        ("trigger", "readings_au"),
+    ]
     applied = db.execute("select migration_set, name from _sqlite_migrations order by id").fetchall()
-    assert applied == [("watch287g", "m001_core"), ("watch287g", "m002_outbox")]
+    assert applied == [
+        ("watch287g", "m001_core"),
+        ("watch287g", "m002_outbox"),
+        ("watch287g", "m003_documents"),
+    ]
 
 
 def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
@@ -249,7 +281,7 @@ def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
     before = schema_sql(store.db)
     migrate(store.db)
     assert schema_sql(store.db) == before
-    assert store.db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 2
+    assert store.db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 3
     # A file database opened again keeps its schema, its migration log and its rows.
     path = tmp_path / "history.db"
     first = Store(path)
@@ -257,7 +289,7 @@ def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
     first.close()
     second = Store(path)
     assert schema_sql(second.db) == before
-    assert second.db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 2
+    assert second.db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 3
     assert second.health("ice-287g")["consecutive_failures"] == 2
     second.close()
 
