@@ -132,7 +132,7 @@ def validate_config(cls: type[Monitor], config: dict[str, Any]) -> dict[str, Any
             raise ConfigError(
                 f"{where}: key {f.name!r} must be {f.type.__name__}, got {type(value).__name__}"
             )
-        if isinstance(value, int | float) and value <= 0:
+        if f.type is not bool and isinstance(value, int | float) and value <= 0:
             raise ConfigError(f"{where}: key {f.name!r} must be a positive number")
         if f.name in ("url", "base_url") and not _is_web_url(str(value)):
             raise ConfigError(f"{where}: key {f.name!r} must be an http(s) URL with a host")

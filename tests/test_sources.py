@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
 from monitors.base import MONITORS, Snapshot
 from monitors.ice.kind import Ice287gMonitor
-from monitors.source import Request
+from monitors.source import Recheck, Request, document_channel
 from watch287g import config  # noqa: F401  (registers the source kinds)
 from watch287g.interpret import STEPS
 from watch287g.pipeline import page_changed
@@ -50,9 +51,9 @@ def test_the_ice_page_is_the_first_request_and_its_lists_are_its_follow_ups() ->
     assert (page.conditional, page.follow_from_stored) == ("always", True)
     parsed = _ice().parse(page, (FIXTURES / "page_basic.html").read_bytes())
     assert parsed.follow == [
-        Request("participating", DOCLIB + "participatingAgencies07302025pm.xlsx"),
-        Request("pending", DOCLIB + "pendingAgencies07302025pm.xlsx"),
-    ]
+        Request("participating", DOCLIB + "participatingAgencies07302025pm.xlsx", follow_from_stored=True),
+        Request("pending", DOCLIB + "pendingAgencies07302025pm.xlsx", follow_from_stored=True),
+    ]  # a list answered 304 still leads to its MOA documents, read from the stored copy
     assert parsed.failure is None and parsed.follow[0].conditional == "same_url"
 
 
@@ -67,6 +68,30 @@ def test_an_ice_list_parses_to_its_sheet() -> None:
     body = (FIXTURES / "2025-07-07_pendingAgencies07072025pm.xlsx").read_bytes()
     parsed = _ice().parse(Request("pending", DOCLIB + "pendingAgencies07072025pm.xlsx"), body)
     assert parsed.sheet is not None and len(parsed.sheet.records) == 51 and parsed.follow == []
+
+
+def test_a_participating_list_leads_to_its_moa_documents_on_the_page_host_only() -> None:
+    body = (FIXTURES / "2025-07-07_participatingAgencies07072025pm.xlsx").read_bytes()
+    request = Request("participating", DOCLIB + "participatingAgencies07072025pm.xlsx")
+    parsed = _ice().parse(request, body)
+    assert parsed.sheet is not None
+    linked = {r[f] for r in parsed.sheet.records for f in ("moa_url", "addendum_url") if r.get(f)}
+    assert len(parsed.follow) == len(linked) > 600  # each document once, however many rows link it
+    assert {r.url for r in parsed.follow} == linked and all(
+        urlsplit(u).hostname == "www.ice.gov" for u in linked
+    )
+    first = parsed.follow[0]
+    assert first.channel == document_channel(first.url) and first.channel.startswith("moa:")
+    assert first.recheck == Recheck(every=7 * 86400, per_check=100, pace=2.0)
+    # Links to another host than the page's are not followed (unless named in moa_hosts); none when disabled.
+    elsewhere = Ice287gMonitor({"name": "ice", "kind": "ice_287g", "url": "http://127.0.0.1:9/287g"})
+    assert elsewhere.parse(request, body).follow == []
+    named = Ice287gMonitor(
+        {"name": "i", "kind": "ice_287g", "url": "http://127.0.0.1:9/g", "moa_hosts": ["www.ice.gov"]}
+    )
+    assert len(named.parse(request, body).follow) == len(linked)
+    off = Ice287gMonitor({"name": "ice", "kind": "ice_287g", "moa_documents": False})
+    assert off.parse(request, body).follow == []
 
 
 @pytest.mark.parametrize(("state", "baseline"), [(None, False), ("TX", True)])

@@ -22,8 +22,10 @@ from notifiers.subscribers import Operators
 from rules.ice_rules import Rules
 from state.faults import crash_point
 from state.store import DeliveriesFor, Store
+from watch287g.followed import Followed
 from watch287g.health import settle_health
-from watch287g.interpret import interpret
+from watch287g.interpret import SourceFailed, interpret, stored_follow_ups
+from watch287g.moa_changes import GONE_STATUSES, document_gone
 
 
 class Fetch(Protocol):
@@ -36,15 +38,13 @@ class Fetch(Protocol):
     ) -> FetchResult: ...  # fmt: skip
 
 
-class SourceFailed(RuntimeError):
-    """The check could not complete; the message is one line fit for an operator."""
-
-
 @dataclass
 class DocumentReport:
     channel: str
     url: str | None
-    outcome: str  # processed | unchanged | not_modified | quarantined | page | already_seen | error
+    # processed | unchanged | not_modified | quarantined | page | already_seen | error; a followed document:
+    # kept | changed | restored | gone
+    outcome: str
     http_status: int | None = None
     bytes: int = 0
     duration_ms: int = 0
@@ -57,6 +57,7 @@ class CheckReport:
     source: str
     documents: list[DocumentReport] = field(default_factory=list)
     error: str | None = None
+    followed: str | None = None  # the followed documents (MOAs): asked, not due, left for later checks
 
     @property
     def ok(self) -> bool:
@@ -79,6 +80,7 @@ class Check:
     now: Callable[[], str] = utc_now
     deliveries_for: DeliveriesFor | None = None
     operators: Operators = field(default_factory=Operators)
+    sleep: Callable[[float], None] = time.sleep  # the pace between followed documents (tests: no wait)
 
     @property
     def source(self) -> str:
@@ -87,11 +89,16 @@ class Check:
 
 def run_check(check: Check) -> CheckReport:
     """Every request of the source and the follow-ups they lead to, in order; then the source's health."""
-    report = CheckReport(check.source)
+    report, followed = CheckReport(check.source), Followed(sleep=check.sleep)
     try:
         queue = list(check.monitor.requests())
         while queue:
-            queue.extend(_one_document(check, queue.pop(0), report))
+            request = queue.pop(0)
+            followed.wait_for_host(request)
+            queue.extend(
+                followed.admit(check.store, check.source, check.now(), _one_document(check, request, report))
+            )
+        report.followed = followed.summary()
     except (FetchError, SourceFailed) as exc:
         report.error = str(exc)
     except (OSError, sqlite3.Error):
@@ -118,14 +125,25 @@ def _one_document(check: Check, request: Request, report: CheckReport) -> list[R
     if request.change_hash and stored.get("etag") == request.change_hash:
         report.documents.append(DocumentReport(request.channel, request.shown_url, "unchanged"))
         return []
-    result, doc = _get(check, request, stored, report)
+    try:
+        result, doc = _get(check, request, stored, report)
+    except FetchError as exc:
+        if request.recheck is None:
+            raise
+        _document_failed(check, request, exc, report.documents[-1])  # its own failure: the check goes on
+        return []
     report.documents.append(doc)
     answered = replace(request, url=result.final_url)  # parse reads links against where the body came from
+    if request.recheck is not None and result.status == 304:
+        _document_not_modified(check, answered, stored, result, doc)
+        return []
     if result.status == 304 or result.body is None:
         return _follow_from_stored(check, answered, stored)
     processed, parsed = interpret(check, answered, _snapshot(check, request.channel, result))
     doc.outcome, doc.events, doc.detail = processed.outcome, len(processed.event_ids), processed.detail
-    if processed.outcome != "already_seen":  # else fetched in full again next time, when the clock is later
+    # not after already_seen (fetched in full again next time, when the clock is later), nor after a 304
+    # (whose headers need not repeat the validators)
+    if processed.outcome != "already_seen" and result.status != 304:
         _remember_validators(check, request, result)
     if parsed.failure:
         raise SourceFailed(f"{check.source}: {parsed.failure}")
@@ -164,15 +182,27 @@ def _follow_from_stored(check: Check, answered: Request, stored: dict[str, Any])
     """Not modified: the follow-ups of the stored copy, when the kind reads them from it (the ICE page)."""
     if not answered.follow_from_stored:
         return []
+    return stored_follow_ups(check, answered, str(stored.get("current_sha256") or ""))
+
+
+def _document_not_modified(
+    check: Check, request: Request, stored: dict[str, Any], result: FetchResult, doc: DocumentReport
+) -> None:
+    """A followed document answered 304: its stored copy is its answer (asked now; back, if it was gone)."""
     body = check.store.body(str(stored.get("current_sha256") or ""))
-    if body is None:
-        raise SourceFailed(
-            f"{check.source}: the server said 304 Not Modified but no copy of the {answered.channel} is stored"
-        )
-    parsed = check.monitor.parse(answered, body)
-    if parsed.failure:
-        raise SourceFailed(f"{check.source}: {parsed.failure}")
-    return parsed.follow
+    if body is None:  # validators are remembered only after a body's commit: not reached, but never guessed
+        raise SourceFailed(f"{check.source}: 304 Not Modified for {request.shown_url} but no copy is stored")
+    processed, _ = interpret(check, request, _snapshot(check, request.channel, replace(result, body=body)))
+    if processed.outcome != "unchanged":
+        doc.outcome, doc.events = processed.outcome, len(processed.event_ids)
+
+
+def _document_failed(check: Check, request: Request, exc: FetchError, doc: DocumentReport) -> None:
+    """A followed document's failure: 404/410 is its removal (an event once per absence); anything else is
+    logged in `fetches` and the report, and asked again at the next check (its `checked_at` stays)."""
+    if exc.http_status in GONE_STATUSES:
+        doc.outcome = "gone"
+        doc.events = len(document_gone(check, request, exc.http_status, check.now()))
 
 
 def _snapshot(check: Check, channel: str, result: FetchResult) -> Snapshot:

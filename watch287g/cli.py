@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import click
 
+from events.event import StoredEvent
 from monitors.base import ConfigError
 from notifiers.headline import event_line
 from notifiers.text import plural
@@ -117,11 +119,7 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
         e for e in run_events(config.database, started, utc_now(), names) if e["id"] not in stored_before
     ]
     for report in summary.get("sources", []):
-        baseline = sum(1 for e in stored if e["source"] == report["source"] and e["baseline"])
-        click.echo(f"{report['source']}: {events_phrase(report['events'], baseline)}")
-        for doc in report["documents"]:
-            detail = f" ({doc['detail']})" if doc["detail"] else ""
-            click.echo(f"  {doc['channel']:<13} {doc['outcome']:<12} {doc['url']}{detail}")
+        _print_check(report, stored)
     if not source and not watches_legislation(config):
         click.echo(NOT_WATCHED)  # a note, not an error: the exit status stays the checks'
     sent = summary.get("sent") or {}
@@ -130,6 +128,24 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
         click.echo(f"sent {plural(sent['messages'], 'message')} ({deliveries})")
     if failures:
         _fail("; ".join(failures))
+
+
+def _print_check(report: dict[str, Any], stored: list[StoredEvent]) -> None:
+    baseline = sum(1 for e in stored if e["source"] == report["source"] and e["baseline"])
+    click.echo(f"{report['source']}: {events_phrase(report['events'], baseline)}")
+    for doc in report["documents"]:  # each followed MOA only when it failed; the others are counted below
+        if not doc["channel"].startswith("moa:") or doc["outcome"] == "error":
+            detail = f" ({doc['detail']})" if doc["detail"] else ""
+            click.echo(f"  {doc['channel']:<13} {doc['outcome']:<12} {doc['url']}{detail}")
+    if report.get("followed"):
+        click.echo(f"  MOA documents: {followed_phrase(report)}")
+
+
+def followed_phrase(report: dict[str, Any]) -> str:
+    """The followed documents of one check in one line: outcomes counted, then what is left for later."""
+    outcomes = Counter(d["outcome"] for d in report["documents"] if d["channel"].startswith("moa:"))
+    counted = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
+    return f"{counted or 'none asked'}; {report['followed']}"
 
 
 def _run_prefect(config: Config, source: str | None) -> tuple[dict[str, Any], list[str]]:

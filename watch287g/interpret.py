@@ -8,12 +8,19 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from monitors.base import Snapshot
-from monitors.ice.lists import ParsedList
+from monitors.ice.kind import Ice287gMonitor
+from monitors.ice.lists import PARSER_VERSION, ParsedList
 from monitors.source import Parsed, Request
+from watch287g.moa_changes import process_document
 from watch287g.pipeline import Processed, process_bills, process_list, process_page
 
 if TYPE_CHECKING:
     from watch287g.check_loop import Check
+
+
+class SourceFailed(RuntimeError):
+    """The check could not complete; the message is one line fit for an operator."""
+
 
 Step = Callable[["Check", Request, Snapshot], tuple[Processed, Parsed]]
 
@@ -24,6 +31,8 @@ def interpret(check: Check, request: Request, snapshot: Snapshot) -> tuple[Proce
 
 
 def _ice(check: Check, request: Request, snapshot: Snapshot) -> tuple[Processed, Parsed]:
+    if request.recheck is not None:  # a followed document: the MOA behind a list's link
+        return process_document(check, request, snapshot), Parsed()
     if request.channel == "page":
         processed = process_page(
             check.store, snapshot, origin=check.origin, deliveries_for=check.deliveries_for
@@ -33,7 +42,33 @@ def _ice(check: Check, request: Request, snapshot: Snapshot) -> tuple[Processed,
         check.store, snapshot, origin=check.origin, rules=check.rules, deliveries_for=check.deliveries_for,
         parse=lambda body: _sheet(check.monitor.parse(request, body)),
     )  # fmt: skip
-    return processed, Parsed()
+    if processed.outcome not in ("processed", "unchanged"):  # a list not believed (or older) leads nowhere
+        return processed, Parsed()
+    return processed, Parsed(follow=_documents(check, request, snapshot.sha256))
+
+
+def stored_follow_ups(check: Check, request: Request, sha256: str) -> list[Request]:
+    """Not modified: the follow-ups of the stored copy (the ICE page's lists; a list's MOA documents)."""
+    if check.monitor.family == "ice" and request.channel != "page":
+        return _documents(check, request, sha256)
+    body = check.store.body(sha256)
+    if body is None:
+        raise SourceFailed(
+            f"{check.source}: the server said 304 Not Modified but no copy of the {request.channel} is stored"
+        )
+    parsed = check.monitor.parse(request, body)
+    if parsed.failure:
+        raise SourceFailed(f"{check.source}: {parsed.failure}")
+    return parsed.follow
+
+
+def _documents(check: Check, request: Request, sha256: str) -> list[Request]:
+    """The documents a stored list links, read from its cached parse (never parsing the spreadsheet again)."""
+    cached = check.store.cached_parse(sha256, PARSER_VERSION)
+    if not cached or cached["error"]:
+        return []
+    assert isinstance(check.monitor, Ice287gMonitor), "the ice family is the ice_287g kind"
+    return check.monitor.documents(cached["records"])
 
 
 def _sheet(parsed: Parsed) -> ParsedList:

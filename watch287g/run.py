@@ -36,7 +36,7 @@ class RunResult:
         return {
             "sources": [
                 {"source": r.source, "ok": r.ok, "error": r.error, "events": r.event_count,
-                 "documents": [vars(d) for d in r.documents]}
+                 "documents": [vars(d) for d in r.documents], "followed": r.followed}
                 for r in self.checks
             ],
             "sent": {"messages": self.sent.messages, "deliveries": self.sent.deliveries,

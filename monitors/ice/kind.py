@@ -1,16 +1,21 @@
-"""The `ice_287g` source kind: ICE's 287(g) program page and the two spreadsheets it links."""
+"""The `ice_287g` source kind: ICE's 287(g) program page, the two spreadsheets it links, and the MOA documents
+the participating list links (each a followed document: fetched politely, re-checked on a slower schedule)."""
 
 from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
 
 from monitors.base import ConfigError, ConfigField, Monitor, register
 from monitors.fetch_scope import ICE_HOSTS, FetchScope
 from monitors.http import HttpClient
 from monitors.ice.lists import parse_list
 from monitors.ice.page import find_list_links
-from monitors.source import Parsed, Request
+from monitors.source import Parsed, Recheck, Request, document_channel
 
 ICE_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
 LIST_CHANNELS = ("participating", "pending")
+DOCUMENT_FIELDS = ("moa_url", "addendum_url")  # a list row's links to the agreement's documents
 
 
 @register
@@ -35,6 +40,15 @@ class Ice287gMonitor(Monitor):
             default=list(ICE_HOSTS),
             type=list,
         ),
+        ConfigField(
+            "moa_documents", "fetch and keep the MOA documents the lists link", default=True, type=bool
+        ),
+        ConfigField(
+            "moa_hosts", "hosts besides the page's own whose MOA links are followed", default=[], type=list
+        ),
+        ConfigField("moa_recheck_days", "days before a kept MOA is asked again", default=7.0, type=float),
+        ConfigField("moa_per_check", "most MOA documents asked in one check", default=100, type=int),
+        ConfigField("moa_pace", "seconds between two MOA requests to one host", default=2.0, type=float),
     )
     channels = ("page", "participating", "pending")
 
@@ -44,9 +58,9 @@ class Ice287gMonitor(Monitor):
 
     def __init__(self, config: dict[str, object]):
         super().__init__(config)
-        hosts = self.config["allowed_hosts"]
-        if not all(isinstance(host, str) and host and "/" not in host for host in hosts):
-            raise ConfigError(f"source {self.name!r}: allowed_hosts must be a list of host names")
+        for key in ("allowed_hosts", "moa_hosts"):
+            if not all(isinstance(host, str) and host and "/" not in host for host in self.config[key]):
+                raise ConfigError(f"source {self.name!r}: {key} must be a list of host names")
 
     @property
     def max_page_bytes(self) -> int:
@@ -70,11 +84,35 @@ class Ice287gMonitor(Monitor):
         """The page: its lists, as follow-ups (links resolve against where the page is now); a list: its rows.
         The page's text is read by the page step, only when its bytes changed (not at every 304)."""
         if request.channel != "page":
-            return Parsed(sheet=parse_list(body))
+            sheet = parse_list(body)
+            return Parsed(sheet=sheet, follow=self.documents(sheet.records))
         found = find_list_links(body, request.url)
         links = {"participating": found.participating, "pending": found.pending}
         missing = [channel for channel in LIST_CHANNELS if not links[channel]]
         failure = (
             f"the page {self.url} no longer links a {' or '.join(missing)} spreadsheet" if missing else None
         )
-        return Parsed(follow=[Request(c, url) for c, url in links.items() if url], failure=failure)
+        # The lists are asked even when unchanged (304): their MOA links are then read from the stored copy.
+        lists = [Request(c, url, follow_from_stored=True) for c, url in links.items() if url]
+        return Parsed(follow=lists, failure=failure)
+
+    def documents(self, records: list[dict[str, Any]]) -> list[Request]:
+        """The MOA and addendum documents a list's rows link, once each, on the page's own host or `moa_hosts`
+        (not every host a list may be on: ICE serves its MOAs beside its page)."""
+        if not self.config["moa_documents"]:
+            return []
+        hosts = {urlsplit(self.url).hostname, *self.config["moa_hosts"]}
+        recheck = Recheck(
+            every=float(self.config["moa_recheck_days"]) * 86400, per_check=int(self.config["moa_per_check"]),
+            pace=float(self.config["moa_pace"]),
+        )  # fmt: skip
+        urls = {str(r[f]) for r in records for f in DOCUMENT_FIELDS if r.get(f)}
+        followed = sorted(url for url in urls if _host(url) in hosts)
+        return [Request(document_channel(url), url, recheck=recheck) for url in followed]
+
+
+def _host(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
