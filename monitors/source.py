@@ -16,12 +16,13 @@ from monitors.ice.lists import ParsedList
 class Recheck:
     """A followed document (an MOA behind a list's link): asked again only `every` seconds after its last
     answer, at most `per_check` of them in one check (the longest unasked first, so a long backlog resumes where
-    it stopped), and at least `pace` seconds apart on one host. Its failures are its own: a 404/410 is
+    it stopped), at least `pace` seconds apart on one host, and none started after `within` seconds of them. Its failures are its own: a 404/410 is
     `agreement.moa_removed`, any other error is logged and retried next check; the check goes on."""
 
     every: float
     per_check: int
     pace: float = 0.0
+    within: float = 1200.0  # seconds one check may spend on followed documents (a slow host cannot stall it)
 
 
 def document_channel(url: str) -> str:

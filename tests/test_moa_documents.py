@@ -199,3 +199,14 @@ def test_run_prints_failed_documents_and_one_line_for_the_others(http_server, tm
     [failed] = [line for line in lines if line.strip().startswith("moa:")]
     assert "error" in failed and http_server.url(LINKS["cowley"]) in failed and "503" in failed
     assert "  MOA documents: 1 error, 2 kept; 3 asked, 0 not due yet, 0 left for the next checks" in lines
+
+
+def test_a_slow_host_cannot_hold_the_check_past_moa_minutes(http_server, store):
+    url = site(http_server)
+    http_server.fault(LINKS["cowley"], "delay", seconds=0.6, body=PDFS["cowley"])  # asked first (URL order)
+    report = check(store, url, DAY.format(7), moa_minutes=0.005)  # 0.3 s
+    assert moa_outcomes(report) == {"kept": 1}
+    assert report.followed == "1 asked, 0 not due yet, 2 left for the next checks"
+    assert moa_outcomes(check(store, url, "2025-07-07T22:00:00+00:00")) == {
+        "kept": 2
+    }  # the next check goes on

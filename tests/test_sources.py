@@ -82,7 +82,7 @@ def test_a_participating_list_leads_to_its_moa_documents_on_the_page_host_only()
     )
     first = parsed.follow[0]
     assert first.channel == document_channel(first.url) and first.channel.startswith("moa:")
-    assert first.recheck == Recheck(every=7 * 86400, per_check=100, pace=2.0)
+    assert first.recheck == Recheck(every=7 * 86400, per_check=100, pace=2.0, within=1200.0)
     # Links to another host than the page's are not followed (unless named in moa_hosts); none when disabled.
     elsewhere = Ice287gMonitor({"name": "ice", "kind": "ice_287g", "url": "http://127.0.0.1:9/287g"})
     assert elsewhere.parse(request, body).follow == []

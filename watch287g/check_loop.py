@@ -94,7 +94,8 @@ def run_check(check: Check) -> CheckReport:
         queue = list(check.monitor.requests())
         while queue:
             request = queue.pop(0)
-            followed.wait_for_host(request)
+            if not followed.go(request):
+                continue
             queue.extend(
                 followed.admit(check.store, check.source, check.now(), _one_document(check, request, report))
             )

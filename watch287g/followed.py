@@ -1,7 +1,8 @@
 """The check loop's politeness toward followed documents (the MOAs a list links, `Request.recheck`): which are
 due (never asked, or last answered `every` seconds ago or more), the longest unasked first, at most `per_check`
-in one check so a first check of 1,800 links is spread over several checks and resumes where it stopped; and a
-pace of at least `pace` seconds between two requests to one host."""
+in one check so a first check of 1,800 links is spread over several checks and resumes where it stopped; a
+pace of at least `pace` seconds between two requests to one host; and no document started once the check has
+spent `within` seconds on them (a host that answers slowly cannot hold a check for hours)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class Followed:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     last_on_host: dict[str, float] = field(default_factory=dict)
+    started: float | None = None  # when this check asked its first followed document
 
     def admit(self, store: Store, source: str, now: str, follow: list[Request]) -> list[Request]:
         """The follow-ups to queue: every ordinary one, and the followed documents that are due, in budget."""
@@ -41,7 +43,19 @@ class Followed:
         self.deferred += max(0, len(due) - room)
         return [r for r in follow if r.recheck is None] + due[:room]
 
-    def wait_for_host(self, request: Request) -> None:
+    def go(self, request: Request) -> bool:
+        """Whether to ask for this request now: always for the source's own documents; a followed one after
+        its host's pace, unless this check has spent its time on documents (then it waits for the next)."""
+        if request.recheck is None:
+            return True
+        self.started = self.clock() if self.started is None else self.started
+        if self.clock() - self.started >= request.recheck.within:
+            self.asked, self.deferred = self.asked - 1, self.deferred + 1
+            return False
+        self._wait_for_host(request)
+        return True
+
+    def _wait_for_host(self, request: Request) -> None:
         """Sleep until the request's host may be asked again."""
         if request.recheck is None or request.recheck.pace <= 0:
             return

@@ -49,6 +49,9 @@ class Ice287gMonitor(Monitor):
         ConfigField("moa_recheck_days", "days before a kept MOA is asked again", default=7.0, type=float),
         ConfigField("moa_per_check", "most MOA documents asked in one check", default=100, type=int),
         ConfigField("moa_pace", "seconds between two MOA requests to one host", default=2.0, type=float),
+        ConfigField(
+            "moa_minutes", "most minutes one check spends on MOA documents", default=20.0, type=float
+        ),
     )
     channels = ("page", "participating", "pending")
 
@@ -104,7 +107,7 @@ class Ice287gMonitor(Monitor):
         hosts = {urlsplit(self.url).hostname, *self.config["moa_hosts"]}
         recheck = Recheck(
             every=float(self.config["moa_recheck_days"]) * 86400, per_check=int(self.config["moa_per_check"]),
-            pace=float(self.config["moa_pace"]),
+            pace=float(self.config["moa_pace"]), within=float(self.config["moa_minutes"]) * 60,
         )  # fmt: skip
         urls = {str(r[f]) for r in records for f in DOCUMENT_FIELDS if r.get(f)}
         followed = sorted(url for url in urls if _host(url) in hosts)
