@@ -413,3 +413,24 @@ def test_a_locked_database_is_one_line_in_the_flow_and_the_cli(
     assert state.is_failed() and str(state.message).startswith(reason)
     assert not [log.message for log in _run_logs(state) if "Traceback" in log.message]
     assert result.exit_code == 1 and result.stderr.splitlines()[-1].startswith(f"error: {reason}")
+
+
+def test_moa_documents_are_fetched_as_tasks_and_their_failure_is_not_the_runs(
+    http_server: LoopbackHTTPServer, tmp_path: Path, fast_retries: None
+) -> None:
+    from flows.check import check_flow
+    from tests.test_moa_documents import LINKS, site
+
+    url = site(http_server)
+    http_server.fault(LINKS["cowley"], "status", code=503)
+    path = tmp_path / "watch287g.yaml"
+    path.write_text(
+        f"database: w.db\nsources:\n  - name: ice\n    kind: ice_287g\n    url: {url}\n    timeout: 2\n"
+        "    moa_pace: 0.01\n"
+    )
+    state = check_flow(str(path), return_state=True)
+    assert state.is_completed()
+    [source] = state.result()["sources"]
+    outcomes = sorted(d["outcome"] for d in source["documents"] if d["channel"].startswith("moa:"))
+    assert outcomes == ["error", "kept", "kept"] and source["ok"]
+    assert len(http_server.requests_for(LINKS["cowley"])) == 4  # a transient failure: retried like the lists
