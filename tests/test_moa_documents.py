@@ -17,7 +17,7 @@ from state import queries
 from state.store import Store
 from tests.support.httpserver import LoopbackHTTPServer
 from tests.support.ice_site import publish, real_list
-from tests.support.xlsx_edit import replace_hyperlink
+from tests.support.xlsx_edit import keep_rows, replace_hyperlink
 from watch287g.check_loop import Check, CheckReport, run_check
 from watch287g.cli import main
 
@@ -210,3 +210,18 @@ def test_a_slow_host_cannot_hold_the_check_past_moa_minutes(http_server, store):
     assert moa_outcomes(check(store, url, "2025-07-07T22:00:00+00:00")) == {
         "kept": 2
     }  # the next check goes on
+
+
+def test_a_list_not_believed_leads_to_no_document_even_when_it_answers_304(http_server, store):
+    url = site(http_server)
+    assert moa_outcomes(check(store, url, DAY.format(7), moa_recheck_days=0.5)) == {"kept": 3}
+    listed = real_list(P07)
+    for path in LINKS.values():
+        listed = replace_hyperlink(listed, "https://www.ice.gov" + path, http_server.url(path))
+    publish(http_server, P07, Q07, bodies={P07: keep_rows(listed, 120)})  # 119 of 775 rows: mass removal
+    http_server.clear_requests()
+    second = check(store, url, DAY.format(8), moa_recheck_days=0.5)  # Crenshaw's and Elmore's rows remain
+    assert ("participating", "quarantined") in [(d.channel, d.outcome) for d in second.documents]
+    third = check(store, url, DAY.format(9), moa_recheck_days=0.5)
+    assert ("participating", "not_modified") in [(d.channel, d.outcome) for d in third.documents]
+    assert moa_outcomes(second) == moa_outcomes(third) == {} and moa_requests(http_server) == []

@@ -49,8 +49,9 @@ def _ice(check: Check, request: Request, snapshot: Snapshot) -> tuple[Processed,
 
 def stored_follow_ups(check: Check, request: Request, sha256: str) -> list[Request]:
     """Not modified: the follow-ups of the stored copy (the ICE page's lists; a list's MOA documents)."""
-    if check.monitor.family == "ice" and request.channel != "page":
-        return _documents(check, request, sha256)
+    if check.monitor.family == "ice" and request.channel != "page":  # a list: only one that was believed
+        believed = (check.store.channel(check.source, request.channel) or {}).get("valid_sha256") == sha256
+        return _documents(check, request, sha256) if believed else []
     body = check.store.body(sha256)
     if body is None:
         raise SourceFailed(
