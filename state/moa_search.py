@@ -28,13 +28,15 @@ PHRASE_MATCH = (
 )
 
 # Every (bytes, channel, URL) kept under an MOA link, and the agreements (current records) linking a channel.
+# Materialized: computed once per query, not once per hit (measured on 1,800 readings of 48 KB and 1,000
+# agreements: a --state search 0.7 s -> 0.09 s, the canned query 0.4-0.8 s -> 0.13 s).
 _KEPT_AND_LINKED = """
-kept as (
+kept as materialized (
   select distinct sha256, channel, url from snapshots where channel like 'moa:%'
   union
   select current_sha256, channel, url from channels where channel like 'moa:%' and current_sha256 is not null
 ),
-linking as (
+linking as materialized (
   select id as record_id, state, agency, model, status,
          document_channel(json_extract(record, '$.moa_url')) as moa_channel,
          document_channel(json_extract(record, '$.addendum_url')) as addendum_channel
