@@ -3,6 +3,8 @@ SQLite file: ICE's real participating list of 2025-07-15 back-filled (its rows l
 record is rewritten), and real MOAs from tests/fixtures/moa/ kept under the URLs those rows link, each with
 its reading (monitors.moa.read_moa, no OCR) inserted as the production writer would.
 
+One edit: in the list of 2025-07-14 (back-filled first), Kenneth City Police Department's link points at
+another URL (OLD_KENNETH_CITY, not a real one), so that its agreement has linked two documents.
 Chattahoochee's MOA changes under its URL: the first kept version is the real PDF without its last page
 (cut with PDFium), the second the real PDF. Noble County's link starts answering 404 (gone_since)."""
 
@@ -30,12 +32,13 @@ from monitors.source import document_channel
 from rules.ice_rules import Rules
 from state.store import DocumentCommit, Store
 from tests.support.ice_site import REAL_LISTS
+from tests.support.xlsx_edit import replace_hyperlink
 from tests.test_datasette import free_port
 from watch287g import analysts
 from watch287g.backfill import ManifestRow, backfill
 from watch287g.cli import main
 from watch287g.datasette_metadata import serve_command, serving_copy
-from watch287g.moa_views import search_hits
+from watch287g.moa_views import search_hits, search_line
 
 MOA = Path(__file__).parent / "fixtures" / "moa"
 SOURCE, PAGE = "ice-287g", "https://www.ice.gov/identify-and-arrest/287g"
@@ -46,6 +49,7 @@ CALHOUN_TX = FOLDER + "287gJEM_CalhounCoTX_03-13-2020.pdf"  # Calhoun County She
 CHATTAHOOCHEE = FOLDER + "ChattahoocheePoliceDept_TFM_MOA_02.28.25.pdf"
 NOBLE = FOLDER + "NobleCountyIN_WSO_MOA_031225.pdf"
 KENNETH_CITY = FOLDER + "KennethCityPoliceDeptFL_TFM_MOA_02.27.2025.pdf"
+OLD_KENNETH_CITY = FOLDER + "KennethCityPD_TFM_MOA_edited-for-tests.pdf"
 HOSTILE_PHRASES = [
     "", "   ", '"', '""', '"unterminated', "287(g)", "(", ")", "*", "sign*", "NEAR", "NEAR(a b, 3)", "-", "- office",
     "a OR b", "AND", "NOT", "text:agreement", "^memorandum", "{text}: x", "'; drop table readings; --", "\x00",
@@ -83,15 +87,22 @@ def keep(store: Store, url: str, body: bytes, fetched_at: str) -> str:
 @pytest.fixture(scope="module")
 def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("moa_search") / "w.db"
+    earlier = path.with_name("2025-07-14_edited.xlsx")
+    earlier.write_bytes(replace_hyperlink(
+        (REAL_LISTS / "2025-07-14_participatingAgencies07142025am.xlsx").read_bytes(), KENNETH_CITY, OLD_KENNETH_CITY
+    ))  # fmt: skip
     store = Store(path)
-    backfill(store, [ManifestRow("2025-07-15T09:00:00+00:00", "participating", LIST)], source=SOURCE,
-             url=PAGE, rules=Rules())  # fmt: skip
+    manifest = [ManifestRow("2025-07-14T09:00:00+00:00", "participating", earlier),
+                ManifestRow("2025-07-15T09:00:00+00:00", "participating", LIST)]  # fmt: skip
+    backfill(store, manifest, source=SOURCE, url=PAGE, rules=Rules())
+    scan = (MOA / "kennethcity-2025-tfm-scan-p1.pdf").read_bytes()
+    keep(store, OLD_KENNETH_CITY, scan, "2025-07-14T10:00:00+00:00")
     keep(store, MANATEE, (MOA / "manatee-2019-wso-p1-7-8.pdf").read_bytes(), "2025-07-16T10:00:00+00:00")
     keep(store, CALHOUN_TX, (MOA / "calhoun-2020-jem-addendum-p1-7-12.pdf").read_bytes(), "2025-07-16T10:01:00+00:00")  # fmt: skip
     whole = (MOA / "chattahoochee-2025-tfm-form.pdf").read_bytes()
     keep(store, CHATTAHOOCHEE, without_last_page(whole), "2025-07-16T10:02:00+00:00")
     keep(store, CHATTAHOOCHEE, whole, "2025-08-01T10:02:00+00:00")  # other bytes under the same URL
-    keep(store, KENNETH_CITY, (MOA / "kennethcity-2025-tfm-scan-p1.pdf").read_bytes(), "2025-07-16T10:03:00+00:00")  # fmt: skip
+    keep(store, KENNETH_CITY, scan, "2025-07-16T10:03:00+00:00")
     keep(store, NOBLE, (MOA / "noble-2025-wso-garbled-p1.pdf").read_bytes(), "2025-07-16T10:04:00+00:00")
     store.update_channel(SOURCE, document_channel(NOBLE),
                          {"gone_since": "2025-08-02T10:04:00+00:00", "checked_at": "2025-08-03T10:04:00+00:00"})  # fmt: skip
@@ -162,6 +173,16 @@ def test_the_command_prints_one_line_per_document(db_path: Path) -> None:
     assert (row["url"], row["agreements"][0]["agency"]) == (CALHOUN_TX, "Calhoun County Sheriff’s Office")
 
 
+def test_a_document_no_agreement_links_is_named_by_its_own_words(store: Store) -> None:
+    (hit,) = search_hits(store, "Manatee County Sheriffs Office", None, 20)
+    unlinked = {
+        **hit,
+        "agreements": [],
+        "reading": {**hit["reading"], "agency": "Manatee\x1b[2J Co\u202e", "state": "FL"},
+    }
+    assert search_line(unlinked).startswith(f"FL Manatee\ufffd[2J Co (no agreement links it)  {MANATEE}  … ")
+
+
 @pytest.mark.parametrize("phrase", ['"', "NEAR(", "-", "*", "", "\u202e\x1b[31mx", "a" * 10_000])
 def test_the_command_says_no_match_and_exits_0(db_path: Path, phrase: str) -> None:
     result = cli(db_path, "moa", "search", phrase)
@@ -206,6 +227,15 @@ def test_history_says_since_when_a_document_is_gone(db_path: Path) -> None:
     assert (document["url"], document["gone_since"], len(document["versions"])) == (
         NOBLE, "2025-08-02T10:04:00+00:00", 1
     )  # fmt: skip
+
+
+def test_history_shows_every_document_the_agreement_ever_linked(store: Store) -> None:
+    rows = analysts.history(store, "Kenneth City Police")
+    documents = [(r["url"], r["first_linked"], len(r["versions"])) for r in rows if r["type"] == "document"]
+    assert documents == [
+        (OLD_KENNETH_CITY, "2025-07-14T09:00:00+00:00", 1), (KENNETH_CITY, "2025-07-15T09:00:00+00:00", 1)
+    ]  # fmt: skip
+    assert analysts.format_history(rows).count("read: no usable text (a scan without OCR)") == 2
 
 
 def test_an_agreement_whose_document_was_never_asked_shows_none(store: Store) -> None:
