@@ -95,14 +95,15 @@ def search(
     return hits
 
 
-# Serve's canned query: the same match, for a person in a browser (one row per document, URL and agreement).
+# Serve's canned query: the same match, for a person in a browser (one row per document, URL and agreement);
+# the reader version is written in (a literal, quoted) so that it is not a parameter a visitor can set.
 CANNED_SEARCH = f"""
 with {_KEPT_AND_LINKED.strip()},
 hits as (
   select r.sha256, bm25(readings_fts) as rank,
          snippet(readings_fts, 0, '{MARK_OPEN}', '{MARK_CLOSE}', ' … ', {SNIPPET_TOKENS}) as snippet
   from readings_fts join readings r on r.rowid = readings_fts.rowid
-  where readings_fts match {PHRASE_MATCH} and r.reader_version = '{READER_VERSION}'
+  where readings_fts match {PHRASE_MATCH} and r.reader_version = '{READER_VERSION.replace("'", "''")}'
   order by rank limit 100
 )
 select a.agency, a.state, k.url, h.snippet, h.sha256
