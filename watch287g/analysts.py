@@ -12,6 +12,7 @@ from notifiers.headline import headline
 from notifiers.text import utc
 from state import history as sql
 from state.store import LAYOUT_FIELDS, Store
+from watch287g.moa_views import document_rows, format_document
 
 HIDDEN = {*LAYOUT_FIELDS, "_text"}  # bookkeeping, not content
 
@@ -62,7 +63,8 @@ def history(store: Store, term: str) -> list[dict[str, Any]]:
 
     Each row: record_id, kind, name, time, type ("version" or the event type), what (in words), version,
     status, changed, before / after (the values that changed), event_id, baseline, and the evidence:
-    snapshot_id, snapshot_sha256, url, fetched_at."""
+    snapshot_id, snapshot_sha256, url, fetched_at. An agreement's events are followed by its documents (MOA
+    and addendum links of any of its versions), one row each of type "document" (`moa_views.document_rows`)."""
     ids = matching_records(store, term)
     found = sorted(sql.records(store, ids), key=lambda r: (_label(r).casefold(), r["id"]))
     versions: dict[str, list[dict[str, Any]]] = {}
@@ -71,9 +73,11 @@ def history(store: Store, term: str) -> list[dict[str, Any]]:
     events: dict[str | None, list[StoredEvent]] = {}
     for event in sql.record_events(store, ids):
         events.setdefault(event["record_id"], []).append(event)
+    bases = {r["id"]: {"record_id": r["id"], "kind": r["kind"], "name": _label(r)} for r in found}
+    documents = document_rows(store, {i: base for i, base in bases.items() if base["kind"] == "agreement"})
     rows: list[dict[str, Any]] = []
     for record in found:
-        base = {"record_id": record["id"], "kind": record["kind"], "name": _label(record)}
+        base = bases[record["id"]]
         own = [_event_row(base, e) for e in events.get(record["id"], [])]
         if record["kind"] == "bill":
             instrument = f"{record['record'].get('identifier')} ({record['record'].get('session')})"
@@ -89,6 +93,7 @@ def history(store: Store, term: str) -> list[dict[str, Any]]:
         rows += sorted(
             own, key=lambda r: (r["time"], r["snapshot_id"] or 0, r["version"] is not None, r["version"] or 0)
         )
+        rows += documents.get(record["id"], [])
     return rows
 
 
@@ -137,6 +142,9 @@ def format_history(rows: list[dict[str, Any]]) -> str:
                 f"{row['name']}  [{row['kind']}]",
                 f"  id: {row['record_id']}",
             ]
+        if row["type"] == "document":
+            lines += format_document(row)
+            continue
         label = row["type"] if row["version"] is None else f"version {row['version']}"
         flag = "  [baseline]" if row["baseline"] else ""
         lines.append(f"  {utc(row['time'])}  {label:<24} {row['what']}{flag}")

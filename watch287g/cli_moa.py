@@ -1,4 +1,4 @@
-"""`watch287g moa ...`: the MOA documents behind ICE's "link" cells (issue 12). This part: `moa read FILE`."""
+"""`watch287g moa ...`: the MOA documents behind ICE's "link" cells (issue 12): `moa read FILE`, `moa search`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from typing import Any
 import click
 
 from monitors.base import ParseError
-from watch287g.cli import _fail, main
+from state.store import Store
+from watch287g.cli import _config, _fail, main, nothing_matches
+from watch287g.cli_params import STATE
 
 # Largest file `moa read` accepts: real MOAs are 0.3-1.3 MB; a scan bundle of several is under 20 MB.
 MAX_PDF_BYTES = 50_000_000
@@ -17,7 +19,7 @@ MAX_PDF_BYTES = 50_000_000
 
 @main.group()
 def moa() -> None:
-    """MOA documents (PDF): read one (more to come: fetch, history, search)."""
+    """MOA documents (PDF): read one, search the kept ones."""
 
 
 @moa.command("read")
@@ -37,6 +39,28 @@ def read_command(pdf: Path, as_json: bool, no_ocr: bool) -> None:
         _fail(f"{pdf}: {exc}")
         return
     click.echo(json.dumps(reading, ensure_ascii=False) if as_json else describe_reading(reading))
+
+
+@moa.command("search")
+@click.argument("phrase")
+@click.option("--state", type=STATE, help="only documents of this state (USPS code or name)")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="at most this many")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per document")
+@click.pass_context
+def search_command(ctx: click.Context, phrase: str, state: str | None, limit: int, as_json: bool) -> None:
+    """Find a phrase in every kept MOA (full text, any case, word endings folded: "signatures" finds
+    "signature"), best match first: state, agency, URL and the passage, the match between « »."""
+    from watch287g.moa_views import search_hits, search_line
+
+    store = Store(_config(ctx).database)
+    try:
+        hits = search_hits(store, phrase, state, limit)
+    finally:
+        store.close()
+    for hit in hits:
+        click.echo(json.dumps(hit, ensure_ascii=False, sort_keys=True) if as_json else search_line(hit))
+    if not hits:
+        nothing_matches("documents")
 
 
 def describe_reading(reading: dict[str, Any]) -> str:

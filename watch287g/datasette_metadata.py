@@ -29,7 +29,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from state import history, maintenance
+from state import history, maintenance, moa_search
 from state.connection import limit_served, register_functions
 from watch287g.terminal import printable
 
@@ -76,6 +76,14 @@ QUERIES: dict[str, dict[str, str]] = {
         "governor, passed the legislature, passed one chamber, introduced, then vetoed or failed), with "
         "their classification (ban, mandate, restrict).",
     },
+    "moa_search": {
+        "sql": moa_search.CANNED_SEARCH,
+        "title": "MOA full-text search",
+        "description": "The kept MOA documents (PDFs behind the lists' links, as read by the current reader) "
+        "containing :phrase as a phrase (any case; word endings folded: signatures finds signature; quotes, "
+        "parentheses, * or NEAR are plain words), best match first (100 at most): the agreements linking "
+        "each document, its URL, the passage with the match between « », and the stored bytes' sha256.",
+    },
     "failed_deliveries": {
         "sql": history.FAILED_DELIVERIES,
         "title": "Alerts that failed to send",
@@ -91,6 +99,7 @@ TABLES: dict[str, dict[str, Any]] = {
     "snapshots": {"description": "Each fetched document that was new for its channel: the evidence."},
     "fetches": {"description": "Every HTTP request, even unchanged ones."},
     "deliveries": {"description": "The alert outbox: one row per (event, subscriber, channel)."},
+    "readings": {"description": "What the MOA reader made of each kept document: fields (JSON) and text."},
     "bodies": {"hidden": True},
     "parses": {"hidden": True},
     "_sqlite_migrations": {"hidden": True},
