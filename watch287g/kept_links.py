@@ -1,6 +1,6 @@
 """The copies watch287g keeps of MOA documents, in alerts: at delivery time an agreement.moa_published,
 moa_changed or moa_restored event is given `kept_copies` (the document's current kept copy, and for a change
-the earlier one), each with its sha256, size, when it was fetched and, when the config says where readers
+the earlier one; a removed document's last copy), each with its sha256, size, when it was fetched and, when the config says where readers
 reach `watch287g serve` (`public_url`), the URL at which Datasette serves its bytes. The messages
 (notifiers/render.py) stay a pure function of the events and this data."""
 
@@ -14,7 +14,12 @@ from notifiers.outbox import Enrich
 from state import kept
 from state.store import Store
 
-KEPT_FOR = ("agreement.moa_published", "agreement.moa_changed", "agreement.moa_restored")
+KEPT_FOR = (
+    "agreement.moa_published",
+    "agreement.moa_changed",
+    "agreement.moa_restored",
+    "agreement.moa_removed",
+)
 # Datasette's URL encoding of a database name ("tilde encoding"): these bytes stay, any other is ~XX.
 _NAME_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
@@ -34,6 +39,10 @@ def kept_copies_adder(store: Store, public_url: str | None, database: str) -> En
         return {"label": label, "sha256": sha256, "size": size, "fetched_at": fetched_at, "url": url}
 
     def copies(event: dict[str, Any]) -> list[dict[str, Any]]:
+        if event["type"] == "agreement.moa_removed":  # the copy kept from before it vanished
+            last = str((event.get("details") or {}).get("last_sha256") or "")
+            sizes = kept.kept_sizes(store, [last]) if last else {}
+            return [copy_of(sha256, size, None, "last kept copy") for sha256, size in sizes.items()]
         url = document_of(event)[1]
         current = kept.current_copy(store, str(event.get("source")), document_channel(url)) if url else None
         if current is None:
