@@ -1,8 +1,8 @@
-"""The copies watch287g keeps of MOA documents, in alerts: at delivery time an agreement.moa_published,
-moa_changed or moa_restored event is given `kept_copies` (the document's current kept copy, and for a change
-the earlier one; a removed document's last copy), each with its sha256, size, when it was fetched and, when the config says where readers
-reach `watch287g serve` (`public_url`), the URL at which Datasette serves its bytes. The messages
-(notifiers/render.py) stay a pure function of the events and this data."""
+"""The copies watch287g keeps of MOA documents, in alerts. At delivery time an agreement.moa_published,
+moa_changed, moa_restored or moa_removed event is given `kept_copies`: the document's current kept copy (for a
+change, the earlier one too; for a removal, the last one), each with its sha256, size, when it was fetched and,
+when the config says where readers reach `watch287g serve` (`public_url`), the URL at which Datasette serves its
+bytes. The messages (notifiers/render.py) stay a pure function of the events and this data."""
 
 from __future__ import annotations
 
