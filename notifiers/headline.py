@@ -154,6 +154,42 @@ def _policy_or_bill(t: _Told) -> str:
     return text
 
 
+_DOCUMENT_NAMES = {"moa": "MOA", "addendum": "Addendum"}
+
+
+def _document(t: _Told) -> str:
+    """The document an agreement.moa_* event is about, as its words name it ("MOA", "Addendum")."""
+    document = str(t.details.get("document") or "moa")
+    return t.val(_DOCUMENT_NAMES.get(document, document))
+
+
+def _moa_changed(t: _Told) -> str:
+    sizes = [t.before.get("size"), t.after.get("size")]
+    text = f"{t.who}: {_document(t)} changed under the same link"
+    if all(isinstance(size, int) for size in sizes):
+        text += f" ({t.val(f'{sizes[0]:,}')} -> {t.val(f'{sizes[1]:,}')} bytes)"
+    return text
+
+
+def _moa_removed(t: _Told) -> str:
+    status = t.details.get("http_status")
+    return f"{t.who}: {_document(t)} link now answers {t.val(status or 'an error')} (removed)"
+
+
+def _moa_restored(t: _Told) -> str:
+    same = t.details.get("same_bytes")
+    how = "" if same is None else (" (the same copy)" if same else " (other bytes than the removed copy)")
+    return f"{t.who}: {_document(t)} is back{how}"
+
+
+def _moa_mismatch(t: _Told) -> str:
+    """'X (model): MOA disagrees with ICE's list: model (list: A, document: B); agency (...)'."""
+    found = [d for d in t.details.get("disagreements") or [] if isinstance(d, Mapping)]
+    said = [f"{t.val(d.get('field'))} (list: {t.val(d.get('list'))}, document: {t.val(d.get('document'))})"
+            for d in found]  # fmt: skip
+    return f"{t.who}: {_document(t)} disagrees with ICE's list: {'; '.join(said) or t.val(None)}"
+
+
 def _any_other(t: _Told) -> str:
     return f"{t.val(t.kind)}: {t.who}" if t.subject or t.event.get("agency") else t.val(t.kind)
 
@@ -182,6 +218,10 @@ WORDS: dict[str, Callable[[_Told], str]] = {
     "agreement.moa_published": lambda t: (
         f"{t.who}: {t.val(published_document(t.event)[0].upper())} published"
     ),
+    "agreement.moa_changed": _moa_changed,
+    "agreement.moa_removed": _moa_removed,
+    "agreement.moa_restored": _moa_restored,
+    "agreement.moa_mismatch": _moa_mismatch,
     "pending.added": lambda t: f"{t.who} requested an agreement",
     "event.corrected": _corrected,
     "list.quarantined": lambda t: (
@@ -199,7 +239,7 @@ def describe(event: Mapping[str, Any]) -> str:
     text = headline(event)
     if event.get("type") == "agreement.moa_published":
         text += f" {published_document(event)[1]}"
-    elif event.get("type") == "page.changed":
+    elif event.get("type") == "page.changed" or (event.get("type") in DOCUMENT_EVENTS and details.get("url")):
         text += f": {details.get('url')}"
     return text
 
@@ -209,6 +249,23 @@ def published_document(event: Mapping[str, Any]) -> tuple[str, str | None]:
     details, after = event.get("details") or {}, event.get("after") or {}
     name = str(details.get("document") or "moa")
     return name, after.get(f"{name}_url")
+
+
+# Events about a kept document (details: url, document); moa_published names its URL in the record instead.
+DOCUMENT_EVENTS = ("agreement.moa_changed", "agreement.moa_removed", "agreement.moa_restored",
+                   "agreement.moa_mismatch")  # fmt: skip
+
+
+def document_of(event: Mapping[str, Any]) -> tuple[str, str | None]:
+    """Of any agreement.moa_* event: the document's name ("moa", "addendum") and its URL at ICE (None for
+    other events)."""
+    if event.get("type") == "agreement.moa_published":
+        return published_document(event)
+    details = event.get("details") or {}
+    if str(event.get("type")) not in DOCUMENT_EVENTS:
+        return "moa", None
+    url = details.get("url")
+    return str(details.get("document") or "moa"), str(url) if url else None
 
 
 def backfill_source(event: Mapping[str, Any]) -> str | None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from notifiers.headline import document_of
 from notifiers.render import link_url
 from notifiers.text import flat
 
@@ -46,7 +47,10 @@ def event_line(event: Mapping[str, Any]) -> str:
         if previous and previous != event.get("agency"):
             parts.append(f"was {md_text(previous)}")
     links = [md_link("evidence", event.get("url") or details.get("url"))]
+    name, document = document_of(event)  # an agreement.moa_* event's document at ICE
     if isinstance(after, dict) and after.get("moa_url"):
         links.append(md_link("MOA", after["moa_url"]))
+    elif document:
+        links.append(md_link("addendum" if name == "addendum" else "MOA", document))
     links = [link for link in links if link]
     return " ".join(parts) + ("" if not links else " · " + " · ".join(links))

@@ -27,6 +27,8 @@ BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360)  # then every 6 hours until it goes t
 DIGEST_HOUR_UTC = 13  # 9 am on the East Coast
 SEND_WAIT_SECONDS = 300.0  # a send takes seconds (SMTP timeouts included); then leave the rest to the next
 Send = Callable[[str, Message], tuple[bool, str | None]]  # (apprise URL, message) -> (ok, reason)
+# Data the caller adds to due events before they are rendered (the kept copies of MOA documents).
+Enrich = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 
 @dataclass
@@ -76,7 +78,9 @@ def due_at(frequency: str, at: str) -> str:
     return slot.isoformat()
 
 
-def send_due(store: Store, routing: Routing, now: str, send: Send | None = None) -> SendReport:
+def send_due(
+    store: Store, routing: Routing, now: str, send: Send | None = None, enrich: Enrich | None = None
+) -> SendReport:
     """Send every due delivery, one message per (subscriber, channel); alerts about failing channels are
     themselves deliveries to the operators and go out in the same call.
 
@@ -86,15 +90,17 @@ def send_due(store: Store, routing: Routing, now: str, send: Send | None = None)
     report = SendReport()
     try:
         with send_lock(store.path, SEND_WAIT_SECONDS) if store.path else nullcontext():
-            _send_passes(store, routing, now, send, report)
+            _send_passes(store, routing, now, send, report, enrich or (lambda rows: rows))
     except Busy as exc:  # the other sender is stuck: what is due stays pending for the next one
         report.skipped = str(exc)
     return report
 
 
-def _send_passes(store: Store, routing: Routing, now: str, send: Send, report: SendReport) -> None:
+def _send_passes(
+    store: Store, routing: Routing, now: str, send: Send, report: SendReport, enrich: Enrich
+) -> None:
     for _ in range(3):  # a pass may create operator alerts (delivery.failing/recovered): send those too
-        batches = _batches(deliveries.due(store, now))
+        batches = _batches(enrich(deliveries.due(store, now)))
         if not batches:
             break
         for (name, index), rows in batches.items():

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from notifiers.headline import headline
+from notifiers.headline import DOCUMENT_EVENTS, document_of, headline
 from notifiers.text import one_line, plural, utc
 from notifiers.wording import TITLE_LIMIT, clean, digest_title, kind_of, sections, span, summary, title_for
 
@@ -160,14 +160,43 @@ def _diff_lines(fmt: _Text, diff: str) -> list[str]:
     return shown
 
 
+def _kept(fmt: _Text, copy: dict[str, Any]) -> str:
+    """One kept copy (watch287g's own, in its database): a link when the database is served at a public URL,
+    else its sha256 and the command that writes it out."""
+    sha256, size, at = fmt.data(str(copy.get("sha256"))), copy.get("size"), copy.get("fetched_at")
+    facts = [
+        f"{size:,} bytes" if isinstance(size, int) else None,
+        f"kept {fmt.data(utc(at))}" if at else None,
+    ]
+    label = str(copy.get("label") or "kept copy")
+    if link_url(copy.get("url")):
+        shown = ", ".join(fact for fact in [*facts, f"sha256 {sha256[:12]}"] if fact)
+        return f"{fmt.link(label, copy['url'])} ({shown})"
+    shown = "".join(f", {fact}" for fact in facts if fact)
+    return f"{label}: sha256 {sha256}{shown}; write it out with: watch287g moa get {sha256} -o FILE"
+
+
+def _document_lines(fmt: _Text, event: dict[str, Any], subject: dict[str, Any]) -> list[str]:
+    """The links of an event's documents: the agreement's MOA and addendum at ICE and, for an event about a
+    document, that document and (when delivery found them, `kept_copies`) the copies watch287g keeps."""
+    name, url = document_of(event)
+    kept = [_kept(fmt, copy) for copy in event.get("kept_copies") or [] if isinstance(copy, dict)]
+    lines = []
+    for label, field in (("MOA", "moa_url"), ("Addendum", "addendum_url")):
+        if subject.get(field) and not (kept and f"{name}_url" == field and subject[field] == url):
+            lines.append(fmt.link(label, subject[field]))
+    if url and (kept or event.get("type") in DOCUMENT_EVENTS):
+        label = "Addendum" if name == "addendum" else "MOA"
+        lines.append(" · ".join([fmt.link(f"{label} (ICE)", url), *kept]))
+    return lines
+
+
 def _item(fmt: _Text, event: dict[str, Any]) -> list[str]:
     details = event.get("details") or {}
     subject = event.get("after") or event.get("before") or {}
-    lines = [headline(event, fmt.data)]
-    for label, field in (("MOA", "moa_url"), ("Addendum", "addendum_url")):
-        if subject.get(field):
-            lines.append(fmt.link(label, subject[field]))
-    if details.get("url") and details["url"] != event.get("url"):
+    lines = [headline(event, fmt.data), *_document_lines(fmt, event, subject)]
+    other_link = event.get("type") not in DOCUMENT_EVENTS  # else its document's URL is in the lines above
+    if other_link and details.get("url") and details["url"] != event.get("url"):
         lines.append(fmt.link("Link", details["url"]))
     if event.get("type") == "page.changed":
         lines.extend(_diff_lines(fmt, str(details.get("diff") or "")))

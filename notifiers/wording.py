@@ -50,16 +50,25 @@ KINDS = {
     "agreement.changed": Kind(6, "Changed agreements", _same("{n} changed", "{n} changed"),
                               lead=_same("{n} agreement changed", "{n} agreements changed")),
     "agreement.moa_published": Kind(7, "MOAs published", _same("{n} MOA published", "{n} MOAs published")),
-    "event.corrected": Kind(8, "Corrections", _same("{n} correction", "{n} corrections"),
+    # A document that changed or vanished under the same link stands out in a title as a termination does.
+    "agreement.moa_changed": Kind(8, "MOAs changed under the same link", _same("{n} MOA changed", "{n} MOAs changed"),
+                                  lead=_same("{n} 287(g) MOA changed under the same link",
+                                             "{n} 287(g) MOAs changed under the same link")),
+    "agreement.moa_removed": Kind(9, "MOAs removed", _same("{n} MOA removed", "{n} MOAs removed"),
+                                  lead=_same("{n} 287(g) MOA link removed", "{n} 287(g) MOA links removed")),
+    "agreement.moa_restored": Kind(10, "MOAs back", _same("{n} MOA back", "{n} MOAs back")),
+    "agreement.moa_mismatch": Kind(11, "MOAs that disagree with ICE's list",
+                                   _same("{n} MOA disagrees with the list", "{n} MOAs disagree with the list")),
+    "event.corrected": Kind(12, "Corrections", _same("{n} correction", "{n} corrections"),
                             lead=_same("{n} earlier alert corrected", "{n} earlier alerts corrected")),
-    "list.quarantined": Kind(9, "Quarantined lists", _same("{n} list quarantined", "{n} lists quarantined")),
-    "page.changed": Kind(10, "Program page", _same("{n} page change", "{n} page changes"),
+    "list.quarantined": Kind(13, "Quarantined lists", _same("{n} list quarantined", "{n} lists quarantined")),
+    "page.changed": Kind(14, "Program page", _same("{n} page change", "{n} page changes"),
                          later=_same("program page changed", "program page changed {n} times")),
-    "source.failed": Kind(11, "Failing sources", _same("{n} source failure", "{n} source failures")),
-    "source.stale": Kind(12, "Stale sources", _same("{n} stale source", "{n} stale sources")),
-    "delivery.failing": Kind(13, "Failing deliveries", _same("{n} delivery failure", "{n} delivery failures")),
-    "source.recovered": Kind(14, "Recovered sources", _same("{n} source recovered", "{n} sources recovered")),
-    "delivery.recovered": Kind(15, "Recovered deliveries",
+    "source.failed": Kind(15, "Failing sources", _same("{n} source failure", "{n} source failures")),
+    "source.stale": Kind(16, "Stale sources", _same("{n} stale source", "{n} stale sources")),
+    "delivery.failing": Kind(17, "Failing deliveries", _same("{n} delivery failure", "{n} delivery failures")),
+    "source.recovered": Kind(18, "Recovered sources", _same("{n} source recovered", "{n} sources recovered")),
+    "delivery.recovered": Kind(19, "Recovered deliveries",
                                _same("{n} delivery recovered", "{n} deliveries recovered")),
 }  # fmt: skip
 _NOUNS = {"policy": "policies", "bill": "bills"}
@@ -72,7 +81,7 @@ def kind_of(event_type: str) -> Kind:
     noun, _, verb = clean(event_type).partition(".")
     verb = verb.replace("_", " ").strip() or "event"
     many = _NOUNS.get(noun) or (noun + "s" if noun else "events")
-    rank = 2 if noun in _NOUNS else 8
+    rank = 2 if noun in _NOUNS else 12  # unknown types: with the corrections
     return Kind(rank, f"{many.capitalize()} {verb}", _same(f"{{n}} {noun} {verb}", f"{{n}} {many} {verb}"))
 
 

@@ -1,4 +1,5 @@
-"""`watch287g moa ...`: the MOA documents behind ICE's "link" cells (issue 12): `moa read FILE`, `moa search`."""
+"""`watch287g moa ...`: the MOA documents behind ICE's "link" cells (issue 12): `moa read FILE`, `moa search`,
+and `moa get SHA256 -o FILE` (a kept copy's bytes, as alerts name it when no public_url links it)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import click
 from monitors.base import ParseError
 from state.store import Store
 from watch287g.cli import _config, _fail, main, nothing_matches
-from watch287g.cli_params import STATE
+from watch287g.cli_params import OUTPUT, STATE, write_output
 
 # Largest file `moa read` accepts: real MOAs are 0.3-1.3 MB; a scan bundle of several is under 20 MB.
 MAX_PDF_BYTES = 50_000_000
@@ -19,7 +20,7 @@ MAX_PDF_BYTES = 50_000_000
 
 @main.group()
 def moa() -> None:
-    """MOA documents (PDF): read one, search the kept ones."""
+    """MOA documents (PDF): read one, search the kept ones, write out a kept copy."""
 
 
 @moa.command("read")
@@ -61,6 +62,33 @@ def search_command(ctx: click.Context, phrase: str, state: str | None, limit: in
         click.echo(json.dumps(hit, ensure_ascii=False, sort_keys=True) if as_json else search_line(hit))
     if not hits:
         nothing_matches("documents")
+
+
+@moa.command("get")
+@click.argument("sha256")
+@click.option("--output", "-o", type=OUTPUT, required=True, help="file to write the kept bytes to")
+@click.pass_context
+def get_command(ctx: click.Context, sha256: str, output: Path) -> None:
+    """Write the kept copy of a document to FILE, whole or not at all. SHA256 is its sha256 as an alert
+    shows it, or a prefix of it that names one kept body only."""
+    from state import kept
+
+    sha256 = sha256.strip().lower()
+    if not sha256 or any(c not in "0123456789abcdef" for c in sha256):
+        _fail("moa get: SHA256 must be hex digits (a kept document's sha256, or its start)", 2)
+    store = Store(_config(ctx).database)
+    try:
+        found = kept.bodies_named(store, sha256)
+        body = store.body(found[0]) if len(found) == 1 else None
+    finally:
+        store.close()
+    if not found:
+        _fail(f"moa get: no kept document has a sha256 starting with {sha256!r}")
+    if len(found) > 1:
+        _fail(f"moa get: {sha256!r} starts the sha256 of more than one kept document; give more of it")
+    assert body is not None  # the row was just found
+    write_output(output, body)
+    click.echo(f"{output}: {len(body):,} bytes, sha256 {found[0]}", err=True)
 
 
 def describe_reading(reading: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import yaml
 
@@ -40,6 +40,8 @@ TOP_LEVEL_KEYS = {
     "sources": "the list of sources to watch (name, kind and the kind's own keys)",
     "subscribers": "who gets alerts: name, notify (apprise URLs), events, states, models, effects, frequency",
     "operators": "the operators' channel (notify) and alert thresholds for failing or stale sources",
+    "public_url": "where readers reach `watch287g serve` (e.g. https://watch287g.example.org): alerts then link "
+    "the kept copy of each MOA (optional; http or https, no user:password@)",
 }
 _ENV = re.compile(r"\$\{((?:secret:[A-Za-z0-9_-]+)|[A-Za-z_][A-Za-z0-9_]*)\}")
 _NOTIFY_URL = re.compile(r"(subscribers\[\d+\]|operators)\.notify\[\d+\]")  # where apprise URLs live
@@ -53,6 +55,7 @@ class Config:
     rules: Rules
     monitors: list[Monitor] = field(default_factory=list)
     routing: Routing = field(default_factory=Routing)
+    public_url: str | None = None  # base URL of `watch287g serve` for readers, without a trailing "/"
 
     def check(
         self,
@@ -107,7 +110,26 @@ def load_config(
         routing=parse_routing(raw.get("subscribers"), raw.get("operators"), str(path))
         if secrets
         else Routing(),
+        public_url=_public_url(raw.get("public_url"), path),
     )
+
+
+def _public_url(raw: Any, path: Path) -> str | None:
+    """The base URL readers reach `serve` at: http(s), a host, no user:password@, query or fragment."""
+    if raw is None or raw == "":
+        return None
+    wrong = f"{path}: public_url must be an http(s) URL without user:password@, query or fragment"
+    if not isinstance(raw, str):
+        raise ConfigError(wrong)
+    try:
+        parts = urlsplit(raw.strip())
+        parts.port  # noqa: B018  (a port that is not a number raises here)
+    except ValueError:
+        raise ConfigError(wrong) from None
+    bad = parts.username is not None or parts.password is not None or parts.query or parts.fragment
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or bad or "@" in parts.netloc:
+        raise ConfigError(wrong)
+    return raw.strip().rstrip("/")
 
 
 def _rules(raw: Any, path: Path) -> Rules:

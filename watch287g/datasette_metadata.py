@@ -11,8 +11,8 @@ Datasette runs in this module (`python -m watch287g.datasette_metadata serve ...
 every SQLite connection Datasette opens before handing over to Datasette's own command line. The time limit
 is enforced by a progress handler that runs *between* SQLite's steps, and `randomblob(1e9)` or
 `hex(randomblob(4e8))` is one step (measured: 3-4.5 s past a 3 s limit, 2 GB of memory for one query), so the
-length of any one value is capped (`MAX_VALUE_BYTES`, 4.5x the largest real ICE list: larger cells are
-not served) and with it every step's time and memory; so is one answer's total, and SQLite's own heap.
+length of any one value is capped (`MAX_VALUE_BYTES`, 3x the largest real MOA: larger cells are not
+served) and with it every step's time and memory; so is one answer's total, and SQLite's own heap.
 Errors are answered without tracebacks (Datasette prints them, with local variables, to the console), and
 cells are shown without control or format characters.
 """
@@ -34,8 +34,10 @@ from state.connection import limit_served, register_functions
 from watch287g.terminal import printable
 
 SQL_TIME_LIMIT_MS = 3000
-MAX_VALUE_BYTES = 500_000  # longest string or blob one SQL value may be (the real lists are ~110 KB)
-MAX_ANSWER_BYTES = 2_000_000  # text and blob bytes one query may return (Datasette's JSON of 250 MB of blobs
+# Longest string or blob one SQL value may be: 3x the largest real MOA (1.3 MB), whose kept copy alerts link
+# (the real lists are ~110 KB).
+MAX_VALUE_BYTES = 4_000_000
+MAX_ANSWER_BYTES = 4_000_000  # text and blob bytes one query may return (Datasette's JSON of 250 MB of blobs
 # took 25 s and 7.6 GB after the query itself had finished in 0.2 s: rendering is outside the time limit)
 SQLITE_HEAP_BYTES = 256 * 1024 * 1024  # SQLite's own allocations (sorts, temporary tables), per process
 DEFAULT_HOST = "127.0.0.1"

@@ -7,14 +7,18 @@ from notifiers.outbox import SendReport, apprise_send, deliveries_for, scrub, se
 from notifiers.render import render_test
 from state.store import Store
 from watch287g.config import Config
+from watch287g.datasette_metadata import database_name
 from watch287g.health import check_sources_staleness
+from watch287g.kept_links import kept_copies_adder
 
 
 def deliver(store: Store, config: Config, now: str | None = None) -> SendReport:
     now = now or utc_now()
     sources = [monitor.name for monitor in config.monitors]
     check_sources_staleness(store, sources, now, config.routing.operators, deliveries_for(config.routing))
-    return send_due(store, config.routing, now)
+    # Events about an MOA link the copy watch287g keeps (served by `serve` at public_url, if configured).
+    kept_copies = kept_copies_adder(store, config.public_url, database_name(config.database))
+    return send_due(store, config.routing, now, enrich=kept_copies)
 
 
 def send_test(config: Config, subscriber_name: str, now: str | None = None) -> list[tuple[str, str | None]]:

@@ -10,7 +10,7 @@ Export columns (one row per event; CSV and JSON lines carry the same columns in 
   bill             bill key for bill.* events ("MD|2026RS|HB444"), else empty
   summary          what happened, in words (the same wording as the terminal and the alerts)
   source_url       the document it was read from (spreadsheet, bill page, API response)
-  moa_url          the agreement's MOA (or the published document for agreement.moa_published), if any
+  moa_url          the agreement's MOA (for agreement.moa_*: the document the event is about), if any
   snapshot_sha256  sha256 of the stored bytes it was read from (the evidence, kept in the database)
   baseline         true for the events of a source's first check (excluded unless asked for)
   origin           live, backfill or demo
@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from monitors.base import instant, utc_now
-from notifiers.headline import backfill_source, describe, headline, published_document
+from notifiers.headline import DOCUMENT_EVENTS, backfill_source, describe, document_of, headline
 from notifiers.render import link_url
 from notifiers.text import one_line, utc
 from state import queries
@@ -47,8 +47,8 @@ ATOM = "http://www.w3.org/2005/Atom"
 
 def _moa_url(event: Mapping[str, Any]) -> str | None:
     after, before = event.get("after") or {}, event.get("before") or {}
-    if event["type"] == "agreement.moa_published":
-        return published_document(event)[1]
+    if event["type"] == "agreement.moa_published" or event["type"] in DOCUMENT_EVENTS:
+        return document_of(event)[1]
     return after.get("moa_url") or before.get("moa_url")
 
 

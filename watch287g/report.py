@@ -17,7 +17,7 @@ from typing import Any
 
 from events.event import OPERATOR_ONLY, StoredEvent
 from monitors.ice.names import MODELS, STATES
-from notifiers.headline import backfill_source, headline, published_document
+from notifiers.headline import DOCUMENT_EVENTS, backfill_source, document_of, headline
 from notifiers.render import link_url
 from notifiers.text import flat, one_line, utc
 from state import queries
@@ -88,10 +88,12 @@ def latest_events(store: Store, as_of: str, limit: int = MAX_EVENTS) -> list[Sto
 def _evidence(event: Mapping[str, Any]) -> str:
     details = event.get("details") or {}
     links = []
-    if event.get("type") == "agreement.moa_published":
-        document, url = published_document(event)
+    if event.get("type") == "agreement.moa_published" or event.get("type") in DOCUMENT_EVENTS:
+        document, url = document_of(event)
         links.append(_link(url, document.upper()))
     archived = backfill_source(event)  # a backfilled list was never at the live page's address: no link
+    if event.get("type") in DOCUMENT_EVENTS and event.get("url") == document_of(event)[1]:
+        return " ".join(links)  # read from the document itself, linked above
     links.append(_e(archived) if archived else _link(event.get("url"), "page" if event.get("type") == "page.changed" else "ICE list"))  # fmt: skip
     for url in (details.get("sources") or [])[:2]:
         links.append(_link(url, "bill"))
