@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from monitors.ice.kind import Ice287gMonitor
 from monitors.source import document_channel
+from notifiers.headline import describe
 from rules.ice_rules import Rules
 from state import queries
 from state.store import Store
@@ -144,6 +145,15 @@ def test_documents_are_kept_then_rechecked_slowly_and_changes_are_events(http_se
     restored = [e for e in moa_events(store) if e["type"] == "agreement.moa_restored"]
     assert len(restored) == 1 and restored[0]["details"]["same_bytes"] is True
     assert store.channel("ice", document_channel(http_server.url(LINKS["crenshaw"])))["gone_since"] is None
+
+    # Their words, from the events as stored (not made up for the test).
+    words = {e["type"]: describe(e) for e in moa_events(store)}
+    assert words["agreement.moa_changed"].startswith(
+        "Cowley County Sheriff's Office (Warrant Service Officer)"
+    )
+    assert "MOA changed under the same link" in words["agreement.moa_changed"]
+    assert "404" in words["agreement.moa_removed"] and "back" in words["agreement.moa_restored"]
+    assert all(http_server.url("/doclib/287gMOA/") in text for text in words.values())
 
     # Repeating a check adds nothing.
     count = store.db.table("events").count
