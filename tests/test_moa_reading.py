@@ -149,15 +149,32 @@ def test_the_comparison_on_real_readings() -> None:
     chattahoochee = read_moa(fixture(KEPT[CHATTAHOOCHEE]), ocr=False).as_dict()
     row = {"agency": "Chattahoochee Police Department", "model": "Task Force Model", "signed": "2025-02-28"}
     # its agency side typed 2028 for 2025; ICE signs last, so ICE's date is the document's
-    assert str(document_signed(chattahoochee["signatures"])) == "2025-02-28"
+    assert [str(d) for d in document_signed(chattahoochee["signatures"])] == ["2025-02-28", "2028-02-28"]
     assert disagreements(chattahoochee, row, "moa_url", 7) == []
     assert disagreements(chattahoochee, {**row, "signed": "2025-02-21"}, "moa_url", 7) == []  # 7 days
     late = disagreements(chattahoochee, {**row, "signed": "2025-02-20"}, "moa_url", 7)
     assert late == [{"field": "signed", "list": "2025-02-20", "document": "2025-02-28"}]
+    early = disagreements(chattahoochee, {**row, "signed": "2025-03-08"}, "moa_url", 7)
+    assert early == [{"field": "signed", "list": "2025-03-08", "document": "2025-02-28"}]
     assert disagreements(chattahoochee, {**row, "signed": "2025-02-20"}, "addendum_url", 7) == []
     assert same_agency("Sheriff's Office of Calhoun County", "Calhoun County Sheriff's Office")
     assert same_agency("Calhoun County Sheriffs Office", "Calhoun County Sheriff’s Office")
     assert not same_agency("Calhoun County Sheriff's Office", "Jackson County Sheriff's Office")
+    assert same_agency("Law Comaly Shuntts Ofn", "Lee County Sheriff's Office")  # OCR noise, not a name
+    # Only ICE's date is compared both ways: an agency signs first, so its date contradicts only a later one.
+    agency_only = {
+        **chattahoochee,
+        "signatures": [s for s in chattahoochee["signatures"] if s["party"] != "ICE"],
+    }
+    assert (
+        disagreements({**agency_only, "signatures": []}, {**row, "signed": "2019-01-01"}, "moa_url", 7) == []
+    )
+    taylor = {
+        **agency_only,
+        "signatures": [{"document": "MOA", "party": "LEA", "name": None, "date": "2019-06-20"}],
+    }
+    assert disagreements(taylor, {**row, "signed": "2019-10-15"}, "moa_url", 7) == []
+    assert disagreements(taylor, {**row, "signed": "2019-06-01"}, "moa_url", 7)[0]["field"] == "signed"
     unread = read_moa(fixture(KEPT[KENNETH_CITY]), ocr=False).as_dict()  # a field not stated never disagrees
     assert disagreements(unread, {**row, "agency": "Kenneth City Police Department"}, "moa_url", 7) == []
 
