@@ -22,7 +22,7 @@ from notifiers.outbox import deliveries_for
 from state.store import Store
 from watch287g.cli_errors import describe
 from watch287g.config import Config, load_config
-from watch287g.moa_reading import ReadSummary, read_body, read_kept
+from watch287g.moa_reading import ReadSummary, one_thread_per_worker, read_body, read_kept
 
 # One document: no retry (a file unreadable once is unreadable again; a crash is read again on the next run).
 read_task = task(name="read-moa", cache_policy=NO_CACHE, task_run_name="read {sha256}")(read_body)
@@ -49,7 +49,7 @@ def read_moas_flow(
 def _read(config: Config, workers: int, limit: int | None, ocr: bool | None) -> ReadSummary:
     store = Store(config.database)
     try:
-        with ProcessPoolTaskRunner(max_workers=max(workers, 1)) as runner:
+        with ProcessPoolTaskRunner(max_workers=max(workers, 1), initializer=one_thread_per_worker) as runner:
 
             def submit(sha256: str, body: bytes, use_ocr: bool) -> Any:
                 return runner.submit(read_task, parameters={"sha256": sha256, "body": body, "ocr": use_ocr})

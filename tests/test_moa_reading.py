@@ -185,6 +185,26 @@ def test_read_body_never_raises_on_a_bad_file() -> None:
     assert row["error"].startswith(reason) and row["fields"] is None and row["seconds"] >= 0
 
 
+def test_a_reader_crash_fails_that_document_only_and_it_is_read_next_time(store: Store) -> None:
+    from concurrent.futures import Future
+
+    manatee = hashlib.sha256(fixture(KEPT[MANATEE_WSO])).hexdigest()
+
+    def crashing(sha256: str, body: bytes, ocr: bool) -> Future[dict[str, Any]]:
+        future: Future[dict[str, Any]] = Future()
+        if sha256 == manatee:  # as a worker process killed mid-reading reports it
+            future.set_exception(RuntimeError("A process in the process pool was terminated abruptly"))
+        else:
+            future.set_result(read_body(sha256, body, ocr))
+        return future
+
+    summary = read(store, submit=crashing)
+    assert (summary.documents, summary.failed, summary.text) == (5, 1, 2)
+    assert readings.reading(store, manatee, READER_VERSION) is None
+    again = read(store)
+    assert (again.documents, again.failed, again.text) == (1, 0, 1)
+
+
 def test_read_kept_command_without_prefect(store: Store, tmp_path: Path) -> None:
     config = tmp_path / "watch287g.yaml"
     config.write_text(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
 import queue
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +35,12 @@ logger = logging.getLogger(__name__)
 
 # Starts one document's reading; returns a future (concurrent.futures or Prefect) of `read_body`'s row.
 Submit = Callable[[str, bytes, bool], Any]
+
+
+def one_thread_per_worker() -> None:
+    """A reading process's start: Tesseract (built with OpenMP) would otherwise start a thread per core in each
+    worker; the documents are the parallel units, so each worker's OCR keeps to one thread."""
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
 def read_body(sha256: str, body: bytes, ocr: bool) -> dict[str, Any]:
@@ -162,13 +169,17 @@ def _pool(workers: int) -> Iterator[Submit]:
     threads). A worker that dies (PDFium crashing on a hostile file) breaks the pool: it is replaced, and only
     the documents it held fail."""
     context = multiprocessing.get_context("spawn")
-    pools = [ProcessPoolExecutor(max_workers=max(workers, 1), mp_context=context)]
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max(workers, 1), context, initializer=one_thread_per_worker)
+
+    pools = [new_pool()]
 
     def submit(sha256: str, body: bytes, ocr: bool) -> Future[dict[str, Any]]:
         try:
             return pools[-1].submit(read_body, sha256, body, ocr)
         except BrokenProcessPool:
-            pools.append(ProcessPoolExecutor(max_workers=max(workers, 1), mp_context=context))
+            pools.append(new_pool())
             return pools[-1].submit(read_body, sha256, body, ocr)
 
     try:
