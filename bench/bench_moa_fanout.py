@@ -72,7 +72,8 @@ def kept_database(folder: Path, corpus: Path) -> Path:
 
 
 def timed_run(corpus: Path, workers: int, prefect: bool) -> tuple[float, str, float]:
-    """(seconds from process start to exit, its summary line, load average at start)."""
+    """(seconds from process start to exit, its summary line with the documents' own reading times, load
+    average at start)."""
     with tempfile.TemporaryDirectory() as folder:
         config = kept_database(Path(folder), corpus)
         command = [shutil.which("watch287g", path=str(Path(sys.executable).parent)) or "watch287g",
@@ -82,7 +83,15 @@ def timed_run(corpus: Path, workers: int, prefect: bool) -> tuple[float, str, fl
         load = os.getloadavg()[0]
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=folder)
-        return time.perf_counter() - started, done.stdout.strip(), load
+        elapsed = time.perf_counter() - started
+        store = Store(Path(folder) / "w.db")
+        seconds = [r["seconds"] for r in store.db.query("select seconds from readings")]
+        store.close()
+        idle_started = time.perf_counter()  # the same command again: nothing left to read
+        subprocess.run(command, capture_output=True, text=True, check=True, cwd=folder)
+        idle = time.perf_counter() - idle_started
+        line = f"{done.stdout.strip()}; documents' reading {sum(seconds):.1f} s in all, longest {max(seconds):.1f} s"
+        return elapsed, f"{line}; again with nothing to read: {idle:.1f} s", load
 
 
 def writer_share(corpus: Path) -> float:
