@@ -36,6 +36,8 @@ class Rules:
     # with a gap (03-17 -> 05-29) grows +277 on 360.
     mass_addition_share: float = 1.0
     mass_addition_min: int = 150
+    # A kept MOA whose signatures date it more than this many days from the row's signed date disagrees with it.
+    moa_mismatch_days: float = 7.0
 
 
 @dataclass(frozen=True)

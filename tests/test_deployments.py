@@ -33,6 +33,7 @@ DEPLOYMENTS = {
     "legislation-check": "watch287g-check",
     "digests": "watch287g-notify",
     "notify-on-event": "watch287g-notify",
+    "read-moas": "watch287g-read-moas",
 }
 
 
@@ -42,7 +43,7 @@ def _deployments() -> dict[str, dict[str, Any]]:
 
 
 # -- the file -------------------------------------------------------------------------------------------
-def test_prefect_yaml_declares_the_four_deployments_on_the_process_pool() -> None:
+def test_prefect_yaml_declares_the_deployments_on_the_process_pool() -> None:
     declared = _deployments()
     assert set(declared) == set(DEPLOYMENTS)
     assert {d["work_pool"]["name"] for d in declared.values()} == {"watch287g"}
@@ -64,6 +65,8 @@ def test_prefect_yaml_declares_the_four_deployments_on_the_process_pool() -> Non
     [trigger] = declared["notify-on-event"]["triggers"]
     assert trigger["expect"] == ["watch287g.*"] and trigger["posture"] == "Reactive"
     assert "schedules" not in declared["notify-on-event"]
+    assert declared["read-moas"]["schedules"] == [{"interval": 3600}]
+    assert declared["read-moas"]["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
 
 
 def test_entrypoints_and_parameters_match_the_flows() -> None:
@@ -71,8 +74,10 @@ def test_entrypoints_and_parameters_match_the_flows() -> None:
 
     from flows.check import check_flow
     from flows.notify import notify_flow
+    from flows.read_moas import read_moas_flow
 
-    flows = {"flows/check.py:check_flow": check_flow, "flows/notify.py:notify_flow": notify_flow}
+    flows = {"flows/check.py:check_flow": check_flow, "flows/notify.py:notify_flow": notify_flow,
+             "flows/read_moas.py:read_moas_flow": read_moas_flow}  # fmt: skip
     for name, deployment in _deployments().items():
         flow = flows[deployment["entrypoint"]]
         assert flow.name == DEPLOYMENTS[name]

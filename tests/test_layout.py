@@ -13,8 +13,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Bottom first: a module may import from its own layer and the layers before it, never after.
 LAYERS = ["events", "monitors", "rules", "state", "notifiers", "watch287g", "flows"]
-# The command line is the entry point above everything: `watch287g run` starts the Prefect flow.
-ENTRY_POINTS = {"watch287g/cli.py": {"flows"}}
+# The command line is the entry point above everything: `watch287g run` starts the Prefect flow, and
+# `watch287g moa read-kept` the read-moas flow.
+ENTRY_POINTS = {"watch287g/cli.py": {"flows"}, "watch287g/cli_moa.py": {"flows"}}
 
 
 def modules() -> list[Path]:

@@ -4,6 +4,7 @@ and `moa get SHA256 -o FILE` (a kept copy's bytes, as alerts name it when no pub
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ MAX_PDF_BYTES = 50_000_000
 
 @main.group()
 def moa() -> None:
-    """MOA documents (PDF): read one, search the kept ones, write out a kept copy."""
+    """MOA documents (PDF): read one, read every kept one not read yet, search the kept ones, write out a
+    kept copy."""
 
 
 @moa.command("read")
@@ -120,3 +122,62 @@ def describe_reading(reading: dict[str, Any]) -> str:
 
 def _pages(numbers: list[int]) -> str:
     return ", ".join(str(n) for n in numbers)
+
+
+@moa.command("read-kept")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="documents read at once"
+)
+@click.option("--limit", type=click.IntRange(1), help="read at most this many documents (oldest kept first)")
+@click.option("--no-prefect", is_flag=True, help="read without Prefect (same reading, no flow run)")
+@click.option("--no-ocr", is_flag=True, help="do not OCR pages without usable text (they stay unread)")
+@click.pass_context
+def read_kept_command(
+    ctx: click.Context, workers: int, limit: int | None, no_prefect: bool, no_ocr: bool
+) -> None:
+    """Read the kept MOA documents that have no reading yet, in parallel, and report where one disagrees with
+    ICE's list (agreement.moa_mismatch, for operators). Unreadable files are stored as such: exit 0."""
+    from monitors.base import ConfigError
+    from watch287g.config import load_config
+    from watch287g.moa_reading import ReadSummary
+
+    try:  # with the notify URLs' secrets: a mismatch is routed to the operators when it is stored
+        config = load_config(ctx.obj["config"])
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+        return
+    ocr = False if no_ocr else None
+    if no_prefect:
+        summary = _read_plain(config, workers, limit, ocr)
+    else:
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        from flows.read_moas import read_moas_flow
+
+        state = read_moas_flow(str(config.path), workers, limit, ocr, return_state=True)
+        result = state.result(raise_on_failure=False)
+        if isinstance(result, BaseException):  # the disk or the database: said in one line
+            raise result
+        if not isinstance(result, dict):
+            _fail(str(state.message or state.name))
+            return
+        summary = ReadSummary(**result)
+    click.echo(summary.line())
+
+
+def _read_plain(config: Any, workers: int, limit: int | None, ocr: bool | None) -> Any:
+    from notifiers.outbox import deliveries_for
+    from state.store import Store
+    from watch287g.moa_reading import read_kept
+
+    store = Store(config.database)
+    try:
+        return read_kept(
+            store,
+            config.rules,
+            workers=workers,
+            limit=limit,
+            ocr=ocr,
+            deliveries_for=deliveries_for(config.routing),
+        )
+    finally:
+        store.close()

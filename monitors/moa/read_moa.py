@@ -40,9 +40,14 @@ class MoaReading:
     pages_ocr: list[int] = field(default_factory=list)  # 1-based pages whose text came from OCR
     pages_unread: list[int] = field(default_factory=list)  # pages with no usable text layer and no OCR
     reader: str = READER_VERSION
+    # The whole text as read (pages joined), for full-text search of kept MOAs; not one of the fields, so
+    # `as_dict` (what `moa read --json` prints and a reading's `fields` hold) leaves it out.
+    text: str = field(default="", repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        fields = asdict(self)
+        del fields["text"]
+        return fields
 
 
 def read_moa(body: bytes, *, ocr: bool | None = None, ocr_pages: int | None = None) -> MoaReading:
@@ -103,7 +108,18 @@ def fields_of(pages: list[str], sources: list[str], form: dict[str, str] | None 
     text, form = "\n".join(pages), form or {}
     if all(source == "none" for source in sources):
         return MoaReading(
-            None, None, None, [], [], None, [], len(pages), "none", [], list(range(1, len(pages) + 1))
+            None,
+            None,
+            None,
+            [],
+            [],
+            None,
+            [],
+            len(pages),
+            "none",
+            [],
+            list(range(1, len(pages) + 1)),
+            text=text,
         )
     named = moa_fields.models(text)
     return MoaReading(
@@ -118,4 +134,5 @@ def fields_of(pages: list[str], sources: list[str], form: dict[str, str] | None 
         text_source="ocr" if "ocr" in sources else "text",
         pages_ocr=[n for n, source in enumerate(sources, start=1) if source == "ocr"],
         pages_unread=[n for n, source in enumerate(sources, start=1) if source == "none"],
+        text=text,
     )
