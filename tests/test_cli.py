@@ -40,7 +40,7 @@ def test_unknown_config_key_is_named_before_anything_runs(tmp_path):
     code, out, err = _cli("--config", str(config), "run", "--no-prefect")
     assert code == 2
     assert err.strip().splitlines() == [
-        f"error: {config}: unknown key 'databse'; valid keys: database, contact, rules, sources, subscribers, operators, public_url"
+        f"error: {config}: unknown key 'databse'; valid keys: database, contact, rules, sources, subscribers, operators, moa_read_per_run, public_url"
     ]
     assert not (tmp_path / "w.db").exists()
 

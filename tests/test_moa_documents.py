@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from monitors.base import sha256_hex
 from monitors.ice.kind import Ice287gMonitor
 from monitors.source import document_channel
 from notifiers.headline import describe
@@ -209,6 +210,13 @@ def test_run_prints_failed_documents_and_one_line_for_the_others(http_server, tm
     [failed] = [line for line in lines if line.strip().startswith("moa:")]
     assert "error" in failed and http_server.url(LINKS["cowley"]) in failed and "503" in failed
     assert "  MOA documents: 1 error, 2 kept; 3 asked, 0 not due yet, 0 left for the next checks" in lines
+    # The run read what it kept (text layer; the scan by OCR where Tesseract is installed), and said so.
+    [reading] = [line for line in lines if line.startswith("MOA reading: ")]
+    assert reading.startswith("MOA reading: 2 documents: ") and "0 unreadable, 0 failed" in reading
+    store = Store(tmp_path / "w.db")
+    rows = list(store.db.query("select sha256, error from readings"))
+    assert sorted(r["sha256"] for r in rows) == sorted(sha256_hex(PDFS[n]) for n in ("crenshaw", "elmore"))
+    assert all(r["error"] is None for r in rows)
 
 
 def test_a_slow_host_cannot_hold_the_check_past_moa_minutes(http_server, store):

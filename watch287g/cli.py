@@ -120,6 +120,8 @@ def run(ctx: click.Context, source: str | None, no_prefect: bool) -> None:
     ]
     for report in summary.get("sources", []):
         _print_check(report, stored)
+    if summary.get("reading"):
+        click.echo(f"MOA reading: {summary['reading']['line']}")
     if not source and not watches_legislation(config):
         click.echo(NOT_WATCHED)  # a note, not an error: the exit status stays the checks'
     sent = summary.get("sent") or {}

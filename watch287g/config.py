@@ -40,6 +40,8 @@ TOP_LEVEL_KEYS = {
     "sources": "the list of sources to watch (name, kind and the kind's own keys)",
     "subscribers": "who gets alerts: name, notify (apprise URLs), events, states, models, effects, frequency",
     "operators": "the operators' channel (notify) and alert thresholds for failing or stale sources",
+    "moa_read_per_run": "kept MOA documents `run` reads after its checks, oldest first (default 20; 0: leave them "
+    "to `moa read-kept` or the read-moas deployment)",
     "public_url": "where readers reach `watch287g serve` (e.g. https://watch287g.example.org): alerts then link "
     "the kept copy of each MOA (optional; http or https, no user:password@)",
 }
@@ -56,6 +58,7 @@ class Config:
     monitors: list[Monitor] = field(default_factory=list)
     routing: Routing = field(default_factory=Routing)
     public_url: str | None = None  # base URL of `watch287g serve` for readers, without a trailing "/"
+    moa_read_per_run: int = 20  # kept MOAs `run` reads after its checks (scans take ~1 min each)
 
     def check(
         self,
@@ -111,7 +114,14 @@ def load_config(
         if secrets
         else Routing(),
         public_url=_public_url(raw.get("public_url"), path),
+        moa_read_per_run=_count(raw.get("moa_read_per_run", 20), "moa_read_per_run", path),
     )
+
+
+def _count(raw: Any, key: str, path: Path) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise ConfigError(f"{path}: {key} must be a whole number, 0 or more")
+    return raw
 
 
 def _public_url(raw: Any, path: Path) -> str | None:

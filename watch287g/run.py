@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,20 +11,24 @@ from typing import Any
 from events.event import OPERATOR_SOURCE, StoredEvent
 from monitors.base import Monitor, utc_now
 from monitors.http import HttpClient
+from monitors.moa.read_moa import READER_VERSION
 from notifiers.outbox import SendReport, deliveries_for
 from state.lock import run_lock
 from state.queries import events as stored_events
+from state.readings import unread_documents
 from state.store import Store
 from watch287g.check_loop import CheckReport, Fetch, plain_fetch, run_check
 from watch287g.compliance_settling import settle_compliance
 from watch287g.config import Config
 from watch287g.deliver import deliver
+from watch287g.moa_reading import read_kept
 
 
 @dataclass
 class RunResult:
     checks: list[CheckReport] = field(default_factory=list)
     sent: SendReport = field(default_factory=SendReport)
+    reading: dict[str, Any] | None = None  # the kept MOAs read after the checks (ReadSummary.as_dict)
 
     @property
     def failures(self) -> list[str]:
@@ -41,6 +46,7 @@ class RunResult:
             ],
             "sent": {"messages": self.sent.messages, "deliveries": self.sent.deliveries,
                      "failures": self.sent.failures},
+            "reading": self.reading,
         }  # fmt: skip
 
 
@@ -82,12 +88,25 @@ def run_once(
         try:
             for monitor in monitors:
                 result.checks.append(check_one(store, config, monitor, fetch_for, now))
+            result.reading = read_new_documents(store, config)
             # a ban's effective date may have passed, or its last agreement ended: policy.compliance
             settle_compliance(store, (now or utc_now)(), deliveries_for(config.routing))
             result.sent = deliver(store, config)
         finally:
             store.close()
     return result
+
+
+def read_new_documents(store: Store, config: Config) -> dict[str, Any] | None:
+    """Read up to `moa_read_per_run` kept MOAs not read yet (two processes), so a document is read in the run
+    that kept it and its disagreement with the list (`agreement.moa_mismatch`) is delivered with the run's
+    alerts. None when there was nothing to read."""
+    if not config.moa_read_per_run or not unread_documents(store, READER_VERSION, 1):
+        return None
+
+    summary = read_kept(store, config.rules, workers=min(2, os.cpu_count() or 1), limit=config.moa_read_per_run,
+                        deliveries_for=deliveries_for(config.routing))  # fmt: skip
+    return summary.as_dict() | {"line": summary.line()}
 
 
 def run_events(database: Path, since: str, until: str, sources: Iterable[str]) -> list[StoredEvent]:
