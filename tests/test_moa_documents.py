@@ -243,3 +243,31 @@ def test_a_list_not_believed_leads_to_no_document_even_when_it_answers_304(http_
     third = check(store, url, DAY.format(9), moa_recheck_days=0.5)
     assert ("participating", "not_modified") in [(d.channel, d.outcome) for d in third.documents]
     assert moa_outcomes(second) == moa_outcomes(third) == {} and moa_requests(http_server) == []
+
+
+@pytest.mark.parametrize(
+    "group", [("truncated", "2,000 pages", "decompression bomb"), ("html", "encrypted", "empty")]
+)
+def test_hostile_documents_are_kept_unreadable_and_never_stop_the_lists_events(http_server, tmp_path, group):
+    from tests.test_moa_read import BAD_FILES
+
+    url = site(http_server)
+    for name, case in zip(LINKS, group, strict=True):
+        serve(http_server, name, BAD_FILES[case][0]())
+    config = tmp_path / "watch287g.yaml"
+    config.write_text(
+        f"database: w.db\nsources:\n  - name: ice\n    kind: ice_287g\n    url: {url}\n    moa_pace: 0.01\n"
+    )
+    result = CliRunner().invoke(
+        main, ["--config", str(config), "run", "--no-prefect"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "MOA reading: 3 documents: 0 by text layer, 0 by OCR, 0 without text, 3 unreadable, 0 failed"
+        in result.stdout
+    )
+    store = Store(tmp_path / "w.db")
+    assert Counter(e["type"] for e in queries.events(store))["agreement.added"] == 775
+    errors = sorted(r["error"] for r in store.db.query("select error from readings"))
+    expected = sorted(BAD_FILES[case][1] for case in group)
+    assert [e[: len(x)] for e, x in zip(errors, expected, strict=True)] == expected
