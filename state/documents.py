@@ -4,26 +4,21 @@ the mark of a document that started answering 404/410. A kept version is an ordi
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from events.event import Event
+from state.readings import agreements_linking
 from state.store import DeliveriesFor, Store
 
 
 def linking_records(store: Store, source: str, url: str) -> list[dict[str, Any]]:
-    """The source's agreements whose row links this URL as its MOA or addendum, in id order, with which."""
-    rows = store.db.query(
-        "select id, state, agency, model, status, record from records where source = ? and kind = 'agreement' "
-        "and (json_extract(record, '$.moa_url') = ? or json_extract(record, '$.addendum_url') = ?) order by id",
-        [source, url, url],
-    )
-    found = []
-    for row in rows:
-        record = json.loads(row["record"])
-        document = "moa" if record.get("moa_url") == url else "addendum"
-        found.append({**row, "record": record, "document": document})
-    return found
+    """The source's agreements whose row links this URL as its MOA or addendum, in id order, with which
+    (`document`: "moa" or "addendum")."""
+    return [
+        {**row, "document": "moa" if row["link"] == "moa_url" else "addendum"}
+        for row in agreements_linking(store, (url,))
+        if row["source"] == source
+    ]
 
 
 def last_checked(store: Store, source: str, channels: list[str]) -> dict[str, str | None]:

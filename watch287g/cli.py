@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,14 @@ def _fail(message: str, code: int = 1) -> None:
 def nothing_matches(what: str) -> None:
     """A command with nothing to show says so (on stderr, so --json output stays empty)."""
     click.echo(f"no {what} match", err=True)
+
+
+def echo_rows(rows: list[Any], as_json: bool, line: Callable[[Any], str], what: str) -> None:
+    """One line per row (one JSON object with --json), or say that nothing matches."""
+    for row in rows:
+        click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True) if as_json else line(row))
+    if not rows:
+        nothing_matches(what)
 
 
 def _config(ctx: click.Context) -> Config:
@@ -245,10 +254,7 @@ def events(
         )
     finally:
         store.close()
-    for row in rows:
-        click.echo(json.dumps(row, ensure_ascii=False, sort_keys=True) if as_json else event_line(row))
-    if not rows:
-        nothing_matches("events")
+    echo_rows(rows, as_json, event_line, "events")
 
 
 @main.command()

@@ -12,7 +12,7 @@ import click
 
 from monitors.base import ParseError
 from state.store import Store
-from watch287g.cli import _config, _fail, main, nothing_matches
+from watch287g.cli import _config, _fail, echo_rows, main
 from watch287g.cli_params import OUTPUT, STATE, write_output
 
 # Largest file `moa read` accepts: real MOAs are 0.3-1.3 MB; a scan bundle of several is under 20 MB.
@@ -60,10 +60,7 @@ def search_command(ctx: click.Context, phrase: str, state: str | None, limit: in
         hits = search_hits(store, phrase, state, limit)
     finally:
         store.close()
-    for hit in hits:
-        click.echo(json.dumps(hit, ensure_ascii=False, sort_keys=True) if as_json else search_line(hit))
-    if not hits:
-        nothing_matches("documents")
+    echo_rows(hits, as_json, search_line, "documents")
 
 
 @moa.command("get")
