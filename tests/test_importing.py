@@ -1,0 +1,12 @@
+from watch287g.importing import ArchivedBody, channel_by_name
+
+
+def test_file_names_announce_their_list() -> None:
+    assert channel_by_name("participatingAgencies07072025pm.xlsx") == "participating"
+    assert channel_by_name("docs/287g/pendingAgencies05292025.xlsx") == "pending"
+    assert channel_by_name("report.xlsx") is None
+
+
+def test_archived_body_keeps_its_provenance() -> None:
+    body = ArchivedBody("2025-05-29T12:00:00+00:00", b"x", "a.xlsx", {"archive": "git", "commit": "abc"})
+    assert body.provenance["commit"] == "abc"

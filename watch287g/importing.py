@@ -1,0 +1,24 @@
+"""Import lists from public archives: the body an archive yields, and which list a file name holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitors.ice.kind import LIST_CHANNELS
+
+
+@dataclass(frozen=True)
+class ArchivedBody:
+    """One file as an archive kept it; provenance says where (wayback capture or git commit and path)."""
+
+    fetched_at: str
+    body: bytes
+    name: str  # the file name as archived, e.g. participatingAgencies07072025pm.xlsx
+    provenance: dict[str, str]
+
+
+def channel_by_name(name: str) -> str | None:
+    """The list a file name announces ICE's way (participatingAgencies..., pendingAgencies...), else None."""
+    base = name.rsplit("/", 1)[-1].lower()
+    matches = [channel for channel in LIST_CHANNELS if base.startswith(channel)]
+    return matches[0] if len(matches) == 1 else None
