@@ -4,6 +4,7 @@ from watch287g.importing import ArchivedBody, channel_by_name
 def test_file_names_announce_their_list() -> None:
     assert channel_by_name("participatingAgencies07072025pm.xlsx") == "participating"
     assert channel_by_name("docs/287g/pendingAgencies05292025.xlsx") == "pending"
+    assert channel_by_name("2025-02-19_ParticipatingEntities-20250219163339.xlsx") == "participating"
     assert channel_by_name("report.xlsx") is None
 
 

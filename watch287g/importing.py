@@ -18,7 +18,7 @@ class ArchivedBody:
 
 
 def channel_by_name(name: str) -> str | None:
-    """The list a file name announces ICE's way (participatingAgencies..., pendingAgencies...), else None."""
+    """The list a file name names (participatingAgencies..., 2025-05-29_pendingAgencies...), else None."""
     base = name.rsplit("/", 1)[-1].lower()
-    matches = [channel for channel in LIST_CHANNELS if base.startswith(channel)]
+    matches = [channel for channel in LIST_CHANNELS if channel in base]
     return matches[0] if len(matches) == 1 else None
