@@ -1,4 +1,8 @@
-from watch287g.importing import ArchivedBody, channel_by_name
+from pathlib import Path
+
+from watch287g.importing import ArchivedBody, channel_by_name, recognise
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ice"
 
 
 def test_file_names_announce_their_list() -> None:
@@ -11,3 +15,10 @@ def test_file_names_announce_their_list() -> None:
 def test_archived_body_keeps_its_provenance() -> None:
     body = ArchivedBody("2025-05-29T12:00:00+00:00", b"x", "a.xlsx", {"archive": "git", "commit": "abc"})
     assert body.provenance["commit"] == "abc"
+
+
+def test_lists_are_told_by_their_columns_when_the_name_says_nothing() -> None:
+    pending = (FIXTURES / "2025-05-29_pendingAgencies05292025am.xlsx").read_bytes()
+    assert recognise(ArchivedBody("2025-05-29", pending, "download.xlsx", {})) == ("pending", "columns")
+    channel, reason = recognise(ArchivedBody("2025-05-29", b"<html>moved</html>", "x.xlsx", {}))
+    assert channel is None and reason.startswith("not an ICE list")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitors.base import ParseError
 from monitors.ice.kind import LIST_CHANNELS
+from monitors.ice.lists import parse_list
 
 
 @dataclass(frozen=True)
@@ -22,3 +24,14 @@ def channel_by_name(name: str) -> str | None:
     base = name.rsplit("/", 1)[-1].lower()
     matches = [channel for channel in LIST_CHANNELS if channel in base]
     return matches[0] if len(matches) == 1 else None
+
+
+def recognise(archived: ArchivedBody) -> tuple[str | None, str]:
+    """(list, how it was told) or (None, why skipped): by file name first, else by the parsed shape."""
+    by_name = channel_by_name(archived.name)
+    if by_name:
+        return by_name, "file name"
+    try:
+        return parse_list(archived.body).shape, "columns"
+    except (ParseError, ValueError) as error:  # not a spreadsheet, or not one of ICE's lists
+        return None, f"not an ICE list: {error}"
