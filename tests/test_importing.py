@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from watch287g.importing import ArchivedBody, channel_by_name, recognise
+from watch287g.importing import ArchivedBody, channel_by_name, recognise, sightings_by_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ice"
 
@@ -22,3 +22,10 @@ def test_lists_are_told_by_their_columns_when_the_name_says_nothing() -> None:
     assert recognise(ArchivedBody("2025-05-29", pending, "download.xlsx", {})) == ("pending", "columns")
     channel, reason = recognise(ArchivedBody("2025-05-29", b"<html>moved</html>", "x.xlsx", {}))
     assert channel is None and reason.startswith("not an ICE list")
+
+
+def test_identical_bytes_are_one_body_with_every_sighting_earliest_first() -> None:
+    late = ArchivedBody("2025-06-02", b"same", "b.xlsx", {"commit": "2"})
+    other = ArchivedBody("2025-05-30", b"other", "c.xlsx", {"commit": "3"})
+    early = ArchivedBody("2025-05-29", b"same", "a.xlsx", {"commit": "1"})
+    assert sightings_by_bytes([late, other, early]) == [[early, late], [other]]

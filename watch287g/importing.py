@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from monitors.base import ParseError
@@ -35,3 +37,15 @@ def recognise(archived: ArchivedBody) -> tuple[str | None, str]:
         return parse_list(archived.body).shape, "columns"
     except (ParseError, ValueError) as error:  # not a spreadsheet, or not one of ICE's lists
         return None, f"not an ICE list: {error}"
+
+
+def sightings_by_bytes(bodies: Iterable[ArchivedBody]) -> list[list[ArchivedBody]]:
+    """Identical bytes are one body seen several times: its sightings, earliest first; bodies by first sighting.
+
+    Only the first sighting is interpreted (later ones would find nothing new); the rest are kept as provenance.
+    """
+    groups: dict[str, list[ArchivedBody]] = {}
+    for archived in bodies:
+        groups.setdefault(hashlib.sha256(archived.body).hexdigest(), []).append(archived)
+    ordered = [sorted(group, key=lambda a: a.fetched_at) for group in groups.values()]
+    return sorted(ordered, key=lambda group: group[0].fetched_at)
