@@ -29,3 +29,37 @@ def test_identical_bytes_are_one_body_with_every_sighting_earliest_first() -> No
     other = ArchivedBody("2025-05-30", b"other", "c.xlsx", {"commit": "3"})
     early = ArchivedBody("2025-05-29", b"same", "a.xlsx", {"commit": "1"})
     assert sightings_by_bytes([late, other, early]) == [[early, late], [other]]
+
+
+def test_import_bodies_interprets_lists_once_with_provenance_and_origin_import() -> None:
+    from rules.ice_rules import Rules
+    from state import queries
+    from state.store import Store
+    from watch287g.importing import import_bodies
+
+    def committed(name: str, when: str, commit: str, body: bytes | None = None) -> ArchivedBody:
+        data = body if body is not None else (FIXTURES / name).read_bytes()
+        where = {"archive": "git", "repository": "/r", "commit": commit, "path": name}
+        return ArchivedBody(when, data, name, where)
+
+    bodies = [
+        committed("2025-05-29_pendingAgencies05292025am.xlsx", "2025-05-29T16:00:00+00:00", "b"),
+        committed("2025-05-29_participatingAgencies05292025am.xlsx", "2025-05-29T15:00:00+00:00", "a"),
+        committed("2025-05-29_participatingAgencies05292025am.xlsx", "2025-05-30T15:00:00+00:00", "c"),
+        committed("page.xlsx", "2025-05-29T17:00:00+00:00", "d", b"<html>moved</html>"),
+    ]
+    store = Store(None)
+    summary = import_bodies(store, bodies, source="ice-287g", rules=Rules())
+    assert [(kind, outcome) for _, kind, outcome in summary.imported] == [
+        ("participating", "processed"),
+        ("pending", "processed"),
+    ]
+    assert [name for name, _ in summary.skipped] == ["page.xlsx"]
+    events = queries.events(store)
+    assert events and {e["origin"] for e in events} == {"import"}
+    assert {e["url"] for e in events if e["type"] == "pending.added"} == {
+        "/r@b:2025-05-29_pendingAgencies05292025am.xlsx"
+    }
+    again = import_bodies(store, bodies, source="ice-287g", rules=Rules())
+    assert {outcome for _, _, outcome in again.imported} == {"unchanged"}  # the same bytes as the last list
+    assert len(queries.events(store)) == len(events)

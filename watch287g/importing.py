@@ -6,9 +6,19 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from monitors.base import ParseError
+from monitors.base import ParseError, Snapshot
 from monitors.ice.kind import LIST_CHANNELS
 from monitors.ice.lists import parse_list
+from rules.ice_rules import Rules
+from state.store import Store
+from watch287g.compliance_settling import BackfillSettler
+from watch287g.pipeline import load_known, process_list
+
+
+@dataclass
+class ImportSummary:
+    imported: list[tuple[str, str, str]]  # (fetched_at, list, outcome) per body interpreted
+    skipped: list[tuple[str, str]]  # (name, why)
 
 
 @dataclass(frozen=True)
@@ -49,3 +59,32 @@ def sightings_by_bytes(bodies: Iterable[ArchivedBody]) -> list[list[ArchivedBody
         groups.setdefault(hashlib.sha256(archived.body).hexdigest(), []).append(archived)
     ordered = [sorted(group, key=lambda a: a.fetched_at) for group in groups.values()]
     return sorted(ordered, key=lambda group: group[0].fetched_at)
+
+
+def provenance_url(archived: ArchivedBody) -> str:
+    """Where the bytes came from, as the snapshot's url: repository@commit:path, or the archive's capture URL."""
+    where = archived.provenance
+    if where.get("archive") == "git":
+        return f"{where['repository']}@{where['commit']}:{where['path']}"
+    return where.get("capture") or f"{where.get('url', archived.name)}@{where.get('timestamp', '')}"
+
+
+def import_bodies(
+    store: Store, bodies: Iterable[ArchivedBody], *, source: str, rules: Rules, origin: str = "import"
+) -> ImportSummary:
+    """Archived lists through the same process_list as backfill, first sightings in time order, never alerted."""
+    summary = ImportSummary([], [])
+    known = load_known(store, source)
+    settler = BackfillSettler(store, origin)
+    for group in sightings_by_bytes(bodies):
+        first = group[0]
+        channel, how = recognise(first)
+        if channel is None:
+            summary.skipped += [(archived.name, how) for archived in group]
+            continue
+        snapshot = Snapshot(source, channel, provenance_url(first), first.fetched_at, first.body)
+        result = process_list(store, snapshot, origin=origin, rules=rules, known=known)
+        if result.outcome != "already_seen":
+            settler.after_list(first.fetched_at, result.states)
+        summary.imported.append((first.fetched_at, channel, result.outcome))
+    return summary
