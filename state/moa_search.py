@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from monitors.moa.read_moa import READER_VERSION
+from monitors.moa import READER_VERSION
 from monitors.source import document_channel
 from state.store import Store
 

@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +19,7 @@ import pytest
 
 from state import queries
 from state.store import Store
+from tests.support.serving import wait_until_serving
 from tests.test_analysts import HOSTILE, build_database
 from watch287g.datasette_metadata import (
     QUERIES,
@@ -67,15 +67,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     )
     store = Store(live)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "Datasette did not start"
-                time.sleep(0.1)
+        wait_until_serving(
+            port, process, lambda: process.stderr.read().decode() if process.stderr else "", 20
+        )
         yield Served(f"http://127.0.0.1:{port}", store)
     finally:
         store.close()

@@ -13,7 +13,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +33,7 @@ from notifiers.wording import digest_title, title_for
 from rules.ice_rules import Rules
 from state import queries
 from state.store import DocumentCommit, Store
+from tests.support.serving import wait_until_serving
 from tests.support.smtpserver import parts
 from tests.test_datasette import free_port
 from watch287g.cli import main
@@ -325,15 +325,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         err = (tmp_path / "serve.err").open("wb")
         processes.append(subprocess.Popen([WATCH287G, "--config", str(config), "serve", "--port", str(port)],
                                           stdout=subprocess.DEVNULL, stderr=err))  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:
-            assert processes[0].poll() is None, (tmp_path / "serve.err").read_text()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=1):
-                    return
-            except OSError:
-                assert time.monotonic() < deadline, "Datasette did not start"
-                time.sleep(0.1)
+        wait_until_serving(port, processes[0], lambda: (tmp_path / "serve.err").read_text(), 30)
 
     config.write_text(
         f"database: w.db\npublic_url: http://127.0.0.1:{port}/\nsources:\n  - name: ice\n    kind: ice_287g\n"

@@ -11,7 +11,7 @@ from typing import Any
 from events.event import OPERATOR_SOURCE, StoredEvent
 from monitors.base import Monitor, utc_now
 from monitors.http import HttpClient
-from monitors.moa.read_moa import READER_VERSION
+from monitors.moa import READER_VERSION
 from notifiers.outbox import SendReport, deliveries_for
 from state.lock import run_lock
 from state.queries import events as stored_events
@@ -21,7 +21,6 @@ from watch287g.check_loop import CheckReport, Fetch, plain_fetch, run_check
 from watch287g.compliance_settling import settle_compliance
 from watch287g.config import Config
 from watch287g.deliver import deliver
-from watch287g.moa_reading import read_kept
 
 
 @dataclass
@@ -103,6 +102,7 @@ def read_new_documents(store: Store, config: Config) -> dict[str, Any] | None:
     alerts. None when there was nothing to read."""
     if not config.moa_read_per_run or not unread_documents(store, READER_VERSION, 1):
         return None
+    from watch287g.moa_reading import read_kept  # the PDF libraries load only when there is a PDF to read
 
     summary = read_kept(store, config.rules, workers=min(2, os.cpu_count() or 1), limit=config.moa_read_per_run,
                         deliveries_for=deliveries_for(config.routing))  # fmt: skip

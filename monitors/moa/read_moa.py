@@ -16,13 +16,12 @@ from typing import Any
 import pypdfium2 as pdfium
 
 from monitors.base import ParseError
-from monitors.moa import moa_fields, moa_signatures
+from monitors.moa import READER_VERSION, moa_fields, moa_signatures
 from monitors.moa.form_values import form_agency, form_signatures, form_state, form_values
 from monitors.moa.page_ocr import ocr_available, ocr_image
 from monitors.moa.pdf_pages import open_pdf, page_text, render_page
 from monitors.moa.text_quality import usable_text
 
-READER_VERSION = "moa-read-1"
 logger = logging.getLogger(__name__)
 
 
