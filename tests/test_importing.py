@@ -50,7 +50,7 @@ def test_import_bodies_interprets_lists_once_with_provenance_and_origin_import()
     ]
     store = Store(None)
     summary = import_bodies(store, bodies, source="ice-287g", rules=Rules())
-    assert [(kind, outcome) for _, kind, outcome in summary.imported] == [
+    assert [(i.channel, i.outcome) for i in summary.imported] == [
         ("participating", "processed"),
         ("pending", "processed"),
     ]
@@ -61,5 +61,5 @@ def test_import_bodies_interprets_lists_once_with_provenance_and_origin_import()
         "/r@b:2025-05-29_pendingAgencies05292025am.xlsx"
     }
     again = import_bodies(store, bodies, source="ice-287g", rules=Rules())
-    assert {outcome for _, _, outcome in again.imported} == {"unchanged"}  # the same bytes as the last list
+    assert {i.outcome for i in again.imported} == {"unchanged"}  # the same bytes as the last list
     assert len(queries.events(store)) == len(events)

@@ -15,9 +15,20 @@ from watch287g.compliance_settling import BackfillSettler
 from watch287g.pipeline import load_known, process_list
 
 
+@dataclass(frozen=True)
+class Imported:
+    """One distinct body fed to the pipeline: its first sighting, and what the pipeline made of it."""
+
+    fetched_at: str
+    channel: str  # participating | pending
+    outcome: str  # processed | unchanged | quarantined | already_seen (older than the list in force)
+    detail: str | None  # the quarantine reason, or why it came too late
+    where: str  # provenance_url of the first sighting
+
+
 @dataclass
 class ImportSummary:
-    imported: list[tuple[str, str, str]]  # (fetched_at, list, outcome) per body interpreted
+    imported: list[Imported]
     skipped: list[tuple[str, str]]  # (name, why)
 
 
@@ -86,5 +97,6 @@ def import_bodies(
         result = process_list(store, snapshot, origin=origin, rules=rules, known=known)
         if result.outcome != "already_seen":
             settler.after_list(first.fetched_at, result.states)
-        summary.imported.append((first.fetched_at, channel, result.outcome))
+        where = snapshot.url
+        summary.imported.append(Imported(first.fetched_at, channel, result.outcome, result.detail, where))
     return summary
