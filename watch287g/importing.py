@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from monitors.archive.body import ArchivedBody
 from monitors.base import ParseError, Snapshot
 from monitors.ice.kind import LIST_CHANNELS
 from monitors.ice.lists import parse_list
@@ -30,16 +31,6 @@ class Imported:
 class ImportSummary:
     imported: list[Imported]
     skipped: list[tuple[str, str]]  # (name, why)
-
-
-@dataclass(frozen=True)
-class ArchivedBody:
-    """One file as an archive kept it; provenance says where (wayback capture or git commit and path)."""
-
-    fetched_at: str
-    body: bytes
-    name: str  # the file name as archived, e.g. participatingAgencies07072025pm.xlsx
-    provenance: dict[str, str]
 
 
 def channel_by_name(name: str) -> str | None:
