@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from monitors.archive.body import ArchivedBody
@@ -11,6 +11,8 @@ from monitors.base import ParseError, Snapshot
 from monitors.ice.kind import LIST_CHANNELS
 from monitors.ice.lists import parse_list
 from rules.ice_rules import Rules
+from state import sightings
+from state.sightings import Sighting
 from state.store import Store
 from watch287g.compliance_settling import BackfillSettler
 from watch287g.pipeline import load_known, process_list
@@ -51,18 +53,6 @@ def recognise(archived: ArchivedBody) -> tuple[str | None, str]:
         return None, f"not an ICE list: {error}"
 
 
-def sightings_by_bytes(bodies: Iterable[ArchivedBody]) -> list[list[ArchivedBody]]:
-    """Identical bytes are one body seen several times: its sightings, earliest first; bodies by first sighting.
-
-    Only the first sighting is interpreted (later ones would find nothing new); the rest are kept as provenance.
-    """
-    groups: dict[str, list[ArchivedBody]] = {}
-    for archived in bodies:
-        groups.setdefault(hashlib.sha256(archived.body).hexdigest(), []).append(archived)
-    ordered = [sorted(group, key=lambda a: a.fetched_at) for group in groups.values()]
-    return sorted(ordered, key=lambda group: group[0].fetched_at)
-
-
 def provenance_url(archived: ArchivedBody) -> str:
     """Where the bytes came from, as the snapshot's url: repository@commit:path, or the archive's capture URL."""
     where = archived.provenance
@@ -71,23 +61,60 @@ def provenance_url(archived: ArchivedBody) -> str:
     return where.get("capture") or f"{where.get('url', archived.name)}@{where.get('timestamp', '')}"
 
 
+def already_imported(store: Store, source: str) -> Callable[[str], bool]:
+    """For an archive reader's `known`: is the sighting with this key (provenance_url) already kept?"""
+    return lambda key: sightings.is_known(store, source, key)
+
+
 def import_bodies(
     store: Store, bodies: Iterable[ArchivedBody], *, source: str, rules: Rules, origin: str = "import"
 ) -> ImportSummary:
-    """Archived lists through the same process_list as backfill, first sightings in time order, never alerted."""
-    summary = ImportSummary([], [])
+    """Keep every archived file as it arrives, then interpret the waiting lists in time order through the same
+    process_list as backfill (never alerted). Files that are not lists are kept as skipped, with the reason."""
+    skipped = keep_bodies(store, bodies, source=source)
+    return ImportSummary(interpret_waiting(store, source=source, rules=rules, origin=origin), skipped)
+
+
+def keep_bodies(store: Store, bodies: Iterable[ArchivedBody], *, source: str) -> list[tuple[str, str]]:
+    """Keep each sighting not kept before (bytes of a list as a body); returns the files skipped as not lists."""
+    skipped = []
+    for archived in bodies:
+        key = provenance_url(archived)
+        if sightings.is_known(store, source, key):  # a reader that was not told what is known
+            continue
+        channel, how = recognise(archived)
+        archive = archived.provenance.get("archive", "unknown")
+        sha256 = hashlib.sha256(archived.body).hexdigest()
+        seen = Sighting(
+            key, archive, channel, sha256, archived.fetched_at, archived.name, archived.provenance
+        )
+        if channel is None:
+            sightings.keep(store, source, seen, None, why=how)
+            skipped.append((archived.name, how))
+        else:
+            sightings.keep(store, source, seen, archived.body)
+    return skipped
+
+
+def interpret_waiting(store: Store, *, source: str, rules: Rules, origin: str = "import") -> list[Imported]:
+    """Every kept sighting not interpreted yet (this run's and an interrupted run's), oldest first.
+
+    Each goes through process_list: the same bytes as the list in force are `unchanged` (not stored again, but
+    the sighting keeps its provenance), a revert to older bytes is a change, and a list older than the last
+    one interpreted on its channel is `already_seen` (history only moves forward; see README)."""
+    imported = []
     known = load_known(store, source)
     settler = BackfillSettler(store, origin)
-    for group in sightings_by_bytes(bodies):
-        first = group[0]
-        channel, how = recognise(first)
-        if channel is None:
-            summary.skipped += [(archived.name, how) for archived in group]
-            continue
-        snapshot = Snapshot(source, channel, provenance_url(first), first.fetched_at, first.body)
+    for seen in sightings.waiting(store, source):
+        assert seen.channel is not None  # only lists wait
+        body = store.body(seen.sha256) or b""
+        snapshot = Snapshot(source, seen.channel, seen.key, seen.fetched_at, body)
         result = process_list(store, snapshot, origin=origin, rules=rules, known=known)
+        outcome = sightings.committed_as(store, source, seen) if result.outcome == "unchanged" else None
+        sightings.settle(store, source, seen.key, outcome or result.outcome, result.detail)
         if result.outcome != "already_seen":
-            settler.after_list(first.fetched_at, result.states)
-        where = snapshot.url
-        summary.imported.append(Imported(first.fetched_at, channel, result.outcome, result.detail, where))
-    return summary
+            settler.after_list(seen.fetched_at, result.states)
+        imported.append(
+            Imported(seen.fetched_at, seen.channel, outcome or result.outcome, result.detail, seen.key)
+        )
+    return imported
