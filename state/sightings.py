@@ -83,13 +83,15 @@ def settle(store: Store, source: str, key: str, outcome: str, detail: str | None
         )
 
 
-def committed_as(store: Store, source: str, sighting: Sighting) -> str | None:
+def committed_as(
+    store: Store, source: str, channel: str, key: str, sha256: str, fetched_at: str
+) -> str | None:
     """The outcome of a snapshot already committed from this sighting (a run killed between the commit and
     `settle`), so the resumed run reports `processed`, not `unchanged`."""
     found = store.db.execute(
         "select outcome from snapshots where source = ? and channel = ? and url = ? and sha256 = ? "
         "and fetched_at = ? order by id desc limit 1",
-        [source, sighting.channel, sighting.key, sighting.sha256, sighting.fetched_at],
+        [source, channel, key, sha256, fetched_at],
     ).fetchone()
     return str(found[0]) if found else None
 

@@ -2,6 +2,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,20 +109,72 @@ def test_a_revert_to_earlier_bytes_is_a_change() -> None:
     assert channel["current_sha256"] == hashlib.sha256(bodies[0].body).hexdigest()
 
 
-def test_a_list_older_than_the_history_is_refused_with_the_later_one_named() -> None:
+def test_a_late_list_rederives_an_archive_only_history_as_one_ordered_run_would() -> None:
+    may, june = (committed(MAY_PARTICIPATING, "2025-05-29T15:00:00+00:00", "a"),
+                 committed(JUNE_PARTICIPATING, "2025-06-17T15:00:00+00:00", "b"))  # fmt: skip
     store = Store(None)
-    import_bodies(store, [committed(JUNE_PARTICIPATING, "2025-06-17T15:00:00+00:00", "b")], source="ice-287g",
-                  rules=Rules())  # fmt: skip
+    import_bodies(store, [june], source="ice-287g", rules=Rules())
+    late = import_bodies(store, [may], source="ice-287g", rules=Rules())
+    assert late.rederived and late.refused_because == []
+    assert [(i.where, i.outcome) for i in late.imported] == [
+        (f"/r@a:{MAY_PARTICIPATING}", "processed"),
+        (f"/r@b:{JUNE_PARTICIPATING}", "processed"),
+    ]
+    in_order = Store(None)
+    import_bodies(in_order, [may, june], source="ice-287g", rules=Rules())
+    assert sorted(e["id"] for e in queries.events(store)) == sorted(e["id"] for e in queries.events(in_order))
+    assert queries.events(store) and len(queries.events(store)) == len(queries.events(in_order))
+
+
+def test_a_late_list_is_refused_once_a_live_check_stored_anything() -> None:
+    from monitors.base import Snapshot
+    from watch287g.pipeline import process_list
+
+    store = Store(None)
+    june = (FIXTURES / JUNE_PARTICIPATING).read_bytes()
+    live = Snapshot(
+        "ice-287g", "participating", "https://www.ice.gov/x.xlsx", "2025-06-17T15:00:00+00:00", june
+    )
+    process_list(store, live, origin="live", rules=Rules())
+    before = [e["id"] for e in queries.events(store)]
     late = import_bodies(store, [committed(MAY_PARTICIPATING, "2025-05-29T15:00:00+00:00", "a")],
                          source="ice-287g", rules=Rules())  # fmt: skip
+    assert not late.rederived and late.refused_because == ["live"]
     assert [(i.outcome, i.detail) for i in late.imported] == [
         (
             "already_seen",
             "fetched 2025-05-29T15:00:00+00:00, before the list interpreted at 2025-06-17T15:00:00+00:00",
         )
     ]
+    assert [e["id"] for e in queries.events(store)] == before
     outcome = store.db.execute("select outcome from sightings where key like '%@a:%'").fetchone()[0]
     assert outcome == "already_seen"
+
+
+def test_a_rederive_killed_half_way_leaves_the_history_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    import watch287g.importing as importing
+
+    store = Store(None)
+    import_bodies(store, [committed(JUNE_PARTICIPATING, "2025-06-17T15:00:00+00:00", "b")], source="ice-287g",
+                  rules=Rules())  # fmt: skip
+    before = sorted(e["id"] for e in queries.events(store))
+    calls = []
+    real = importing.process_list
+
+    def dies_on_the_second_list(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(importing, "process_list", dies_on_the_second_list)
+    with pytest.raises(KeyboardInterrupt):
+        import_bodies(store, [committed(MAY_PARTICIPATING, "2025-05-29T15:00:00+00:00", "a")], source="ice-287g",
+                      rules=Rules())  # fmt: skip
+    assert sorted(e["id"] for e in queries.events(store)) == before
+    assert [s.fetched_at for s in sightings.waiting(store, "ice-287g")] == ["2025-05-29T15:00:00+00:00"]
+    monkeypatch.setattr(importing, "process_list", real)
+    assert import_bodies(store, [], source="ice-287g", rules=Rules()).rederived  # the next run finishes it
 
 
 def test_an_interrupted_import_resumes_and_ends_as_one_run_would(tmp_path: Path) -> None:
@@ -148,3 +201,23 @@ def test_an_interrupted_import_resumes_and_ends_as_one_run_would(tmp_path: Path)
     whole = Store(None)
     import_bodies(whole, bodies, source="ice-287g", rules=Rules())
     assert [e["id"] for e in queries.events(store)] == [e["id"] for e in queries.events(whole)]
+
+
+def test_a_rederive_keeps_backfilled_lists_in_their_place_and_origin() -> None:
+    from watch287g.backfill import ManifestRow, backfill
+
+    store = Store(None)
+    row = ManifestRow("2025-06-17T15:00:00+00:00", "participating", FIXTURES / JUNE_PARTICIPATING)
+    backfill(store, [row], source="ice-287g", url="https://www.ice.gov/287g", rules=Rules())
+    late = import_bodies(store, [committed(MAY_PARTICIPATING, "2025-05-29T15:00:00+00:00", "a")],
+                         source="ice-287g", rules=Rules())  # fmt: skip
+    assert late.rederived
+    assert [(i.where, i.outcome) for i in late.imported] == [
+        (f"/r@a:{MAY_PARTICIPATING}", "processed"),
+        (f"https://www.ice.gov/287g#{JUNE_PARTICIPATING}", "processed"),
+    ]
+    origins = {(e["url"], e["origin"]) for e in queries.events(store) if e["type"].startswith("agreement.")}
+    assert origins == {
+        (f"/r@a:{MAY_PARTICIPATING}", "import"),
+        (f"https://www.ice.gov/287g#{JUNE_PARTICIPATING}", "backfill"),
+    }

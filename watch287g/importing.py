@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitors.archive.body import ArchivedBody
-from monitors.base import ParseError, Snapshot
+from monitors.base import ParseError, Snapshot, instant
 from monitors.ice.kind import LIST_CHANNELS
 from monitors.ice.lists import parse_list
 from rules.ice_rules import Rules
-from state import sightings
+from state import rederive, sightings
 from state.sightings import Sighting
 from state.store import Store
 from watch287g.compliance_settling import BackfillSettler
@@ -20,19 +20,24 @@ from watch287g.pipeline import load_known, process_list
 
 @dataclass(frozen=True)
 class Imported:
-    """One distinct body fed to the pipeline: its first sighting, and what the pipeline made of it."""
+    """One list fed to the pipeline (an archive's sighting, or a backfilled list re-derived), and its outcome."""
 
     fetched_at: str
     channel: str  # participating | pending
     outcome: str  # processed | unchanged | quarantined | already_seen (older than the list in force)
     detail: str | None  # the quarantine reason, or why it came too late
-    where: str  # provenance_url of the first sighting
+    where: str  # provenance_url of the sighting (a backfilled list: its archive name)
 
 
 @dataclass
 class ImportSummary:
     imported: list[Imported]
     skipped: list[tuple[str, str]]  # (name, why)
+    # Set when a list earlier than the history arrived and the archive-only history was rebuilt in time order:
+    # then `imported` holds every list of the source, not only this run's.
+    rederived: bool = False
+    # When a late list had to be refused instead: what stored since then was not an archive's (live, demo...).
+    refused_because: list[str] = field(default_factory=list)
 
 
 def channel_by_name(name: str) -> str | None:
@@ -70,9 +75,19 @@ def import_bodies(
     store: Store, bodies: Iterable[ArchivedBody], *, source: str, rules: Rules, origin: str = "import"
 ) -> ImportSummary:
     """Keep every archived file as it arrives, then interpret the waiting lists in time order through the same
-    process_list as backfill (never alerted). Files that are not lists are kept as skipped, with the reason."""
+    process_list as backfill (never alerted). Files that are not lists are kept as skipped, with the reason.
+
+    A list earlier than the last one interpreted on its channel re-derives the source's history when that
+    history is only archives' (state/rederive.py says when); otherwise it is `already_seen`, with the reason."""
     skipped = keep_bodies(store, bodies, source=source)
-    return ImportSummary(interpret_waiting(store, source=source, rules=rules, origin=origin), skipped)
+    summary = ImportSummary([], skipped)
+    if _arrived_late(store, source):
+        summary.refused_because = rederive.blocking_origins(store, source)
+        if not summary.refused_because:
+            summary.imported, summary.rederived = rederive_history(store, source=source, rules=rules), True
+            return summary
+    summary.imported = interpret_waiting(store, source=source, rules=rules, origin=origin)
+    return summary
 
 
 def keep_bodies(store: Store, bodies: Iterable[ArchivedBody], *, source: str) -> list[tuple[str, str]]:
@@ -101,20 +116,49 @@ def interpret_waiting(store: Store, *, source: str, rules: Rules, origin: str = 
 
     Each goes through process_list: the same bytes as the list in force are `unchanged` (not stored again, but
     the sighting keeps its provenance), a revert to older bytes is a change, and a list older than the last
-    one interpreted on its channel is `already_seen` (history only moves forward; see README)."""
+    one interpreted on its channel is `already_seen` (history only moves forward)."""
+    items = [
+        rederive.ReplayItem(seen.fetched_at, seen.channel or "", seen.key, seen.sha256, origin, seen.key)
+        for seen in sightings.waiting(store, source)
+    ]
+    return _interpret(store, items, source=source, rules=rules)
+
+
+def rederive_history(store: Store, *, source: str, rules: Rules) -> list[Imported]:
+    """Rebuild the source's archive-only history with every list in time order, in one transaction: a crash
+    half-way leaves the history as it was, with the new sightings still waiting."""
+    with store.transaction():
+        items = rederive.replay_items(store, source)  # before the wipe: backfilled lists are only snapshots
+        rederive.wipe_derived(store, source)
+        return _interpret(store, items, source=source, rules=rules)
+
+
+def _interpret(
+    store: Store, items: list[rederive.ReplayItem], *, source: str, rules: Rules
+) -> list[Imported]:
     imported = []
     known = load_known(store, source)
-    settler = BackfillSettler(store, origin)
-    for seen in sightings.waiting(store, source):
-        assert seen.channel is not None  # only lists wait
-        body = store.body(seen.sha256) or b""
-        snapshot = Snapshot(source, seen.channel, seen.key, seen.fetched_at, body)
-        result = process_list(store, snapshot, origin=origin, rules=rules, known=known)
-        outcome = sightings.committed_as(store, source, seen) if result.outcome == "unchanged" else None
-        sightings.settle(store, source, seen.key, outcome or result.outcome, result.detail)
+    settlers = {origin: BackfillSettler(store, origin) for origin in {item.origin for item in items}}
+    for item in items:
+        snapshot = Snapshot(source, item.channel, item.url, item.fetched_at, store.body(item.sha256) or b"")
+        result = process_list(store, snapshot, origin=item.origin, rules=rules, known=known)
+        outcome = result.outcome
+        if item.key is not None:
+            if outcome == "unchanged":  # or committed by a run killed before it could settle the sighting
+                at = item.channel, item.key, item.sha256, item.fetched_at
+                outcome = sightings.committed_as(store, source, *at) or outcome
+            sightings.settle(store, source, item.key, outcome, result.detail)
         if result.outcome != "already_seen":
-            settler.after_list(seen.fetched_at, result.states)
-        imported.append(
-            Imported(seen.fetched_at, seen.channel, outcome or result.outcome, result.detail, seen.key)
-        )
+            settlers[item.origin].after_list(item.fetched_at, result.states)
+        imported.append(Imported(item.fetched_at, item.channel, outcome, result.detail, item.url))
     return imported
+
+
+def _arrived_late(store: Store, source: str) -> bool:
+    """Is a waiting list earlier than the last list interpreted on its channel?"""
+    last = {name: (store.channel(source, name) or {}).get("updated_at") for name in LIST_CHANNELS}
+    for seen in sightings.waiting(store, source):
+        last_at = last.get(seen.channel or "")
+        if last_at and instant(seen.fetched_at) < instant(last_at):
+            return True
+    return False
