@@ -221,3 +221,14 @@ def test_a_rederive_keeps_backfilled_lists_in_their_place_and_origin() -> None:
         (f"/r@a:{MAY_PARTICIPATING}", "import"),
         (f"https://www.ice.gov/287g#{JUNE_PARTICIPATING}", "backfill"),
     }
+
+
+def test_an_event_imported_from_git_names_its_commit_instead_of_a_link() -> None:
+    from notifiers.headline import backfill_source
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    git = {"origin": "import", "url": f"https://github.com/o/r@{commit}:lists/participatingAgencies.xlsx"}
+    assert backfill_source(git) == f"git https://github.com/o/r@{commit}:lists/participatingAgencies.xlsx"
+    capture = "https://web.archive.org/web/20250529120000id_/https://www.ice.gov/doclib/x.xlsx"
+    assert backfill_source({"origin": "import", "url": capture}) is None  # a capture is a real link
+    assert backfill_source({"origin": "live", "url": f"https://x@{commit}:y"}) is None
