@@ -59,7 +59,7 @@ class DocumentCommit:
     sha256: str
     body: bytes
     fetched_at: str
-    origin: str  # "live", "backfill" or "demo"
+    origin: str  # "live", "backfill", "import" or "demo"
     outcome: str  # "processed", "quarantined", "page"
     detail: str | None = None
     http_status: int = 200
