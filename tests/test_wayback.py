@@ -344,3 +344,20 @@ def test_times_and_retry_after() -> None:
     assert retry_after_seconds("Thu, 29 May 2025 12:00:30 GMT", now) == 30.0
     assert retry_after_seconds("12", now) == 12.0
     assert retry_after_seconds("soon", now) is None
+
+
+def test_requests_are_paced(archive: WaybackStandIn) -> None:
+    archive.cdx(
+        FOLDER, [("20250529150000", AT_P0529, P0529), ("20250529160000", AT_N0529, N0529)], prefix=True
+    )
+    archive.capture("20250529150000", AT_P0529, P0529)
+    archive.capture("20250529160000", AT_N0529, N0529)
+    waits: list[float] = []  # recorded, not slept: the clock does not move, so each wait is the whole pace
+
+    assert len(list(reader(archive, pace=0.5, sleep=waits.append).bodies())) == 2
+
+    assert len(archive.server.requests) == 4  # two CDX queries, two captures: three waits between them
+    assert len(waits) == 3 and all(0.4 < wait <= 0.5 for wait in waits)
+    default = WaybackArchive(CONTACT)
+    assert (default.pace, default.cdx_endpoint) == (1.0, "https://web.archive.org/cdx/search/cdx")
+    default.close()
