@@ -361,3 +361,28 @@ def test_requests_are_paced(archive: WaybackStandIn) -> None:
     default = WaybackArchive(CONTACT)
     assert (default.pace, default.cdx_endpoint) == (1.0, "https://web.archive.org/cdx/search/cdx")
     default.close()
+
+
+def test_what_the_reader_yields_is_imported_with_its_capture_as_provenance(
+    archive: WaybackStandIn, tmp_path: Path
+) -> None:
+    from rules.ice_rules import Rules
+    from state import queries
+    from state.store import Store
+    from watch287g.importing import import_bodies
+
+    rows = [("20250529140000", AT_N0529, N0529), ("20250529150000", AT_P0529, P0529)]
+    archive.cdx(FOLDER, rows, prefix=True)
+    captures = [archive.capture(ts, original, body) for ts, original, body in rows]
+    store = Store(tmp_path / "watch287g.db")
+
+    summary = import_bodies(store, reader(archive).bodies(), source="ice-287g", rules=Rules())
+
+    assert [(i.channel, i.outcome, i.where) for i in summary.imported] == [
+        ("pending", "processed", captures[0]),
+        ("participating", "processed", captures[1]),
+    ]
+    events = queries.events(store)
+    assert {e["origin"] for e in events} == {"import"}
+    assert {e["url"] for e in events if e["type"] == "pending.added"} == {captures[0]}
+    store.close()
