@@ -23,6 +23,7 @@ CONTACT = "ops@example.org"
 PAGE = "https://www.ice.gov/identify-and-arrest/287g"
 FOLDER = "https://www.ice.gov/doclib/about/offices/ero/287g/"
 CDX_PATH = "/cdx/search/cdx"
+DAILY = "timestamp:8"  # the program page: one capture a day
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -52,18 +53,20 @@ class WaybackStandIn:
         self.server = server
         self.base = server.url("").rstrip("/")
 
-    def cdx(self, url: str, rows: list[tuple[str, str, bytes]], *, prefix: bool = False) -> None:
+    def cdx(
+        self, url: str, rows: list[tuple[str, str, bytes]], *, prefix: bool = False, collapse: str = "digest"
+    ) -> None:
         """Answer the query for `url` with rows (timestamp, original, body); the digest is the body's."""
         table = [list(CDX_FIELDS)] + [
             [ts, original, "200", XLSX, digest(body), "9999"] for ts, original, body in rows
         ]
-        self.cdx_raw(url, json.dumps(table).encode(), prefix=prefix)
+        self.cdx_raw(url, json.dumps(table).encode(), prefix=prefix, collapse=collapse)
 
-    def cdx_raw(self, url: str, answer: bytes, *, prefix: bool = False) -> None:
+    def cdx_raw(self, url: str, answer: bytes, *, prefix: bool = False, collapse: str = "digest") -> None:
         from urllib.parse import urlencode
 
         query = [("url", url), ("output", "json"), ("fl", ",".join(CDX_FIELDS))]
-        query += [("filter", "statuscode:200"), ("collapse", "digest")]
+        query += [("filter", "statuscode:200"), ("collapse", collapse)]
         query += [("matchType", "prefix")] if prefix else []
         self.server.route(f"{CDX_PATH}?{urlencode(query)}", answer, content_type="application/json")
 
@@ -86,7 +89,7 @@ class WaybackStandIn:
 @pytest.fixture
 def archive(http_server: LoopbackHTTPServer) -> WaybackStandIn:
     stand_in = WaybackStandIn(http_server)
-    stand_in.cdx(PAGE, [])  # no page captures unless a test routes some
+    stand_in.cdx(PAGE, [], collapse=DAILY)  # no page captures unless a test routes some
     return stand_in
 
 
@@ -145,8 +148,8 @@ def test_the_cdx_query_asks_for_json_200s_by_digest_within_the_dates(archive: Wa
     for query in queries:
         assert query["output"] == ["json"] and query["filter"] == ["statuscode:200"]
         assert query["fl"] == ["timestamp,original,statuscode,mimetype,digest,length"]
-        assert query["collapse"] == ["digest"]
         assert (query["from"], query["to"]) == (["20250501"], ["20250731"])
+    assert [q["collapse"] for q in queries] == [[DAILY], ["digest"]]
     assert "matchType" not in queries[0] and queries[1]["matchType"] == ["prefix"]
     assert_every_request_polite(archive.server)
 
@@ -237,7 +240,7 @@ def test_links_on_captured_pages_lead_to_their_list_captures(archive: WaybackSta
     in_folder = FOLDER + "pendingAgencies05292025am.xlsx"
     html = (f'<html><body><main><h1>287(g)</h1><a href="{elsewhere}">Participating Agencies</a>'
             f'<a href="{in_folder}">Pending Agencies</a></main></body></html>').encode()  # fmt: skip
-    archive.cdx(PAGE, [("20250529120000", PAGE, html)])
+    archive.cdx(PAGE, [("20250529120000", PAGE, html)], collapse=DAILY)
     archive.server.route(archive.path("20250529120000", PAGE), html)
     archive.cdx(FOLDER, [("20250529140000", in_folder, N0529)], prefix=True)
     archive.cdx(elsewhere, [("20250529150000", elsewhere, P0529)])

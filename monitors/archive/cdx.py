@@ -39,10 +39,19 @@ class CdxRow:
     length: int | None  # the size of the compressed archive record, not of the file (so not compared to it)
 
 
-def cdx_query(cdx_endpoint: str, url: str, *, prefix: bool, since: date | None, until: date | None) -> str:
-    """The CDX query URL for captures of `url` (everything under it when `prefix`) that answered 200."""
+def cdx_query(
+    cdx_endpoint: str,
+    url: str,
+    *,
+    prefix: bool,
+    since: date | None,
+    until: date | None,
+    collapse: str = "digest",
+) -> str:
+    """The CDX query URL for captures of `url` (everything under it when `prefix`) that answered 200.
+    `collapse="timestamp:8"` keeps one capture a day (a page whose every capture differs a little)."""
     params = [("url", url), ("output", "json"), ("fl", ",".join(CDX_FIELDS))]
-    params += [("filter", "statuscode:200"), ("collapse", "digest")]
+    params += [("filter", "statuscode:200"), ("collapse", collapse)]
     if prefix:
         params.append(("matchType", "prefix"))
     if since:

@@ -131,8 +131,10 @@ class WaybackArchive:
     def _list_captures(self, since: date | None, until: date | None) -> list[CdxRow]:
         """Distinct spreadsheet captures, oldest first: under the list folders, plus the links the program
         page's captures carried outside them."""
+        # The page differs a little in every capture (tokens, review dates): one capture a day is read for its
+        # links. Lists published and replaced within a day are still found by the folder's prefix query.
         pages = distinct_captures(
-            [r for page in self.program_pages for r in self._cdx(page, False, since, until)]
+            [r for page in self.program_pages for r in self._cdx(page, False, since, until, "timestamp:8")]
         )
         links = self._links_on(pages)
         rows = [r for folder in self.list_folders for r in self._cdx(folder, True, since, until)]
@@ -145,11 +147,14 @@ class WaybackArchive:
         self.progress(f"wayback: {len(rows)} spreadsheet captures listed, {len(captures)} distinct")
         return captures
 
-    def _cdx(self, url: str, prefix: bool, since: date | None, until: date | None) -> list[CdxRow]:
+    def _cdx(
+        self, url: str, prefix: bool, since: date | None, until: date | None, collapse: str = "digest"
+    ) -> list[CdxRow]:
         what = f"{'everything under ' if prefix else ''}{url}"
         self.progress(f"wayback: listing captures of {what}")
+        query = cdx_query(self.cdx_endpoint, url, prefix=prefix, since=since, until=until, collapse=collapse)
         try:
-            answer = self._get(cdx_query(self.cdx_endpoint, url, prefix=prefix, since=since, until=until))
+            answer = self._get(query)
             return parse_cdx(answer or b"", what)
         except (FetchError, CdxError) as error:
             raise WaybackError(f"cannot list the Wayback Machine's captures of {what}: {error}") from None
@@ -157,7 +162,9 @@ class WaybackArchive:
     def _links_on(self, pages: list[CdxRow]) -> set[str]:
         """The spreadsheet links on each page capture (a page that cannot be read is a reported failure)."""
         links: set[str] = set()
-        for row in pages:
+        for number, row in enumerate(pages, start=1):
+            if number % 20 == 0:
+                self.progress(f"wayback: {number}/{len(pages)} program page captures read for their links")
             capture = raw_capture_url(self.archive_base, row)
             try:
                 html = self._get(capture, max_bytes=_PAGE_MAX_BYTES) or b""
