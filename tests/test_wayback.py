@@ -169,6 +169,12 @@ def test_captures_that_are_error_pages_or_cut_short_are_reported_not_yielded(arc
     assert [capture for capture, _ in wayback.report.truncated] == [truncated]
     assert "does not open" in wayback.report.truncated[0][1]
     assert wayback.report.downloaded == 1
+    assert wayback.report.lines() == [
+        "wayback: 3 captures listed, 3 distinct, 0 page captures read; 1 downloaded, 0 already imported; "
+        "1 error pages, 1 truncated, 0 failed; 0 retries",
+        f"  error page: {error_page}: an HTML page, not a spreadsheet",
+        f"  truncated: {truncated}: {wayback.report.truncated[0][1]}",
+    ]
     assert_every_request_polite(archive.server)
 
 
@@ -222,6 +228,7 @@ def test_a_body_shorter_than_its_content_length_is_retried_then_reported(archive
     assert len(archive.server.requests_for(capture_path)) == 2
     assert "connection reset" in wayback.report.failures[0][1]
     assert wayback.report.retries == 1
+    assert_every_request_polite(archive.server)
 
 
 def test_a_capture_redirecting_off_the_archive_is_refused(archive: WaybackStandIn) -> None:
@@ -233,6 +240,7 @@ def test_a_capture_redirecting_off_the_archive_is_refused(archive: WaybackStandI
     assert list(wayback.bodies()) == []
 
     assert "refused example.com" in wayback.report.failures[0][1]
+    assert_every_request_polite(archive.server)
 
 
 def test_links_on_captured_pages_lead_to_their_list_captures(archive: WaybackStandIn) -> None:
@@ -361,6 +369,7 @@ def test_requests_are_paced(archive: WaybackStandIn) -> None:
 
     assert len(archive.server.requests) == 4  # two CDX queries, two captures: three waits between them
     assert len(waits) == 3 and all(0.4 < wait <= 0.5 for wait in waits)
+    assert_every_request_polite(archive.server)
     default = WaybackArchive(CONTACT)
     assert (default.pace, default.cdx_endpoint) == (1.0, "https://web.archive.org/cdx/search/cdx")
     default.close()
@@ -389,3 +398,4 @@ def test_what_the_reader_yields_is_imported_with_its_capture_as_provenance(
     assert {e["origin"] for e in events} == {"import"}
     assert {e["url"] for e in events if e["type"] == "pending.added"} == {captures[0]}
     store.close()
+    assert_every_request_polite(archive.server)

@@ -68,6 +68,21 @@ class WaybackReport:
     retries: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (URL, error) after the last attempt
 
+    def lines(self) -> list[str]:
+        """The report as the command prints it: the counts, then each capture not imported and why."""
+        counts = (
+            f"wayback: {self.captures_listed} captures listed, {self.distinct} distinct, {self.pages_read} page "
+            f"captures read; {self.downloaded} downloaded, {self.skipped_known} already imported; "
+            f"{len(self.error_pages)} error pages, {len(self.truncated)} truncated, {len(self.failures)} failed; "
+            f"{self.retries} retries"
+        )
+        rejected = [
+            ("error page", self.error_pages),
+            ("truncated", self.truncated),
+            ("failed", self.failures),
+        ]
+        return [counts] + [f"  {kind}: {url}: {why}" for kind, found in rejected for url, why in found]
+
 
 def _nothing_known(capture: str) -> bool:
     return False
