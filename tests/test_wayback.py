@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from monitors.archive.body import ArchivedBody
 from monitors.archive.cdx import CDX_FIELDS, CdxError, capture_problem, capture_time, parse_cdx
 from monitors.archive.wayback import WaybackArchive, WaybackError, retry_after_seconds
 from monitors.http import user_agent
@@ -397,5 +399,43 @@ def test_what_the_reader_yields_is_imported_with_its_capture_as_provenance(
     events = queries.events(store)
     assert {e["origin"] for e in events} == {"import"}
     assert {e["url"] for e in events if e["type"] == "pending.added"} == {captures[0]}
+    store.close()
+    assert_every_request_polite(archive.server)
+
+
+def test_an_import_killed_midway_resumes_from_the_store_without_downloading_again(
+    archive: WaybackStandIn, tmp_path: Path
+) -> None:
+    from rules.ice_rules import Rules
+    from state.store import Store
+    from watch287g.importing import already_imported, import_bodies
+
+    rows = [("20250529140000", AT_N0529, N0529), ("20250529150000", AT_P0529, P0529),
+            ("20250707120000", AT_N0707, N0707), ("20250707130000", AT_P0707, P0707)]  # fmt: skip
+    archive.cdx(FOLDER, rows, prefix=True)
+    captures = [archive.capture(ts, original, body) for ts, original, body in rows]
+    database = tmp_path / "watch287g.db"
+
+    def killed_after_two(bodies: Iterator[ArchivedBody]) -> Iterator[ArchivedBody]:
+        for number, archived in enumerate(bodies, start=1):
+            yield archived
+            if number == 2:
+                raise KeyboardInterrupt  # Ctrl-C while the third capture would be downloaded
+
+    store = Store(database)
+    with pytest.raises(KeyboardInterrupt):
+        import_bodies(store, killed_after_two(reader(archive).bodies()), source="ice-287g", rules=Rules())
+    store.close()
+    archive.server.clear_requests()
+    store = Store(database)
+    second = reader(archive)
+
+    bodies = second.bodies(known=already_imported(store, "ice-287g"))
+    summary = import_bodies(store, bodies, source="ice-287g", rules=Rules())
+
+    assert archive.capture_requests() == [urlsplit(capture).path for capture in captures[2:]]
+    assert (second.report.skipped_known, second.report.downloaded) == (2, 2)
+    assert [i.where for i in summary.imported] == captures  # all four interpreted, in capture order
+    assert {i.outcome for i in summary.imported} == {"processed"}
     store.close()
     assert_every_request_polite(archive.server)
