@@ -372,9 +372,8 @@ def test_requests_are_paced(archive: WaybackStandIn) -> None:
     assert len(archive.server.requests) == 4  # two CDX queries, two captures: three waits between them
     assert len(waits) == 3 and all(0.4 < wait <= 0.5 for wait in waits)
     assert_every_request_polite(archive.server)
-    default = WaybackArchive(CONTACT)
-    assert (default.pace, default.cdx_endpoint) == (1.0, "https://web.archive.org/cdx/search/cdx")
-    default.close()
+    with WaybackArchive(CONTACT) as default:
+        assert (default.pace, default.cdx_endpoint) == (1.0, "https://web.archive.org/cdx/search/cdx")
 
 
 def test_what_the_reader_yields_is_imported_with_its_capture_as_provenance(

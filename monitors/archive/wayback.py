@@ -122,6 +122,12 @@ class WaybackArchive:
     def close(self) -> None:
         self.client.close()
 
+    def __enter__(self) -> WaybackArchive:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def bodies(
         self,
         since: date | None = None,
