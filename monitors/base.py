@@ -25,11 +25,20 @@ class ConfigError(ValueError):
 class FetchError(RuntimeError):
     """A fetch failed. `transient` errors (network, timeouts, 5xx, 429) are worth retrying; others are not."""
 
-    def __init__(self, message: str, *, url: str, transient: bool, http_status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        transient: bool,
+        http_status: int | None = None,
+        retry_after: str | None = None,
+    ):
         super().__init__(message)
         self.url = url
         self.transient = transient
         self.http_status = http_status
+        self.retry_after = retry_after  # the server's Retry-After header on a 429/503, as sent
 
 
 class ParseError(ValueError):

@@ -226,7 +226,7 @@ def _raise_for_status(response: requests.Response, shown: str) -> None:
         retry_after = response.headers.get("Retry-After")
         hint = f"; Retry-After: {retry_after}" if retry_after else ""
         message = f"server error HTTP {status} {reason} for {shown} (temporary{hint})"
-        raise FetchError(message, url=shown, transient=True, http_status=status)
+        raise FetchError(message, url=shown, transient=True, http_status=status, retry_after=retry_after)
     message = f"HTTP {status} {reason} for {shown}"
     raise FetchError(message, url=shown, transient=False, http_status=status)
 

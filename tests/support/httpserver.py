@@ -49,11 +49,12 @@ class StatusSequence:
     body: bytes
     content_type: str | None
     served: int = 0
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every status (e.g. Retry-After)
 
     def next_route(self) -> Route:
         status = self.statuses[min(self.served, len(self.statuses) - 1)]
         self.served += 1
-        return Route(self.body, self.content_type, status)
+        return Route(self.body, self.content_type, status, headers=dict(self.headers))
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ class LoopbackHTTPServer:
         statuses: list[int],
         body: bytes | str = b"ok",
         content_type: str | None = "text/plain; charset=utf-8",
+        headers: dict[str, str] | None = None,
     ) -> str:
         """Answer successive requests to `path` (any method) with successive `statuses`; the last one
         repeats. E.g. [500, 500, 200] for a webhook that fails twice. Returns the full URL."""
@@ -149,7 +151,9 @@ class LoopbackHTTPServer:
             raise ValueError("respond_sequence needs at least one status")
         data = body.encode() if isinstance(body, str) else body
         with self._lock:
-            self._routes[path] = StatusSequence(list(statuses), data, content_type)
+            self._routes[path] = StatusSequence(
+                list(statuses), data, content_type, headers=dict(headers or {})
+            )
         return self.url(path)
 
     # -- inspection ----------------------------------------------------------------------------------------
