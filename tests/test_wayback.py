@@ -140,6 +140,25 @@ def test_one_capture_per_digest_downloaded_oldest_first_with_provenance(archive:
     assert_every_request_polite(archive.server)
 
 
+def test_a_url_that_reverts_to_earlier_bytes_keeps_the_revert(archive: WaybackStandIn) -> None:
+    fixed = (
+        "https://www.ice.gov/doclib/about/offices/ero/287g/participatingAgencies.xlsx"  # one URL, replaced
+    )
+    rows = [
+        ("20250529150000", fixed, P0529),
+        ("20250530150000", fixed, P0529),  # a repeat: dropped
+        ("20250707220000", fixed, P0707),
+        ("20250708220000", fixed, P0529),
+    ]  # back to A: kept
+    archive.cdx(FOLDER, rows, prefix=True)
+    for ts, original, body in rows:
+        archive.capture(ts, original, body)
+    got = list(reader(archive).bodies())
+    assert [(b.provenance["timestamp"], b.body) for b in got] == [
+        ("20250529150000", P0529), ("20250707220000", P0707), ("20250708220000", P0529),
+    ]  # fmt: skip
+
+
 def test_the_cdx_query_asks_for_json_200s_by_digest_within_the_dates(archive: WaybackStandIn) -> None:
     archive.server.route(CDX_PATH, b"[]", content_type="application/json")  # any query: nothing captured
 

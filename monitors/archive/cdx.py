@@ -110,13 +110,17 @@ def _timestamp(value: str) -> bool:
 
 
 def distinct_captures(rows: list[CdxRow]) -> list[CdxRow]:
-    """One capture per original URL and content digest (the earliest), all of them oldest first."""
-    earliest: dict[tuple[str, str], CdxRow] = {}
-    for row in rows:
-        key = (row.original, row.digest)
-        if key not in earliest or row.timestamp < earliest[key].timestamp:
-            earliest[key] = row
-    return sorted(earliest.values(), key=lambda row: (row.timestamp, row.original))
+    """The captures whose bytes differ from the URL's previous capture, all of them oldest first.
+
+    Only a repeat of the previous digest is dropped: a list that goes A -> B -> A must keep its third capture,
+    or the revert to A is never seen (the import treats a repeat of the list in force as unchanged anyway)."""
+    kept: list[CdxRow] = []
+    previous: dict[str, str] = {}
+    for row in sorted(rows, key=lambda row: (row.timestamp, row.original)):
+        if previous.get(row.original) != row.digest:
+            kept.append(row)
+        previous[row.original] = row.digest
+    return kept
 
 
 def raw_capture_url(archive_base: str, row: CdxRow) -> str:
