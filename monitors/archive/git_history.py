@@ -22,8 +22,9 @@ from monitors.archive.body import ArchivedBody
 DEFAULT_GLOBS = ["*.xlsx", "*.xls"]
 # ICE's lists are 30-300 kB; a file this large is not one of them and is not read into memory.
 MAX_FILE_BYTES = 50_000_000
-# Transports git would otherwise allow that run programs or reuse descriptors.
-_SAFE_CONFIG = ["-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never", "-c", "core.quotepath=off"]
+# Transports that run programs or reuse descriptors, and a local repository's own fsmonitor command: never.
+_NEVER = ("protocol.ext.allow=never", "protocol.fd.allow=never", "core.fsmonitor=false")
+_SAFE_CONFIG = [word for setting in _NEVER for word in ("-c", setting)]
 _URL = re.compile(r"^(https?|git|ssh)://[^\s]+$")
 _SCP_LIKE = re.compile(r"^\w[\w.-]*@\w[\w.-]*:[^\s]+$")  # user@host:path (ssh)
 _COMMIT = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
