@@ -8,6 +8,7 @@ through its `data` function, so a renderer can escape data (HTML, Slack) without
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ Data = Callable[[str], str]
 
 # Operator events (events.event.OPERATOR_ONLY): what happened to a source (fetching) or a subscriber (delivering
 # alerts). list.quarantined, also for operators only, has words of its own.
+GIT_SIGHTING = re.compile(r"@[0-9a-f]{40}:")  # an imported list's url: repository@commit:path
 OPERATOR_WORDS = {
     "source.failed": ("source", "is failing"),
     "source.recovered": ("source", "has recovered"),
@@ -270,10 +272,14 @@ def document_of(event: Mapping[str, Any]) -> tuple[str, str | None]:
 
 def backfill_source(event: Mapping[str, Any]) -> str | None:
     """What to show instead of a link for a backfilled event: its document came from an archived file (named
-    after the '#' of its stored `url`), not from the live page that URL names. None for any other event."""
+    after the '#' of its stored `url`), not from the live page that URL names; for an event imported from a git
+    repository, its repository@commit:path. None for any other event (a Wayback capture's URL is a real link)."""
+    url = str(event.get("url") or "")
+    if event.get("origin") == "import" and GIT_SIGHTING.search(url):  # repository@commit:path, not a web page
+        return f"git {url}"
     if event.get("origin") != "backfill":
         return None
-    name = str(event.get("url") or "").partition("#")[2]
+    name = url.partition("#")[2]
     return f"backfill file {name}" if name else "a backfill file"
 
 

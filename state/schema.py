@@ -137,5 +137,20 @@ def m003_documents(db: Database) -> None:
     db.table("readings").enable_fts(["text"], create_triggers=True, tokenize="porter")
 
 
+@migrations()
+def m004_sightings(db: Database) -> None:
+    # Every time a public archive showed a file (a Wayback capture, a file in a git commit): where and when,
+    # and what became of it. The bytes are a body like any other; a snapshot exists only where they changed a
+    # channel, so this is where repeated sightings of the same bytes keep their provenance. `key` is the capture
+    # URL or repository@commit:path: a resumed import asks it before downloading.
+    db.table("sightings").create(
+        {"source": str, "key": str, "archive": str, "channel": str, "sha256": str, "fetched_at": str,
+         "name": str, "provenance": str, "kept_at": str, "outcome": str, "detail": str},
+        pk=("source", "key"), not_null={"archive", "sha256", "fetched_at", "outcome"},
+    )  # fmt: skip
+    db.table("sightings").create_index(["source", "outcome", "fetched_at"])
+    db.table("sightings").create_index(["sha256"])
+
+
 def migrate(db: Database) -> None:
     migrations.apply(db)

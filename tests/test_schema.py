@@ -183,6 +183,20 @@ COLUMNS = {
     "readings_fts_idx": [("segid", "", 1, 1), ("term", "", 1, 2), ("pgno", "", 0, 0)],
     "readings_fts_docsize": [("id", "INTEGER", 0, 1), ("sz", "BLOB", 0, 0)],
     "readings_fts_config": [("k", "", 1, 1), ("v", "", 0, 0)],
+    # m004_sightings: every time an archive showed a file, with its provenance and what became of it
+    "sightings": [
+        ("source", "TEXT", 0, 1),
+        ("key", "TEXT", 0, 2),
+        ("archive", "TEXT", 1, 0),
+        ("channel", "TEXT", 0, 0),
+        ("sha256", "TEXT", 1, 0),
+        ("fetched_at", "TEXT", 1, 0),
+        ("name", "TEXT", 0, 0),
+        ("provenance", "TEXT", 0, 0),
+        ("kept_at", "TEXT", 0, 0),
+        ("outcome", "TEXT", 1, 0),
+        ("detail", "TEXT", 0, 0),
+    ],
 }
 
 # (table, index name, columns, unique); SQLite's automatic indexes for primary keys included
@@ -208,6 +222,9 @@ INDEXES = {
     ("readings", "sqlite_autoindex_readings_1", ("sha256", "reader_version"), 1),
     ("readings_fts_config", "sqlite_autoindex_readings_fts_config_1", ("k",), 1),
     ("readings_fts_idx", "sqlite_autoindex_readings_fts_idx_1", ("segid", "term"), 1),
+    ("sightings", "sqlite_autoindex_sightings_1", ("source", "key"), 1),
+    ("sightings", "idx_sightings_source_outcome_fetched_at", ("source", "outcome", "fetched_at"), 0),
+    ("sightings", "idx_sightings_sha256", ("sha256",), 0),
 }
 
 # (table, column, referenced table, referenced column)
@@ -273,6 +290,7 @@ def test_exact_schema() -> None:
         ("watch287g", "m001_core"),
         ("watch287g", "m002_outbox"),
         ("watch287g", "m003_documents"),
+        ("watch287g", "m004_sightings"),
     ]
 
 
@@ -281,7 +299,7 @@ def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
     before = schema_sql(store.db)
     migrate(store.db)
     assert schema_sql(store.db) == before
-    assert store.db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 3
+    assert store.db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 4
     # A file database opened again keeps its schema, its migration log and its rows.
     path = tmp_path / "history.db"
     first = Store(path)
@@ -289,7 +307,7 @@ def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
     first.close()
     second = Store(path)
     assert schema_sql(second.db) == before
-    assert second.db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 3
+    assert second.db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == 4
     assert second.health("ice-287g")["consecutive_failures"] == 2
     second.close()
 

@@ -13,6 +13,7 @@ import click
 
 from monitors.archive.body import ArchivedBody
 from monitors.base import ConfigError
+from notifiers.text import plural
 from state.store import Store
 from watch287g.cli import BACKFILL_WAIT_SECONDS, _config, _fail, main
 from watch287g.config import Config
@@ -87,7 +88,7 @@ def import_git(ctx: click.Context, repository: str, globs: tuple[str, ...], sour
     """Every spreadsheet version in a git repository's history (a URL is cloned into a temporary folder,
     or a local path): one list per commit and file, the commit time as its time, identical bytes once."""
     from monitors.archive.git_history import GitError, check_repository_argument, git_bodies
-    from watch287g.importing import import_bodies
+    from watch287g.importing import already_imported, import_bodies
 
     config = _config(ctx)
     name = import_source(config, source)
@@ -101,6 +102,7 @@ def import_git(ctx: click.Context, repository: str, globs: tuple[str, ...], sour
         bodies = git_bodies(
             repository,
             list(globs) or None,
+            known=already_imported(store, name),  # a second run reads only what is missing
             progress=progress_line,
             skipped=lambda path, why: skipped.append((path, why)),
         )
@@ -121,4 +123,4 @@ def counted(bodies: Iterable[ArchivedBody]) -> Iterator[ArchivedBody]:
         if read % PROGRESS_EVERY == 0:
             progress_line(f"read {read} files")
         yield body
-    progress_line(f"read {read} files; interpreting them in time order")
+    progress_line(f"read {plural(read, 'file')}; interpreting the lists in time order")

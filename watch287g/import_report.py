@@ -67,7 +67,7 @@ def count_lines(summary: ImportSummary) -> list[str]:
 
 def detail_lines(summary: ImportSummary) -> list[str]:
     """The quarantined lists with their reasons, the late ones with why, the skipped files with why."""
-    lines = []
+    lines = history_lines(summary)
     quarantined = [i for i in summary.imported if i.outcome == "quarantined"]
     if quarantined:
         lines.append("quarantined (not interpreted; the lists around them were):")
@@ -82,6 +82,21 @@ def detail_lines(summary: ImportSummary) -> list[str]:
         lines.append("skipped (not one of ICE's lists, or unreadable):")
         lines += [f"  {name}: {why}" for name, why in summary.skipped]
     return lines
+
+
+def history_lines(summary: ImportSummary) -> list[str]:
+    """Whether a list earlier than the history re-derived it, or why it could not."""
+    if summary.rederived:
+        return [
+            "re-derived: a list earlier than the history arrived, so the source's history (archives' lists only)"
+            " was rebuilt in time order; the counts above are every list of the source"
+        ]
+    if summary.refused_because:
+        return [
+            "not re-derived: lists earlier than the history stay already seen, because the source also holds "
+            f"what no archive gave ({', '.join(summary.refused_because)}); import before the first `run`"
+        ]
+    return []
 
 
 def press_lines(
