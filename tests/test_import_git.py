@@ -341,3 +341,36 @@ def test_the_summary_counts_per_year_and_list_and_says_why_for_the_rest() -> Non
         "skipped (not one of ICE's lists, or unreadable):",
         "  budget.xlsx: not an ICE list: no STATE column",
     ]
+
+
+def test_glob_and_source_options(scraped: tuple[Path, list[str]], tmp_path: Path) -> None:
+    repo, _ = scraped
+    settings = config(tmp_path)
+    code, _, err = cli(settings, "import", "git", str(repo), "--source", "nope")
+    assert code == 2 and err.startswith("error: ") and "ice-287g" in err  # the sources there are
+    code, out, err = cli(settings, "import", "git", str(repo), "--glob", "archive/*", "--source", "ice-287g")
+    assert code == 0, err
+    assert out.splitlines()[:3] == [
+        "3 lists imported, 0 files skipped",
+        "  2025 participating: 2 processed",  # 03-31 and the 06-17 copy
+        "  2025 pending: 1 processed",  # the renamed 05-29 list
+    ]
+
+
+def test_import_takes_the_run_lock_like_backfill(
+    scraped: tuple[Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from state.lock import run_lock
+    from watch287g import cli_import
+
+    repo, _ = scraped
+    settings = config(tmp_path)
+    monkeypatch.setattr(cli_import, "BACKFILL_WAIT_SECONDS", 0.3)
+    with run_lock(tmp_path / "w.db"):  # a run at work
+        code, out, err = cli(settings, "import", "git", str(repo))
+    assert (code, out) == (1, "")
+    assert err == (
+        f"waiting: another watch287g run is using {tmp_path / 'w.db'}\n"
+        f"error: another watch287g run is using {tmp_path / 'w.db'}; this one did nothing\n"
+    )
+    assert cli(settings, "import", "git", str(repo))[0] == 0  # the lock is free again
