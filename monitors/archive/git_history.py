@@ -1,8 +1,9 @@
 """A git repository's history of spreadsheets (git scraping): one ArchivedBody per commit and changed file.
 
 Only plain `git` subprocesses with list arguments: the repository argument is user input, so it is checked
-(no leading '-', only ordinary transports), pathspecs come after `--`, and git is told never to prompt and
-never to use the transports that run commands (ext::, fd::)."""
+(no leading '-', only ordinary transports), `--` ends the options, globs are matched here (never handed to
+git as pathspecs, whose magic they could use), and git is told never to prompt and never to use the transports
+that run commands (ext::, fd::)."""
 
 from __future__ import annotations
 
