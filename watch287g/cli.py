@@ -289,4 +289,4 @@ def demo() -> None:
 
 
 # Commands for operators and analysts live in their own modules; importing them registers them on `main`.
-from watch287g import cli_admin, cli_analysts, cli_moa  # noqa: E402, F401
+from watch287g import cli_admin, cli_analysts, cli_import, cli_moa  # noqa: E402, F401

@@ -1,0 +1,126 @@
+"""`watch287g import ...` (issue 13): ICE's lists from public archives through the backfill path, never alerted.
+
+`import git REPO` reads a git repository's history of spreadsheets. The parts every `import` command shares
+(the source option, the run lock, the summary) are small functions here so each archive's command reuses them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from typing import Any
+
+import click
+
+from monitors.archive.body import ArchivedBody
+from monitors.base import ConfigError
+from notifiers.text import plural
+from state.store import Store
+from watch287g.cli import BACKFILL_WAIT_SECONDS, _config, _fail, main
+from watch287g.config import Config
+from watch287g.importing import ImportSummary
+
+# Progress on stderr every this many files read (a scraping repository holds thousands of versions).
+PROGRESS_EVERY = 50
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import ICE's lists from public archives (a git repository's history), in time order, as if checked
+    then; events are origin import and never alerted."""
+
+
+def source_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--source: the ICE source the archive belongs to (its events and state), as for `backfill`."""
+    return click.option(
+        "--source", help="the source the archive belongs to (default: the first ice_287g source)"
+    )(command)
+
+
+def import_source(config: Config, source: str | None) -> str:
+    """The named source, else the first one (as `backfill`); exit 2 naming the sources when unknown."""
+    try:
+        return (config.monitor(source) if source else config.monitors[0]).name
+    except (ConfigError, IndexError) as exc:
+        _fail(str(exc) if isinstance(exc, ConfigError) else "no source configured", 2)
+        raise  # unreachable; keeps type checkers content
+
+
+def locked_import(config: Config, feed: Callable[[Store], ImportSummary]) -> list[str]:
+    """Run `feed` on the database under the run lock, as `backfill` does (waiting for a run in progress; a
+    run started meanwhile is skipped); the summary's lines, computed while the store is open."""
+    from state.lock import Busy, run_lock
+    from watch287g.import_report import in_force, summary_lines
+
+    waiting = f"waiting: another watch287g run is using {config.database}"
+    try:
+        with run_lock(config.database, BACKFILL_WAIT_SECONDS, lambda: click.echo(waiting, err=True)):
+            store = Store(config.database)
+            try:
+                summary = feed(store)
+                return summary_lines(summary, partial(in_force, store))
+            finally:
+                store.close()
+    except Busy as exc:
+        _fail(str(exc))
+        raise  # unreachable
+
+
+def print_lines(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
+
+
+def progress_line(line: str) -> None:
+    click.echo(line, err=True)
+
+
+@import_group.command("git")
+@click.argument("repository")
+@click.option(
+    "--glob",
+    "globs",
+    multiple=True,
+    help="file name (or path) pattern to read, repeatable (default: *.xlsx and *.xls)",
+)
+@source_option
+@click.pass_context
+def import_git(ctx: click.Context, repository: str, globs: tuple[str, ...], source: str | None) -> None:
+    """Every spreadsheet version in a git repository's history (a URL is cloned into a temporary folder,
+    or a local path): one list per commit and file, the commit time as its time, identical bytes once."""
+    from monitors.archive.git_history import GitError, check_repository_argument, git_bodies
+    from watch287g.importing import already_imported, import_bodies
+
+    config = _config(ctx)
+    name = import_source(config, source)
+    try:
+        check_repository_argument(repository)  # refused before the lock is taken or the database opened
+    except GitError as exc:
+        _fail(str(exc))
+    skipped: list[tuple[str, str]] = []
+
+    def feed(store: Store) -> ImportSummary:
+        bodies = git_bodies(
+            repository,
+            list(globs) or None,
+            known=already_imported(store, name),  # a second run reads only what is missing
+            progress=progress_line,
+            skipped=lambda path, why: skipped.append((path, why)),
+        )
+        summary = import_bodies(store, counted(bodies), source=name, rules=config.rules, origin="import")
+        summary.skipped[:0] = skipped
+        return summary
+
+    try:
+        print_lines(locked_import(config, feed))
+    except GitError as exc:
+        _fail(str(exc))
+
+
+def counted(bodies: Iterable[ArchivedBody]) -> Iterator[ArchivedBody]:
+    """The same items, saying on stderr how many were read every PROGRESS_EVERY."""
+    read = 0
+    for read, body in enumerate(bodies, start=1):
+        if read % PROGRESS_EVERY == 0:
+            progress_line(f"read {read} files")
+        yield body
+    progress_line(f"read {plural(read, 'file')}; interpreting the lists in time order")
