@@ -374,3 +374,43 @@ def test_import_takes_the_run_lock_like_backfill(
         f"error: another watch287g run is using {tmp_path / 'w.db'}; this one did nothing\n"
     )
     assert cli(settings, "import", "git", str(repo))[0] == 0  # the lock is free again
+
+
+def test_names_state_ices_times_most_precise_first() -> None:
+    from monitors.archive.names import time_in_name
+
+    assert time_in_name("participatingAgencies-20250221214937.xlsx") == "2025-02-21T21:49:37+00:00"
+    assert time_in_name("lists/participatingAgencies05292025am.xlsx") == "2025-05-29T12:00:00+00:00"
+    assert time_in_name("2025-05-23_participatingAgencies05232025pm.xlsx") == "2025-05-23T20:00:00+00:00"
+    assert time_in_name("2025-05-23_copy.xlsx") == "2025-05-23T12:00:00+00:00"
+    assert time_in_name("participatingAgencies13452025am.xlsx") is None  # month 13
+    assert time_in_name("participatingAgencies.xlsx") is None
+
+
+def test_a_commit_of_several_dated_copies_of_one_list_orders_them_by_their_names(tmp_path: Path) -> None:
+    repo = tmp_path / "dated"
+    git(repo.parent, "init", "-q", str(repo))
+    commit(repo, "2025-08-01T09:00:00+00:00", {
+        "copies/participatingAgencies-20250331231039.xlsx": P0331,
+        "copies/participatingAgencies05292025am.xlsx": P0529,
+        "copies/participatingAgencies06172025pm.xlsx": P0617,
+        "copies/participatingAgencies-latest.xlsx": P0617,  # no time in its name: its place is unknown
+        "copies/pendingAgencies05292025am.xlsx": Q0529,  # the only pending list: the commit's time
+    })  # fmt: skip
+    refused: list[tuple[str, str]] = []
+    bodies = list(git_bodies(str(repo), skipped=lambda path, why: refused.append((path, why))))
+    assert sorted((b.fetched_at, b.name) for b in bodies) == [
+        ("2025-03-31T23:10:39+00:00", "participatingAgencies-20250331231039.xlsx"),
+        ("2025-05-29T12:00:00+00:00", "participatingAgencies05292025am.xlsx"),
+        ("2025-06-17T20:00:00+00:00", "participatingAgencies06172025pm.xlsx"),
+        ("2025-08-01T09:00:00+00:00", "pendingAgencies05292025am.xlsx"),
+    ]
+    assert [b.provenance.get("dated_by") for b in bodies if b.name.startswith("pending")] == [None]
+    assert {b.provenance.get("dated_by") for b in bodies if b.name.startswith("part")} == {
+        "file name (committed 2025-08-01T09:00:00+00:00)"
+    }
+    assert refused == [(
+        "copies/participatingAgencies-latest.xlsx",
+        "one of 4 participating lists in one commit, and its name states no time before the commit's "
+        "(2025-08-01T09:00:00+00:00): its place in time is unknown",
+    )]  # fmt: skip

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -16,6 +17,7 @@ from monitors.base import ConfigError
 from notifiers.text import plural
 from state.store import Store
 from watch287g.cli import BACKFILL_WAIT_SECONDS, _config, _fail, main
+from watch287g.cli_params import DATE
 from watch287g.config import Config
 from watch287g.importing import ImportSummary
 
@@ -25,8 +27,8 @@ PROGRESS_EVERY = 50
 
 @main.group("import")
 def import_group() -> None:
-    """Import ICE's lists from public archives (a git repository's history), in time order, as if checked
-    then; events are origin import and never alerted."""
+    """Import ICE's lists from public archives (the Wayback Machine, a git repository's history), in time
+    order, as if checked then; events are origin import and never alerted."""
 
 
 def source_option(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -114,6 +116,59 @@ def import_git(ctx: click.Context, repository: str, globs: tuple[str, ...], sour
         print_lines(locked_import(config, feed))
     except GitError as exc:
         _fail(str(exc))
+
+
+@import_group.command("wayback")
+@click.option("--since", type=DATE, help="captures from this day on (YYYY-MM-DD)")
+@click.option("--until", type=DATE, help="captures up to this day, inclusive")
+@click.option("--pace", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="seconds between two requests to the archive (be polite: it rate-limits)")  # fmt: skip
+@click.option("--archive-url", default="https://web.archive.org", show_default=True,
+              help="the Wayback Machine's address (a mirror; the tests' stand-in)")  # fmt: skip
+@source_option
+@click.pass_context
+def import_wayback(
+    ctx: click.Context,
+    since: str | None,
+    until: str | None,
+    pace: float,
+    archive_url: str,
+    source: str | None,
+) -> None:
+    """ICE's lists as the Wayback Machine captured them: the program page's captures (for the links they
+    carried) and every spreadsheet under ICE's 287(g) folder, each distinct capture downloaded raw, oldest
+    first, at a pace; a second run downloads only what is missing."""
+    from monitors.archive.wayback import WaybackArchive, WaybackError
+    from watch287g.importing import already_imported, import_bodies
+
+    config = _config(ctx)
+    name = import_source(config, source)
+    first, last = _day(since, "--since"), _day(until, "--until")
+    report_lines: list[str] = []
+
+    def feed(store: Store) -> ImportSummary:
+        with WaybackArchive(
+            config.contact, archive_base=archive_url, pace=pace, progress=progress_line
+        ) as archive:
+            try:
+                bodies = archive.bodies(first, last, known=already_imported(store, name))
+                return import_bodies(store, bodies, source=name, rules=config.rules, origin="import")
+            finally:
+                report_lines.extend(archive.report.lines())
+
+    try:
+        lines = locked_import(config, feed)
+    except WaybackError as exc:
+        print_lines(report_lines)
+        _fail(str(exc))
+    print_lines([*report_lines, *lines])
+
+
+def _day(value: str | None, option: str) -> date | None:
+    """A --since/--until value as the day it names (a timestamp names its day)."""
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).date()
 
 
 def counted(bodies: Iterable[ArchivedBody]) -> Iterator[ArchivedBody]:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from monitors.archive.body import ArchivedBody
+from monitors.archive.names import channel_by_name
 from monitors.base import ParseError, Snapshot, instant
 from monitors.ice.kind import LIST_CHANNELS
 from monitors.ice.lists import parse_list
@@ -38,13 +39,6 @@ class ImportSummary:
     rederived: bool = False
     # When a late list had to be refused instead: what stored since then was not an archive's (live, demo...).
     refused_because: list[str] = field(default_factory=list)
-
-
-def channel_by_name(name: str) -> str | None:
-    """The list a file name names (participatingAgencies..., 2025-05-29_pendingAgencies...), else None."""
-    base = name.rsplit("/", 1)[-1].lower()
-    matches = [channel for channel in LIST_CHANNELS if channel in base]
-    return matches[0] if len(matches) == 1 else None
 
 
 def recognise(archived: ArchivedBody) -> tuple[str | None, str]:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitors.archive.body import ArchivedBody
+from monitors.archive.names import channel_by_name, time_in_name
 
 DEFAULT_GLOBS = ["*.xlsx", "*.xls"]
 # ICE's lists are 30-300 kB; a file this large is not one of them and is not read into memory.
@@ -54,13 +55,41 @@ def git_bodies(
             f"{label}: {sum(len(paths) for _, _, paths in commits)} file versions in {len(commits)} commits"
         )
         for commit, when, paths in commits:
+            times = commit_times(when, paths)
             for path in paths:
                 if known(f"{label}@{commit}:{path}"):
+                    continue
+                at, why = times[path]
+                if at is None:
+                    skipped(path, why)
                     continue
                 body = _read_blob(directory, commit, path, skipped)
                 if body is not None:
                     where = {"archive": "git", "repository": label, "commit": commit, "path": path}
-                    yield ArchivedBody(when, body, path.rsplit("/", 1)[-1], where)
+                    if at != when:
+                        where["dated_by"] = f"file name (committed {when})"
+                    yield ArchivedBody(at, body, path.rsplit("/", 1)[-1], where)
+
+
+def commit_times(when: str, paths: list[str]) -> dict[str, tuple[str | None, str]]:
+    """Each path's time: the commit's, unless the commit holds several files of one list (a repository of
+    dated copies added at once), whose order only their names tell: then the time each name states (not after
+    the commit). A file of such a commit whose name states no usable time is refused, with the reason."""
+    by_list: dict[str | None, list[str]] = {}
+    for path in paths:
+        by_list.setdefault(channel_by_name(path), []).append(path)
+    times: dict[str, tuple[str | None, str]] = {path: (when, "") for path in paths}
+    for channel, together in by_list.items():
+        if channel is None or len(together) < 2:
+            continue
+        for path in together:
+            named = time_in_name(path)
+            if named is not None and named <= when:
+                times[path] = (named, "")
+            else:
+                times[path] = (None, f"one of {len(together)} {channel} lists in one commit, and its name "
+                                     f"states no time before the commit's ({when}): its place in time is unknown")  # fmt: skip
+    return times
 
 
 def check_repository_argument(repository: str) -> None:
