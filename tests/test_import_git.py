@@ -377,7 +377,7 @@ def test_import_takes_the_run_lock_like_backfill(
 
 
 def test_names_state_ices_times_most_precise_first() -> None:
-    from monitors.archive.names import time_in_name
+    from monitors.archive.file_names import time_in_name
 
     assert time_in_name("participatingAgencies-20250221214937.xlsx") == "2025-02-21T21:49:37+00:00"
     assert time_in_name("lists/participatingAgencies05292025am.xlsx") == "2025-05-29T12:00:00+00:00"

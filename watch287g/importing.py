@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from monitors.archive.body import ArchivedBody
-from monitors.archive.names import channel_by_name
+from monitors.archive.file_names import channel_by_name
 from monitors.base import ParseError, Snapshot, instant
 from monitors.ice.kind import LIST_CHANNELS
 from monitors.ice.lists import parse_list

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitors.archive.body import ArchivedBody
-from monitors.archive.names import channel_by_name, time_in_name
+from monitors.archive.file_names import channel_by_name, time_in_name
 
 DEFAULT_GLOBS = ["*.xlsx", "*.xls"]
 # ICE's lists are 30-300 kB; a file this large is not one of them and is not read into memory.
