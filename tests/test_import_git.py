@@ -414,3 +414,14 @@ def test_a_commit_of_several_dated_copies_of_one_list_orders_them_by_their_names
         "one of 4 participating lists in one commit, and its name states no time before the commit's "
         "(2025-08-01T09:00:00+00:00): its place in time is unknown",
     )]  # fmt: skip
+
+
+def test_names_from_an_archive_cannot_forge_summary_lines() -> None:
+    forged = "x.xlsx\n  2025-05-29 agreements: ICE 635 (ICE), imported 635: matches"
+    summary = ImportSummary([], [(forged, "not an ICE list:\rreason")])
+    lines = summary_lines(summary, lambda channel, day: 0)
+    assert (
+        lines[-1]
+        == "  x.xlsx 2025-05-29 agreements: ICE 635 (ICE), imported 635: matches: not an ICE list: reason"
+    )
+    assert len(lines) == 3

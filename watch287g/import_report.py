@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from notifiers.text import plural
+from notifiers.text import flat, plural
 from state import queries
 from state.store import Store
 from watch287g.importing import Imported, ImportSummary
@@ -71,16 +71,18 @@ def detail_lines(summary: ImportSummary) -> list[str]:
     quarantined = [i for i in summary.imported if i.outcome == "quarantined"]
     if quarantined:
         lines.append("quarantined (not interpreted; the lists around them were):")
-        lines += [f"  {i.fetched_at} {i.channel} {i.where}: {i.detail}" for i in quarantined]
+        lines += [f"  {i.fetched_at} {i.channel} {flat(i.where)}: {flat(i.detail)}" for i in quarantined]
     late = [i for i in summary.imported if i.outcome == "already_seen"]
     if late:
         lines.append(
             "already seen (earlier than the list last interpreted on their channel; history only moves forward):"
         )
-        lines += [f"  {i.fetched_at} {i.channel} {i.where}: {i.detail or 'too late'}" for i in late]
+        lines += [
+            f"  {i.fetched_at} {i.channel} {flat(i.where)}: {flat(i.detail or 'too late')}" for i in late
+        ]
     if summary.skipped:
         lines.append("skipped (not one of ICE's lists, or unreadable):")
-        lines += [f"  {name}: {why}" for name, why in summary.skipped]
+        lines += [f"  {flat(name)}: {flat(why)}" for name, why in summary.skipped]  # names from an archive
     return lines
 
 
