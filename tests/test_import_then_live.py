@@ -5,30 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from monitors.archive.body import ArchivedBody
-from monitors.ice.kind import Ice287gMonitor
 from rules.ice_rules import Rules
 from state import queries
 from state.store import Store
 from tests.support.httpserver import LoopbackHTTPServer
 from tests.support.ice_site import publish, real_list
-from watch287g.check_loop import Check, CheckReport, run_check
+from tests.test_check import _check  # the same live check as tests/test_check.py
 from watch287g.importing import import_bodies
 
 P07, P08 = "participatingAgencies07072025pm", "participatingAgencies07082025pm"
 Q07, Q08 = "pendingAgencies07072025pm", "pendingAgencies07082025pm"
-
-
-def _live_check(store: Store, url: str, at: str) -> CheckReport:
-    monitor = Ice287gMonitor({"name": "ice", "kind": "ice_287g", "url": url, "timeout": 2})
-    client = monitor.client("tests@example.org")
-
-    def fetch(u: str, etag: str | None, modified: str | None, headers: object = None, max_bytes=None):  # type: ignore[no-untyped-def]
-        return client.get(u, etag=etag, last_modified=modified, max_bytes=max_bytes)
-
-    try:
-        return run_check(Check(store, monitor, fetch, Rules(), now=lambda: at))
-    finally:
-        client.close()
 
 
 def _archived(stem: str, at: str) -> ArchivedBody:
@@ -49,7 +35,7 @@ def test_live_checks_after_an_import_continue_its_history(
     assert baseline and all(e["baseline"] and e["origin"] == "import" for e in baseline)
 
     # The same lists live: nothing new, and no second baseline.
-    same = _live_check(store, publish(http_server, P07, Q07), "2025-07-07T22:00:00+00:00")
+    same = _check(store, publish(http_server, P07, Q07), tmp_path, at="2025-07-07T22:00:00+00:00")
     assert same.ok, same.error
     assert [(d.channel, d.outcome) for d in same.documents][1:] == [
         ("participating", "unchanged"),
@@ -58,7 +44,7 @@ def test_live_checks_after_an_import_continue_its_history(
     assert len(queries.events(store)) == len(baseline)
 
     # The next day's lists live: ordinary, alertable events measured against the imported history.
-    later = _live_check(store, publish(http_server, P08, Q08), "2025-07-08T21:00:00+00:00")
+    later = _check(store, publish(http_server, P08, Q08), tmp_path, at="2025-07-08T21:00:00+00:00")
     assert later.ok, later.error
     new = [e for e in queries.events(store, since="2025-07-08") if e["origin"] == "live"]
     added = [e for e in new if e["type"] == "agreement.added"]
