@@ -106,3 +106,18 @@ def test_a_cdx_api_answering_garbage_fails_loudly_and_imports_nothing(
         assert queries.events(store) == []
     finally:
         store.close()
+
+
+def test_a_bad_archive_address_is_a_usage_error_before_anything_opens(
+    smtp_server: LoopbackSMTPServer, tmp_path: Path
+) -> None:
+    settings = _config(tmp_path, smtp_server)
+    for bad in (
+        "ftp://archive.example",
+        "archive.example",
+        "http://user:pw@127.0.0.1:9",
+        "http://a.example/?q=1",
+    ):
+        code, out, err = _import(settings, bad)
+        assert (code, out) == (2, "") and "--archive-url" in err, bad
+    assert not (tmp_path / "w.db").exists()

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -118,12 +119,28 @@ def import_git(ctx: click.Context, repository: str, globs: tuple[str, ...], sour
         _fail(str(exc))
 
 
+def _archive_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """An http(s) address without user:password@, query or fragment: a usage error before anything opens."""
+    parts = urlsplit(value.strip())
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+    ):
+        raise click.BadParameter(
+            f"{value!r} is not an http(s) address without user:password@, query or fragment"
+        )
+    return value.strip().rstrip("/")
+
+
 @import_group.command("wayback")
 @click.option("--since", type=DATE, help="captures from this day on (YYYY-MM-DD)")
 @click.option("--until", type=DATE, help="captures up to this day, inclusive")
 @click.option("--pace", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="seconds between two requests to the archive (be polite: it rate-limits)")  # fmt: skip
-@click.option("--archive-url", default="https://web.archive.org", show_default=True,
+@click.option("--archive-url", default="https://web.archive.org", show_default=True, callback=_archive_url,
               help="the Wayback Machine's address (a mirror; the tests' stand-in)")  # fmt: skip
 @source_option
 @click.pass_context
