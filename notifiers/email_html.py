@@ -66,6 +66,8 @@ def _what(fmt: HtmlFormat, event: dict[str, Any], agency: str, model: str) -> st
     rest = told[len(who) :].lstrip(":;, ") if who and told.startswith(who) else told
     if event.get("type") == "agreement.added" and _signed(event):  # the date column says when it was signed
         rest = re.sub(r"^signed [^;]*;? *", "", rest)
+    elif event.get("type") == "agreement.renamed" and model:  # the model is in its own line
+        rest = rest.removesuffix(f" ({model})")
     label = standout(event) or (
         LABELS.get(str(event.get("type")), kind_of(str(event.get("type"))).heading),
         "",
@@ -126,19 +128,23 @@ def _state(
     return f"{head}\n{table}\n<tr>{header}</tr>\n{rows}\n</table>"
 
 
-def url_list(fmt: HtmlFormat) -> str:
-    """Every linked URL in full, once: for readers of the text/plain part apprise derives from this HTML."""
-    if not fmt.linked:
+def url_list(*formats: HtmlFormat) -> str:
+    """Every URL linked through `formats` in full, once: for readers of the text/plain part apprise derives
+    from this HTML."""
+    linked = {url: label for fmt in reversed(formats) for url, label in fmt.linked.items()}
+    if not linked:
         return ""
-    lines = "<br>\n".join(f"{label}: {url}" for url, label in fmt.linked.items())
+    ordered = dict.fromkeys(url for fmt in formats for url in fmt.linked)
+    lines = "<br>\n".join(f"{linked[url]}: {url}" for url in ordered)
     return (f'<p class="w-quiet w-urls" style="{QUIET};margin:20px 0 0;word-break:break-all">'
             f"Links in this message:<br>\n{lines}</p>")  # fmt: skip
 
 
 def html_body(fmt: HtmlFormat, lead: str, events: list[dict[str, Any]], more: str, footer: list[str],
-              audience: Audience) -> str:  # fmt: skip
+              audience: Audience, tail: HtmlFormat) -> str:  # fmt: skip
     """The whole HTML document: `lead` (the summary line), the state tables, `more` ("…and N more", may be
-    empty), the URL list and the `footer` lines."""
+    empty), the URL list (the tables' links, then those of `tail`, the format `more` and `footer` were made
+    with) and the `footer` lines."""
     blocks = [f'<p class="w-summary" style="margin:0 0 8px;font-size:15px;font-weight:600">{lead}</p>']
     states = sections(events)
     for state, groups in states:
@@ -148,7 +154,7 @@ def html_body(fmt: HtmlFormat, lead: str, events: list[dict[str, Any]], more: st
         )
     if more:
         blocks.append(f'<p style="margin:16px 0 0">{more}</p>')
-    blocks.append(url_list(fmt))
+    blocks.append(url_list(fmt, tail))
     foot = "<br>\n".join(footer)
     blocks.append(f'<p class="w-quiet w-footer" style="{QUIET};margin:20px 0 0">{foot}</p>')
     return page("\n".join(block for block in blocks if block))

@@ -99,10 +99,10 @@ def _message(
 
     def bodies(shown: int) -> list[str]:
         listed, left_out = events[:shown], events[shown:]
-        html_fmt, text_fmt = HtmlFormat(), TextFormat()
+        html_fmt, tail, text_fmt = HtmlFormat(), HtmlFormat(), TextFormat()
         html = html_body(html_fmt, _lead(html_fmt, label, events), listed,
-                         more_sentence(html_fmt, shown, left_out, audience) if left_out else "",
-                         footer_lines(html_fmt, subscriber, audience), audience)  # fmt: skip
+                         more_sentence(tail, shown, left_out, audience) if left_out else "",
+                         footer_lines(tail, subscriber, audience), audience, tail)  # fmt: skip
         text = _text_body(intro, listed, more_sentence(text_fmt, shown, left_out, audience) if left_out else "",
                           footer_lines(text_fmt, subscriber, audience), audience)  # fmt: skip
         slack_fmt = SlackFormat()

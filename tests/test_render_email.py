@@ -234,3 +234,16 @@ def test_the_routing_subscriber_words_match_the_config(tmp_path: Path):
         "Sent to md by watch287g for: Maryland; agreement, pending-request, program-page, policy and bill events; "
         "policies and bills that ban; in a daily digest (13:00 UTC)."
     )
+
+
+def test_the_operators_footer_names_their_key(week):
+    from notifiers.subscribers import OPERATOR_EVENTS, OPERATORS
+
+    operators = Subscriber(OPERATORS, (), OPERATOR_EVENTS)
+    message = render_alert(on(week, "2025-07-08")[:1], OPERATORS, audience=Audience(operators))
+    assert message.text.splitlines()[-3:] == [
+        "Sent to operators by watch287g for: the operators' channel: quarantined lists, failing or stale sources "
+        "and deliveries, compliance.",
+        "To change where these go: operators.notify in watch287g's config.",
+        "Times are UTC.",
+    ]
