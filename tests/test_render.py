@@ -474,7 +474,9 @@ def test_any_agency_name_stays_data_in_every_format(week, agency):
         assert ("<!" in posted, "<@" in posted) == (False, False)
         assert SLACK_LINK.findall(posted) == [moa, P0708]
     assert SLACK_LINK.findall(message.markdown) == [moa, P0708]
-    shown = message.markdown.splitlines()[6][2:].rsplit(" (Task Force Model)", 1)[0]
+    bullet = next(line for line in message.markdown.splitlines() if line.startswith("• "))  # the event's line
+    shown = bullet[2:].rsplit(" (Task Force Model)", 1)[0]
+    assert bullet.endswith(f" (Task Force Model): MOA published · <{moa}|MOA>")
     assert set(shown) & set("<>|*_~`\n\r") == set()
     parsed = _Html(message.html)
     assert (parsed.hrefs, parsed.tags) == ([moa, P0708], _Html(benign.html).tags)
