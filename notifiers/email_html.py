@@ -56,7 +56,7 @@ def _who(fmt: HtmlFormat, event: dict[str, Any]) -> tuple[str, str]:
     subject = event.get("after") or event.get("before") or {}
     agency = subject.get("agency") or event.get("agency")
     model = subject.get("model") or event.get("model")
-    return fmt.data(str(agency or event.get("source") or "")), fmt.data(str(model)) if model else ""
+    return fmt.data(str(agency or event.get("source") or "—")), fmt.data(str(model)) if model else ""
 
 
 def _what(fmt: HtmlFormat, event: dict[str, Any], agency: str, model: str) -> str:

@@ -43,6 +43,8 @@ def link_url(value: object) -> str | None:
 class TextFormat:
     """Plain text: data as one line, a link as "words: URL" (the full URL stays readable)."""
 
+    shows_urls = True  # a link's words are followed by its URL (else the words alone must say what it is)
+
     def data(self, value: str) -> str:
         return one_line(value)
 
@@ -57,6 +59,8 @@ class TextFormat:
 class HtmlFormat(TextFormat):
     """E-mail HTML: data escaped, a link is its words; `linked` keeps (words, URL) in order for the list of
     full URLs at the end of the e-mail. One instance per rendering."""
+
+    shows_urls = False
 
     def __init__(self) -> None:
         self.linked: dict[str, str] = {}  # URL -> the words it was first linked with
@@ -74,6 +78,8 @@ class HtmlFormat(TextFormat):
 
 class SlackFormat(TextFormat):
     """Slack mrkdwn: data stripped of markup characters, a link is <URL|words>."""
+
+    shows_urls = False
 
     def data(self, value: str) -> str:
         return one_line(value).translate(_SLACK)

@@ -119,7 +119,8 @@ def more_sentence(fmt: TextFormat, shown: int, left_out: list[dict[str, Any]], a
     """ "…and N more": where the events not listed can be read (their source lists; the served history from
     the day of the first one left out when public_url is set, else the command that lists them)."""
     urls = list(dict.fromkeys(str(e["url"]) for e in left_out if e.get("url")))
-    links = [fmt.link("Source list", url) for url in urls[:SOURCE_LINKS]]
+    links = [fmt.link("Source list" if fmt.shows_urls else source_words({"url": url}), url)
+             for url in urls[:SOURCE_LINKS]]  # fmt: skip
     if len(urls) > SOURCE_LINKS:
         links.append(f"and {plural(len(urls) - SOURCE_LINKS, 'other source')}")
     where = f" They are in: {'; '.join(links)}." if links else ""

@@ -542,10 +542,10 @@ def test_weekly_digest_groups_by_state_then_type_with_counts(week):
     assert len(lines_with(digest.markdown, "• ")) == SLACK_ITEMS == 40
     assert lines_with(digest.markdown, "…and") == [
         "…and 34 more events not listed here (this message lists 40: 6 new agreements, 20 new pending requests, "
-        f"8 renamed left out). They are in: <{FOLDER}participatingAgencies07142025am.xlsx|Source list>; "
-        f"<{FOLDER}participatingAgencies07152025am.xlsx|Source list>; <{FOLDER}pendingAgencies07152025pm.xlsx|"
-        "Source list>. `watch287g events --since 2025-07-14` lists them; watch287g's feed and report list every "
-        "event."
+        f"8 renamed left out). They are in: <{FOLDER}participatingAgencies07142025am.xlsx|ICE's list of 14 July "
+        f"2025>; <{FOLDER}participatingAgencies07152025am.xlsx|ICE's list of 15 July 2025>; <{FOLDER}"
+        "pendingAgencies07152025pm.xlsx|ICE's pending list of 15 July 2025>. `watch287g events --since 2025-07-14` "
+        "lists them; watch287g's feed and report list every event."
     ]
     assert lines_with(digest.markdown, "*Texas") == ["*Texas: 8 new agreements*"]  # counts of what it lists
 
