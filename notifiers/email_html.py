@@ -16,7 +16,7 @@ from typing import Any
 from notifiers.audience import Audience
 from notifiers.formats import HtmlFormat
 from notifiers.headline import headline
-from notifiers.items import diff_lines, document_lines, evidence, source_words
+from notifiers.items import diff_lines, document_lines, evidence, source_words, standout
 from notifiers.wording import kind_of, sections, summary
 
 QUIET = "color:#6b7280;font-size:12px"
@@ -24,27 +24,10 @@ CELL = "padding:8px 6px;border-top:1px solid #e5e7eb;vertical-align:top;overflow
 _DARK = ("@media (prefers-color-scheme: dark){.w-bg{background:#030712 !important}"
          ".w-card{background:#111827 !important;color:#e5e7eb !important}.w-card a{color:#93c5fd !important}"
          ".w-quiet{color:#9ca3af !important}}")  # fmt: skip
-# Events that must not read like an addition: (word shown, colour of the word and of the row's left border).
-STANDOUT = {
-    "agreement.terminated": ("Terminated", "#b91c1c"),
-    "agreement.moa_removed": ("MOA removed", "#b91c1c"),
-    "pending.withdrawn": ("Withdrawn", "#b45309"),
-    "agreement.moa_changed": ("MOA changed", "#b45309"),
-    "event.corrected": ("Correction", "#7c3aed"),
-    "list.quarantined": ("Quarantined", "#b45309"),
-}
-BAN = ("Ban", "#b91c1c")  # a policy or bill whose effect is a ban
 LABELS = {"agreement.added": "New agreement", "pending.added": "Pending request", "agreement.renamed": "Renamed",
           "agreement.changed": "Changed", "agreement.moa_published": "MOA published",
           "agreement.moa_restored": "MOA back", "agreement.moa_mismatch": "MOA disagrees",
           "page.changed": "Page changed"}  # fmt: skip
-
-
-def standout(event: dict[str, Any]) -> tuple[str, str] | None:
-    kind = str(event.get("type"))
-    if kind.startswith(("policy.", "bill.")) and (event.get("details") or {}).get("effect") == "ban":
-        return BAN
-    return STANDOUT.get(kind)
 
 
 def _quiet(text: str) -> str:

@@ -24,6 +24,26 @@ _ICE_LIST = re.compile(
 )
 
 
+# Events that must not read like an addition: (word shown, colour of the word and of the row's left border).
+STANDOUT = {
+    "agreement.terminated": ("Terminated", "#b91c1c"),
+    "agreement.moa_removed": ("MOA removed", "#b91c1c"),
+    "pending.withdrawn": ("Withdrawn", "#b45309"),
+    "agreement.moa_changed": ("MOA changed", "#b45309"),
+    "event.corrected": ("Correction", "#7c3aed"),
+    "list.quarantined": ("Quarantined", "#b45309"),
+}
+BAN = ("Ban", "#b91c1c")  # a policy or bill whose effect is a ban
+
+
+def standout(event: dict[str, Any]) -> tuple[str, str] | None:
+    """(word, colour) of an event that must stand out from the additions around it; None for the others."""
+    kind = str(event.get("type"))
+    if kind.startswith(("policy.", "bill.")) and (event.get("details") or {}).get("effect") == "ban":
+        return BAN
+    return STANDOUT.get(kind)
+
+
 def source_words(event: dict[str, Any]) -> str:
     """The words a link to an event's source carries: "ICE's list of 8 July 2025", "ICE's 287(g) page"."""
     url = str(event.get("url") or "")

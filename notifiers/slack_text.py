@@ -14,7 +14,7 @@ from typing import Any
 from notifiers.audience import Audience
 from notifiers.formats import SlackFormat
 from notifiers.headline import headline
-from notifiers.items import diff_lines, document_lines, more_sentence, provenance, source_words
+from notifiers.items import diff_lines, document_lines, more_sentence, provenance, source_words, standout
 from notifiers.wording import sections, summary
 
 SLACK_ITEMS = 40  # events listed in one Slack message; a digest longer than this is folded
@@ -22,7 +22,8 @@ SLACK_CHARS = 35_000  # apprise splits or cuts a Slack body longer than this
 
 
 def _line(fmt: SlackFormat, event: dict[str, Any], audience: Audience) -> str:
-    parts = [headline(event, fmt.data)]
+    marked = standout(event)  # a termination, ban or correction starts with its word, in bold
+    parts = [f"*{marked[0]}:* {headline(event, fmt.data)}" if marked else headline(event, fmt.data)]
     if event.get("type") == "page.changed":
         parts.append("; ".join(diff_lines(fmt, str((event.get("details") or {}).get("diff") or ""))))
     parts += document_lines(fmt, event)

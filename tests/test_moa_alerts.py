@@ -222,8 +222,9 @@ def test_a_digest_links_ices_url_and_the_kept_copy_in_all_three_formats(events):
     assert html.count('<tr class="w-item w-standout">') == 2
     assert '<strong class="w-label" style="color:#b45309">MOA changed</strong>' in html
     assert '<strong class="w-label" style="color:#b91c1c">MOA removed</strong>' in html
-    assert "• Marion County Sheriff's Office (Task Force Model): MOA link now answers 404 (removed) · " in (
-        message.markdown
+    assert (
+        "• *MOA removed:* Marion County Sheriff's Office (Task Force Model): MOA link now answers 404 (removed) · "
+        in (message.markdown)
     )
     assert message.text.index("MOAs published (") < message.text.index("MOAs back (")
 

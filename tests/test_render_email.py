@@ -117,6 +117,8 @@ def test_terminations_withdrawals_bans_and_corrections_stand_out_with_a_word(end
     assert sorted(words) == sorted(["Terminated"] * (len(ends) - 1) + ["Withdrawn", "Ban", "Correction"])
     assert all("border-left:4px solid #" in row for row in marked)
     assert "border-left:4px solid transparent" in next(r for r in rows if "Arkansas State Police" in r)
+    slack = [line[2:].split(":*")[0] for line in message.markdown.splitlines() if line.startswith("• *")]
+    assert sorted(slack) == sorted(["*Terminated"] * (len(ends) - 1) + ["*Withdrawn", "*Ban", "*Correction"])
 
 
 def test_a_state_with_one_kind_of_event_has_no_second_heading_in_the_text_part(week):
