@@ -23,7 +23,7 @@ QUIET = "color:#6b7280;font-size:12px"
 CELL = "padding:8px 6px;border-top:1px solid #e5e7eb;vertical-align:top;overflow-wrap:anywhere;word-break:break-word"
 _DARK = ("@media (prefers-color-scheme: dark){.w-bg{background:#030712 !important}"
          ".w-card{background:#111827 !important;color:#e5e7eb !important}.w-card a{color:#93c5fd !important}"
-         ".w-quiet{color:#9ca3af !important}}")  # fmt: skip
+         ".w-quiet{color:#9ca3af !important}.w-item td{border-top-color:#374151 !important}}")  # fmt: skip
 LABELS = {"agreement.added": "New agreement", "pending.added": "Pending request", "agreement.renamed": "Renamed",
           "agreement.changed": "Changed", "agreement.moa_published": "MOA published",
           "agreement.moa_restored": "MOA back", "agreement.moa_mismatch": "MOA disagrees",
