@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from events.event import OPERATOR_SOURCE, new_event
-from notifiers.render import Message, render_alert, render_digest
+from notifiers.render import Audience, Message, render_alert, render_digest
 from notifiers.subscribers import OPERATORS, Routing, Subscriber
 from state import deliveries
 from state.faults import crash_point
@@ -79,10 +79,12 @@ def due_at(frequency: str, at: str) -> str:
 
 
 def send_due(
-    store: Store, routing: Routing, now: str, send: Send | None = None, enrich: Enrich | None = None
-) -> SendReport:
+    store: Store, routing: Routing, now: str, send: Send | None = None, enrich: Enrich | None = None,
+    site: Audience | None = None,
+) -> SendReport:  # fmt: skip
     """Send every due delivery, one message per (subscriber, channel); alerts about failing channels are
-    themselves deliveries to the operators and go out in the same call.
+    themselves deliveries to the operators and go out in the same call. `site` (public_url, database name)
+    is where the messages' footers and history links point; each message's footer names its subscriber's filters.
 
     Senders take turns (the send lock): one started while another sends waits, then finds sent deliveries
     receipted, so concurrent `run`s and `notify`s send each delivery once."""
@@ -90,21 +92,21 @@ def send_due(
     report = SendReport()
     try:
         with send_lock(store.path, SEND_WAIT_SECONDS) if store.path else nullcontext():
-            _send_passes(store, routing, now, send, report, enrich or (lambda rows: rows))
+            _send_passes(store, routing, now, send, report, enrich or (lambda rows: rows), site or Audience())
     except Busy as exc:  # the other sender is stuck: what is due stays pending for the next one
         report.skipped = str(exc)
     return report
 
 
 def _send_passes(
-    store: Store, routing: Routing, now: str, send: Send, report: SendReport, enrich: Enrich
+    store: Store, routing: Routing, now: str, send: Send, report: SendReport, enrich: Enrich, site: Audience
 ) -> None:
     for _ in range(3):  # a pass may create operator alerts (delivery.failing/recovered): send those too
         batches = _batches(enrich(deliveries.due(store, now)))
         if not batches:
             break
         for (name, index), rows in batches.items():
-            _send_batch(store, routing, name, index, rows, now, send, report)
+            _send_batch(store, routing, name, index, rows, now, send, report, site)
 
 
 def _batches(rows: list[dict[str, Any]]) -> dict[tuple[str, int], list[dict[str, Any]]]:
@@ -116,7 +118,7 @@ def _batches(rows: list[dict[str, Any]]) -> dict[tuple[str, int], list[dict[str,
 
 def _send_batch(
     store: Store, routing: Routing, name: str, index: int, rows: list[dict[str, Any]], now: str, send: Send,
-    report: SendReport,
+    report: SendReport, site: Audience,
 ) -> None:  # fmt: skip
     ids = [row["delivery_id"] for row in rows]
     subscriber = _subscriber(routing, name)
@@ -126,7 +128,7 @@ def _send_batch(
         report.failures.append(gone)
         return
     target = subscriber.targets[index]
-    message = _render(subscriber, rows, now)
+    message = _render(subscriber, rows, now, replace(site, subscriber=subscriber))
     crash_point("before_send")
     ok, reason = send(target.url, message)
     crash_point("after_send")
@@ -148,11 +150,11 @@ def _subscriber(routing: Routing, name: str) -> Subscriber | None:
     return next((s for s in routing.everyone() if s.name == name), None)
 
 
-def _render(subscriber: Subscriber, rows: list[dict[str, Any]], now: str) -> Message:
+def _render(subscriber: Subscriber, rows: list[dict[str, Any]], now: str, audience: Audience) -> Message:
     if subscriber.frequency == "immediate" or subscriber.name == OPERATORS:
-        return render_alert(rows, subscriber.name)
+        return render_alert(rows, subscriber.name, audience=audience)
     start = min(str(row["detected_at"]) for row in rows)
-    return render_digest(rows, subscriber.name, subscriber.frequency, start, now)
+    return render_digest(rows, subscriber.name, subscriber.frequency, start, now, audience=audience)
 
 
 def _retry_at(now: str, attempts: int) -> str:
@@ -192,7 +194,8 @@ def apprise_send(url: str, message: Message) -> tuple[bool, str | None]:
     if service is None:
         return False, "not a URL apprise can send to"
     # Slack gets its own mrkdwn (<url|text> links); other markdown services would show that raw, so they,
-    # like every text service, get plain text; e-mail gets HTML (apprise derives its text/plain part).
+    # like every text service, get plain text; e-mail gets HTML (apprise derives its text/plain part from
+    # it, without hrefs: the HTML lists every URL in full at its end for that part).
     if type(service).__name__ == "NotifySlack":
         body, body_format = message.markdown, apprise.NotifyFormat.MARKDOWN
     elif service.notify_format == apprise.NotifyFormat.HTML:

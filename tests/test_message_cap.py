@@ -31,7 +31,7 @@ def test_a_5000_event_digest_lists_100_and_counts_the_rest(five_thousand):
     )
     for body in (message.html, message.text, message.markdown):
         assert len(body.encode()) <= MAX_BYTES
-    assert _items(message.text) == MAX_ITEMS == message.html.count("<li>")
+    assert _items(message.text) == MAX_ITEMS == message.html.count('<tr class="w-item')
     assert "…and 4900 more events not listed here (this message lists 100:" in message.text
     assert f"Source list: {P0708}" in message.text or "Source list: https://www.ice.gov/" in message.text
     assert "5000 events" in message.text  # the counts are of everything

@@ -212,14 +212,19 @@ def test_a_digest_links_ices_url_and_the_kept_copy_in_all_three_formats(events):
         in message.text
     )
     assert f"  MOA: {ICE_MOA}HamptonPoliceDeptAR_TFM_MOA_06302025.pdf\n" in message.text
-    assert f'kept copy: <a href="{revised}">{revised}</a> (223,469 bytes' in message.html.replace(
-        "&amp;", "&"
-    )
-    assert f'MOA (ICE): <a href="{CALHOUN}">{CALHOUN}</a> · ' in message.html
+    html = message.html.replace("&amp;", "&")
+    assert f'<a href="{revised}" style="color:#1d4ed8">kept copy</a> (223,469 bytes' in html
+    assert f'<a href="{CALHOUN}" style="color:#1d4ed8">MOA (ICE)</a> · ' in html
+    listed = html.split("Links in this message:", 1)[1].split("</p>", 1)[0]  # every URL in full, once
+    assert f"kept copy: {revised}<br>" in listed and f"MOA (ICE): {CALHOUN}" in listed
     assert f"<{CALHOUN}|MOA (ICE)> · <{revised}|kept copy> (223,469 bytes" in message.markdown
+    # a changed and a removed MOA stand out from the additions: a coloured border and a word
+    assert html.count('<tr class="w-item w-standout">') == 2
+    assert '<strong class="w-label" style="color:#b45309">MOA changed</strong>' in html
+    assert '<strong class="w-label" style="color:#b91c1c">MOA removed</strong>' in html
     assert (
-        "<h3>MOAs changed under the same link (1)</h3>" in message.html
-        and "_MOAs removed (1)_" in message.markdown
+        "• *MOA removed:* Marion County Sheriff's Office (Task Force Model): MOA link now answers 404 (removed) · "
+        in (message.markdown)
     )
     assert message.text.index("MOAs published (") < message.text.index("MOAs back (")
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from monitors.base import Snapshot
 from notifiers.render import Message, link_url, render_alert, render_digest, render_test, title_for
+from notifiers.slack_text import SLACK_ITEMS
 from notifiers.wording import clean
 from rules.ice_rules import Rules
 from state import queries
@@ -236,7 +237,12 @@ def test_policy_and_bill_events_get_generic_readable_words():
         "- County executive order: policy adopted; bans 287(g) agreements",
         "- HB 123 Relating to 287(g) agreements: bill introduced; would require 287(g) agreements",
     ]
-    assert lines_with(message.text, "Bills") == ["Bills introduced (1):"]
+    # one type per state: the state's line says what they are, no second heading repeats it
+    assert lines_with(message.text, "== ") == [
+        "== Maryland: 1 policy adopted ==",
+        "== Texas: 1 bill introduced ==",
+    ]
+    assert lines_with(message.text, "Bills") == lines_with(message.text, "Policies") == []
     assert (
         "<https://capitol.texas.gov/BillLookup/History.aspx?LegSess=89R&Bill=HB123|Source>"
         in message.markdown
@@ -267,24 +273,26 @@ def test_an_moa_alert_in_all_three_formats(week):
     seen = "(snapshot #3, sha256 7708afe5b4f0, seen 2025-07-08 21:00 UTC)"
     assert message.title == "287(g): 1 MOA published in Alabama"
     assert message.text == (
-        "1 event: 1 MOA published.\n\n== Alabama: 1 MOA published ==\n\nMOAs published (1):\n\n"
+        "1 event: 1 MOA published.\n\n== Alabama: 1 MOA published ==\n\n"
         "- Marion County Sheriff's Office (Task Force Model): MOA published\n"
         f"  MOA: {moa}\n  Source: {P0708} {seen}\n\n"
         "Sent to Newsroom desk by watch287g. Times are UTC.\n"
     )
     assert message.markdown == (
-        "1 event: 1 MOA published.\n\n*Alabama: 1 MOA published*\n\n_MOAs published (1)_\n\n"
-        "• Marion County Sheriff's Office (Task Force Model): MOA published\n"
-        f"      <{moa}|MOA>\n      <{P0708}|Source> {seen}\n\n"
+        "*1 event in Alabama: 1 MOA published.*\n\n*Alabama*\n"
+        f"• Marion County Sheriff's Office (Task Force Model): MOA published · <{moa}|MOA>\n\n"
+        f"Source: <{P0708}|ICE's list of 8 July 2025> {seen}\n\n"
         "Sent to Newsroom desk by watch287g. Times are UTC.\n"
     )
-    assert message.html == (
-        "<div>\n<p>1 event: 1 MOA published.</p>\n<h2>Alabama: 1 MOA published</h2>\n"
-        "<h3>MOAs published (1)</h3>\n<ul>\n"
-        "<li>Marion County Sheriff&#x27;s Office (Task Force Model): MOA published<br>\n"
-        f'MOA: <a href="{moa}">{moa}</a><br>\nSource: <a href="{P0708}">{P0708}</a> {seen}</li>\n'
-        "</ul>\n<p>Sent to Newsroom desk by watch287g. Times are UTC.</p>\n</div>\n"
+    parsed = _Html(message.html)  # links carry words; every URL is listed in full at the end
+    assert parsed.hrefs == [moa, P0708]
+    assert parsed.text.rsplit("}}", 1)[1].strip() == (
+        "1 event in Alabama: 1 MOA published.\nAlabama\n\nAgencyWhat happenedDate\n"
+        f"Marion County Sheriff's OfficeTask Force ModelMOA publishedMOAICE's list of 8 July 2025 {seen}"
+        f"seen2025-07-08\n\nLinks in this message:\nMOA: {moa}\nICE's list of 8 July 2025: {P0708}\n"
+        "Sent to Newsroom desk by watch287g. Times are UTC."
     )
+    assert message.html.count('class="w-item"') == 1 and "<script" not in message.html
 
 
 def test_every_moa_and_source_url_appears_in_every_body_and_in_the_emails_text_part(week):
@@ -300,7 +308,10 @@ def test_every_moa_and_source_url_appears_in_every_body_and_in_the_emails_text_p
     plain_part = convert_between(apprise.NotifyFormat.HTML, apprise.NotifyFormat.TEXT, message.html)
     for body in (message.html, message.text, message.markdown, plain_part):
         assert [url for url in sorted(moas) if url not in body] == []
-        assert body.count(P0708) == (70 if body is message.html else 35)  # once per event (twice in an <a>)
+    # the text links each event's list; the HTML too (an <a> with words), then lists each URL once in full,
+    # which is what the text/plain part apprise derives from the HTML keeps; Slack names each source once
+    assert message.text.count(P0708) == _Html(message.html).hrefs.count(P0708) == 35
+    assert [body.count(P0708) for body in (message.html, message.markdown, plain_part)] == [36, 1, 1]
     assert sorted(set(_Html(message.html).hrefs)) == sorted(moas | {P0708})
     assert sorted(set(SLACK_LINK.findall(message.markdown))) == sorted(moas | {P0708})
 
@@ -311,8 +322,9 @@ def test_renames_changes_and_terminations_show_before_after_and_absence(week, en
         "- Ft. Myers Police Department -> Fort Myers Police Department (Task Force Model)"
     ]
     assert lines_with(renames.markdown, "• Indiatlantic") == [
-        "• Indiatlantic Police Department -> Indialantic Police Department (Task Force Model)"
-    ]
+        "• Indiatlantic Police Department -> Indialantic Police Department (Task Force Model) · "
+        f"<{MOA}IndiatlanticPoliceDeptFL_TFM_MOA_05132025.pdf|MOA>"
+    ]  # one line per event in Slack, its links named
     july14 = render_alert(on(week, "2025-07-14"), "newsroom")
     assert lines_with(july14.text, "- St. Cloud") == [
         "- St. Cloud Police Department (Task Force Model): signed: 2025-04-15 -> 2025-04-14",
@@ -382,7 +394,8 @@ def test_hostile_data_is_escaped_in_html_and_present_as_text(week):
     message = render_alert(_hostile(week), "newsroom")
     parsed = _Html(message.html)
     assert "<script" not in message.html and "<b>" not in message.html
-    assert parsed.tags == {"div", "p", "h2", "h3", "ul", "li", "br", "a"}
+    assert parsed.tags == {"html", "head", "meta", "style", "body", "table", "tr", "th", "td", "h2", "p", "span",
+                           "strong", "br", "a"}  # fmt: skip
     assert sorted(set(parsed.hrefs)) == [
         "https://evil.example/a%7C%3C%21here%3E%40U2",
         MOA + "FortMyersPoliceDeptFL_TFM_MOA_05162025.pdf",
@@ -390,7 +403,7 @@ def test_hostile_data_is_escaped_in_html_and_present_as_text(week):
         P0708,
         FOLDER + "participatingAgencies07152025am.xlsx",
     ]
-    assert parsed.text.count(HOSTILE) == 3
+    assert parsed.text.count(HOSTILE) == 4  # 3 agency cells, and the rename's "old -> new" words
     assert "MOA (not a web link): javascript:alert(document.cookie)" in parsed.text
     assert lines_with(message.text, "- Ft.") == [
         f"- Ft. Myers Police Department -> {HOSTILE} MOA: https://evil.example/forged (Task Force Model)"
@@ -435,11 +448,16 @@ def test_subscriber_names_and_titles_are_data_too():
         "This is a test message from watch287g to ‹!channel› desk ‹script›, sent 2025-07-16 13:30 UTC. "
         f"If you can read it, 287(g) alerts will reach you here.\n\n<{ICE_PAGE}|Watching>\n"
     )
-    assert message.html == (
-        "<div>\n<p>This is a test message from watch287g to &lt;!channel&gt; desk &lt;script&gt;, sent "
-        "2025-07-16 13:30 UTC. If you can read it, 287(g) alerts will reach you here.</p>\n"
-        f'<p>Watching: <a href="{ICE_PAGE}">{ICE_PAGE}</a></p>\n</div>\n'
+    # the e-mail frame's content
+    card = message.html.split('text-align:left">\n', 1)[1].split("\n</td>", 1)[0]
+    assert card == (
+        '<p style="margin:0 0 10px">This is a test message from watch287g to &lt;!channel&gt; desk '
+        "&lt;script&gt;, sent 2025-07-16 13:30 UTC. If you can read it, 287(g) alerts will reach you here.</p>\n"
+        f'<p style="margin:0 0 10px"><a href="{ICE_PAGE}" style="color:#1d4ed8">Watching</a></p>\n'
+        '<p class="w-quiet w-urls" style="color:#6b7280;font-size:12px;margin:20px 0 0;word-break:break-all">'
+        f"Links in this message:<br>\nWatching: {ICE_PAGE}</p>"
     )
+    assert message.html.startswith("<!DOCTYPE html>") and "<script" not in message.html
 
 
 @settings(max_examples=150, deadline=None)
@@ -456,7 +474,9 @@ def test_any_agency_name_stays_data_in_every_format(week, agency):
         assert ("<!" in posted, "<@" in posted) == (False, False)
         assert SLACK_LINK.findall(posted) == [moa, P0708]
     assert SLACK_LINK.findall(message.markdown) == [moa, P0708]
-    shown = message.markdown.splitlines()[6][2:].rsplit(" (Task Force Model)", 1)[0]
+    bullet = next(line for line in message.markdown.splitlines() if line.startswith("• "))  # the event's line
+    shown = bullet[2:].rsplit(" (Task Force Model)", 1)[0]
+    assert bullet.endswith(f" (Task Force Model): MOA published · <{moa}|MOA>")
     assert set(shown) & set("<>|*_~`\n\r") == set()
     parsed = _Html(message.html)
     assert (parsed.hrefs, parsed.tags) == ([moa, P0708], _Html(benign.html).tags)
@@ -516,9 +536,18 @@ def test_weekly_digest_groups_by_state_then_type_with_counts(week):
         "Changed agreements (1):",
         "MOAs published (1):",
     ]
-    assert len(lines_with(digest.text, "- ")) == len(lines_with(digest.markdown, "• ")) == 74
+    assert len(lines_with(digest.text, "- ")) == digest.html.count('<tr class="w-item') == 74
     assert _Html(digest.html).text.count("(snapshot #") == 74
-    assert lines_with(digest.markdown, "*Texas") == ["*Texas: 8 new agreements, 2 new pending requests*"]
+    # Slack folds a long digest: the first SLACK_ITEMS events (in the order they were seen), then "and N more"
+    assert len(lines_with(digest.markdown, "• ")) == SLACK_ITEMS == 40
+    assert lines_with(digest.markdown, "…and") == [
+        "…and 34 more events not listed here (this message lists 40: 6 new agreements, 20 new pending requests, "
+        f"8 renamed left out). They are in: <{FOLDER}participatingAgencies07142025am.xlsx|ICE's list of 14 July "
+        f"2025>; <{FOLDER}participatingAgencies07152025am.xlsx|ICE's list of 15 July 2025>; <{FOLDER}"
+        "pendingAgencies07152025pm.xlsx|ICE's pending list of 15 July 2025>. `watch287g events --since 2025-07-14` "
+        "lists them; watch287g's feed and report list every event."
+    ]
+    assert lines_with(digest.markdown, "*Texas") == ["*Texas: 8 new agreements*"]  # counts of what it lists
 
 
 def test_daily_and_empty_digests():

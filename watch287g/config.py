@@ -43,7 +43,8 @@ TOP_LEVEL_KEYS = {
     "moa_read_per_run": "kept MOA documents `run` reads after its checks, oldest first (default 20; 0: leave them "
     "to `moa read-kept` or the read-moas deployment)",
     "public_url": "where readers reach `watch287g serve` (e.g. https://watch287g.example.org): alerts then link "
-    "the kept copy of each MOA (optional; http or https, no user:password@)",
+    "the kept copy of each MOA, each agreement's history and every event (optional; http or https, no "
+    "user:password@)",
 }
 _ENV = re.compile(r"\$\{((?:secret:[A-Za-z0-9_-]+)|[A-Za-z_][A-Za-z0-9_]*)\}")
 _NOTIFY_URL = re.compile(r"(subscribers\[\d+\]|operators)\.notify\[\d+\]")  # where apprise URLs live

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from monitors.base import utc_now
 from notifiers.outbox import SendReport, apprise_send, deliveries_for, scrub, send_due
-from notifiers.render import render_test
+from notifiers.render import Audience, render_test
 from state.store import Store
 from watch287g.config import Config
 from watch287g.datasette_metadata import database_name
@@ -18,7 +18,8 @@ def deliver(store: Store, config: Config, now: str | None = None) -> SendReport:
     check_sources_staleness(store, sources, now, config.routing.operators, deliveries_for(config.routing))
     # Events about an MOA link the copy watch287g keeps (served by `serve` at public_url, if configured).
     kept_copies = kept_copies_adder(store, config.public_url, database_name(config.database))
-    return send_due(store, config.routing, now, enrich=kept_copies)
+    site = Audience(public_url=config.public_url, database=database_name(config.database))
+    return send_due(store, config.routing, now, enrich=kept_copies, site=site)
 
 
 def send_test(config: Config, subscriber_name: str, now: str | None = None) -> list[tuple[str, str | None]]:
