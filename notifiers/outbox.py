@@ -126,7 +126,7 @@ def _send_batch(
         report.failures.append(gone)
         return
     target = subscriber.targets[index]
-    message = _render(subscriber, rows, now)
+    message = render_batch(subscriber, rows, now)
     crash_point("before_send")
     ok, reason = send(target.url, message)
     crash_point("after_send")
@@ -148,7 +148,8 @@ def _subscriber(routing: Routing, name: str) -> Subscriber | None:
     return next((s for s in routing.everyone() if s.name == name), None)
 
 
-def _render(subscriber: Subscriber, rows: list[dict[str, Any]], now: str) -> Message:
+def render_batch(subscriber: Subscriber, rows: list[dict[str, Any]], now: str) -> Message:
+    """The message one subscriber gets for these events at `now`: an alert, or its digest up to `now`."""
     if subscriber.frequency == "immediate" or subscriber.name == OPERATORS:
         return render_alert(rows, subscriber.name)
     start = min(str(row["detected_at"]) for row in rows)
