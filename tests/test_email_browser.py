@@ -6,6 +6,8 @@ javascript: link is made from it). Skipped, saying how to install it, only where
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -134,3 +136,16 @@ def test_hostile_text_stays_inert_in_the_browser(emails):
     assert not [href for href in parsed.hrefs if not href.startswith(("http://", "https://"))]
     assert parsed.text.count(HOSTILE_NAME) >= 3  # shown, as the text it is
     assert HOSTILE_LINK not in parsed.hrefs
+
+
+def test_the_example_script_remakes_the_screenshot(tmp_path):
+    """docs/make_email_example.py (which made docs/email-example.png) still runs, cut below the last line."""
+    script = Path(__file__).resolve().parents[1] / "docs" / "make_email_example.py"
+    out = tmp_path / "email.png"
+    done = subprocess.run([sys.executable, str(script), "--width", "800", "--out", str(out)], capture_output=True,
+                          text=True, timeout=180)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{out}: ") and "Ohio" in done.stdout  # the title of the alert
+    width, height, rows = read_png(out)
+    assert width == 800 and 300 < height < 4000
+    assert rows[-1] == rows[-2] and distinct_colours(rows) > 2  # a margin of background below the text
