@@ -128,7 +128,7 @@ def _send_batch(
         report.failures.append(gone)
         return
     target = subscriber.targets[index]
-    message = _render(subscriber, rows, now, replace(site, subscriber=subscriber))
+    message = render_batch(subscriber, rows, now, site)
     crash_point("before_send")
     ok, reason = send(target.url, message)
     crash_point("after_send")
@@ -150,7 +150,12 @@ def _subscriber(routing: Routing, name: str) -> Subscriber | None:
     return next((s for s in routing.everyone() if s.name == name), None)
 
 
-def _render(subscriber: Subscriber, rows: list[dict[str, Any]], now: str, audience: Audience) -> Message:
+def render_batch(
+    subscriber: Subscriber, rows: list[dict[str, Any]], now: str, audience: Audience | None = None
+) -> Message:
+    """The message one subscriber gets for these events at `now`: an alert, or its digest up to `now`; its
+    footer says why they got it (their filters) and, when `audience` names the public site, links it."""
+    audience = replace(audience or Audience(), subscriber=subscriber)
     if subscriber.frequency == "immediate" or subscriber.name == OPERATORS:
         return render_alert(rows, subscriber.name, audience=audience)
     start = min(str(row["detected_at"]) for row in rows)

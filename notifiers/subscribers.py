@@ -101,7 +101,8 @@ class Routing:
             if subscriber.name == name:
                 return subscriber
         raise ConfigError(
-            f"no subscriber named {name!r}; subscribers: {', '.join(s.name for s in self.everyone())}"
+            f"no subscriber named {name!r}; subscribers: "
+            f"{', '.join(s.name for s in self.everyone()) or '(none in the config)'}"
         )
 
 

@@ -123,13 +123,23 @@ def test_backfill_rejects_a_bad_manifest_with_the_line(tmp_path):
     assert code == 2 and f"{manifest}:2: list must be one of participating, pending" in err
 
 
-def test_installed_demo_shows_renames_not_terminations():
+def test_installed_demo_shows_renames_not_terminations(tmp_path):
     script = Path(sys.executable).parent / "watch287g"
-    result = subprocess.run([str(script), "demo"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([str(script), "demo"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Ft. Myers Police Department -> Fort Myers Police Department" in result.stdout
     assert "agreement.terminated" not in result.stdout
     assert "baseline recorded: 826 events" in result.stdout
+    # It ends with the week's e-mail, written to the current directory, and says where.
+    email = tmp_path / "watch287g-demo-email.html"
+    last = result.stdout.rstrip().splitlines()[-1]
+    assert last.startswith(
+        "The weekly e-mail of these 75 events (Weekly 287(g) digest, 2025-07-08 to 2025-07-21"
+    )
+    assert last.endswith(f") is in {email}: open it in a browser.")
+    page = email.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Fort Myers Police Department" in page
+    assert "<script" not in page.lower()
 
 
 def _text_of(message: Any) -> str:

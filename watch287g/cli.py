@@ -19,7 +19,7 @@ from notifiers.text import plural
 from notifiers.wording import events_phrase
 from state import queries
 from state.store import Store
-from watch287g.cli_params import DATE, STATE
+from watch287g.cli_params import DATE, OUTPUT, STATE
 from watch287g.config import DEFAULT_CONFIG, NOT_WATCHED, Config, load_config, watches_legislation
 from watch287g.terminal import agreement_line
 
@@ -281,11 +281,14 @@ def agreements(ctx: click.Context, as_of: str | None, state: str | None, as_json
 
 
 @main.command()
-def demo() -> None:
-    """Replay bundled real ICE lists through the whole pipeline on a throwaway database."""
+@click.option("--email", "email_file", type=OUTPUT, default="watch287g-demo-email.html", show_default=True,
+              help="where to write the rendered e-mail the demo ends with")  # fmt: skip
+def demo(email_file: Path) -> None:
+    """Replay bundled real ICE lists through the whole pipeline on a throwaway database, then write the
+    e-mail a weekly subscriber would get for it."""
     from watch287g.demo import run_demo
 
-    run_demo(click.echo)
+    run_demo(click.echo, email_file)
 
 
 # Commands for operators and analysts live in their own modules; importing them registers them on `main`.

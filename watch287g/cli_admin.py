@@ -12,7 +12,7 @@ import click
 from monitors.base import ConfigError
 from state.store import Store
 from watch287g.cli import _config, _fail, main, nothing_matches, plural
-from watch287g.cli_params import OUTPUT
+from watch287g.cli_params import OUTPUT, write_output
 from watch287g.config import Config
 
 
@@ -38,10 +38,24 @@ def _deliver_and_report(config: Config) -> bool:
 
 @main.command()
 @click.option("--test", "test_subscriber", metavar="SUBSCRIBER", help="send a test message to one subscriber")
+@click.option("--preview", "preview_subscriber", metavar="SUBSCRIBER",
+              help="print the title and text of what one subscriber would get now (its due deliveries, else its "
+                   "20 latest matching events); sends nothing, changes nothing")  # fmt: skip
+@click.option("--html", "html_file", type=OUTPUT, help="with --preview: write the e-mail's HTML part to FILE")
 @click.pass_context
-def notify(ctx: click.Context, test_subscriber: str | None) -> None:
-    """Send every due delivery now (digests, retries); with --test, a test message to one subscriber."""
+def notify(
+    ctx: click.Context, test_subscriber: str | None, preview_subscriber: str | None, html_file: Path | None
+) -> None:
+    """Send every due delivery now (digests, retries); with --test, a test message to one subscriber; with
+    --preview, show what one subscriber would get without sending it."""
+    if html_file is not None and preview_subscriber is None:
+        raise click.UsageError("--html goes with --preview SUBSCRIBER")
+    if test_subscriber is not None and preview_subscriber is not None:
+        raise click.UsageError("--test and --preview are two different things: give one")
     config = _config(ctx)
+    if preview_subscriber is not None:
+        _preview(config, preview_subscriber, html_file)
+        return
     if test_subscriber is None:
         if not _deliver_and_report(config):
             sys.exit(1)
@@ -57,6 +71,25 @@ def notify(ctx: click.Context, test_subscriber: str | None) -> None:
     failed = [label for label, reason in results if reason is not None]
     if failed:
         _fail(f"test message to {test_subscriber} failed on {', '.join(failed)}")
+
+
+def _preview(config: Config, name: str, html_file: Path | None) -> None:
+    """The title and text part on stdout; which events they are on stderr; the HTML part to `html_file`."""
+    from notifiers.preview import html_document
+    from watch287g.deliver import preview_for
+
+    try:
+        shown = preview_for(config, name)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    if shown.message is None:  # like every command with nothing to show: said on stderr, exit 0
+        click.echo(shown.what, err=True)
+        return
+    click.echo(f"preview for {name}, nothing sent: {shown.what}", err=True)
+    click.echo(f"{shown.message.title}\n\n{shown.message.text}", nl=False)
+    if html_file is not None:
+        write_output(html_file, html_document(shown.message).encode())
+        click.echo(f"wrote the HTML part to {html_file}", err=True)
 
 
 @main.command()

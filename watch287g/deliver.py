@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from monitors.base import utc_now
 from notifiers.outbox import SendReport, apprise_send, deliveries_for, scrub, send_due
+from notifiers.preview import Preview, preview
 from notifiers.render import Audience, render_test
 from state.store import Store
 from watch287g.config import Config
@@ -32,3 +35,20 @@ def send_test(config: Config, subscriber_name: str, now: str | None = None) -> l
         ok, reason = apprise_send(target.url, message)
         results.append((target.label, None if ok else scrub(reason or "failed", target.url)))
     return results
+
+
+def preview_for(config: Config, subscriber_name: str, now: str | None = None) -> Preview:
+    """`notify --preview`: what `subscriber_name` would get now, with the same kept-copy links a send adds;
+    nothing is sent and no delivery changes. ConfigError for an unknown subscriber, before any database."""
+    config.routing.subscriber(subscriber_name)
+    if not Path(config.database).is_file():  # opening it would create it: a preview writes nothing
+        return Preview(None, 0, f"nothing to show: database {config.database} does not exist yet")
+    store = Store(config.database)
+    try:
+        kept_copies = kept_copies_adder(store, config.public_url, database_name(config.database))
+        site = Audience(public_url=config.public_url, database=database_name(config.database))
+        return preview(
+            store, config.routing, subscriber_name, now or utc_now(), enrich=kept_copies, audience=site
+        )
+    finally:
+        store.close()

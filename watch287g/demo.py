@@ -1,5 +1,6 @@
 """`watch287g demo`: real ICE lists from July 2025, published step by step on a loopback web server,
-checked by the same code as a live run (fetch -> snapshot -> parse -> rules -> SQLite), on a throwaway DB."""
+checked by the same code as a live run (fetch -> snapshot -> parse -> rules -> SQLite), on a throwaway DB;
+it ends by writing the e-mail a weekly subscriber would get for the week (an HTML file) and saying where."""
 
 from __future__ import annotations
 
@@ -9,15 +10,21 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from monitors.ice.kind import Ice287gMonitor
 from notifiers.headline import event_line
+from notifiers.outbox import due_at, render_batch
+from notifiers.preview import html_document
+from notifiers.subscribers import Subscriber
 from rules.ice_rules import Rules
 from state import queries
 from state.store import Store
 from watch287g.check_loop import Check, DocumentReport, plain_fetch, run_check
+from watch287g.cli_params import write_output
 
 DATA = Path(__file__).parent / "demo"
+EMAIL = Path("watch287g-demo-email.html")  # where the demo's e-mail goes by default (the current directory)
 PAGE = """<!DOCTYPE html><html><head><title>287(g)</title></head><body><main>
 <h1>Delegation of Immigration Authority Section 287(g) Immigration and Nationality Act</h1>
 <h2>ICE's 287(g) Program</h2><p>{intro}</p>
@@ -83,7 +90,7 @@ def _bundled(stem: str) -> bytes:
     return next(DATA.glob(f"*_{stem}.xlsx")).read_bytes()
 
 
-def run_demo(echo: Callable[[str], None]) -> None:
+def run_demo(echo: Callable[[str], None], email: Path = EMAIL) -> None:
     site = _Site()
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "demo.db")
@@ -101,6 +108,7 @@ def run_demo(echo: Callable[[str], None]) -> None:
 
                 report = run_check(Check(store, monitor, fetch, Rules(), origin="demo", now=clock))
                 _show_step(echo, store, when, report.documents)
+            _write_email(echo, store, email)
         finally:
             client.close()
             store.close()
@@ -118,3 +126,16 @@ def _show_step(echo: Callable[[str], None], store: Store, when: str, documents: 
     for event in rows:
         if not event["baseline"]:
             echo("  " + event_line(event))
+
+
+def _write_email(echo: Callable[[str], None], store: Store, email: Path) -> None:
+    """The week's events as the weekly digest a subscriber with the default filters would get (rendered as
+    `watch287g notify` sends it, on the Monday after), written as an HTML file to open in a browser."""
+    reader = Subscriber("demo-reader", (), frequency="weekly")
+    stored: list[dict[str, Any]] = [dict(e) for e in queries.events(store, include_baseline=False)]
+    events = [e for e in stored if reader.wants(e)]
+    message = render_batch(reader, events, due_at(reader.frequency, events[-1]["detected_at"]))
+    write_output(email, html_document(message).encode())
+    echo(
+        f"\nThe weekly e-mail of these {len(events)} events ({message.title}) is in {email.resolve()}: open it in a browser."
+    )

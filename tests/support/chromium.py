@@ -88,3 +88,63 @@ def distinct_colours(rows: list[bytes], every: int = 4) -> int:
         for i in range(0, len(row), 3 * every):
             seen.add(row[i : i + 3])
     return len(seen)
+
+
+# Painted by the measuring script into the test's copy of a page (never into the page itself): two 20 px
+# squares at the top left whose red and green hold a number (red * 256 + green) and whose blue is this mark.
+_MARK = 77
+_MEASURE = (
+    """<script>(function () {
+  var root = document.documentElement, numbers = [root.scrollWidth, window.innerWidth];
+  numbers.forEach(function (n, i) {
+    var box = document.createElement("div");
+    box.style.cssText = "position:fixed;top:0;left:" + (i * 20) + "px;width:20px;height:20px;margin:0;" +
+      "border:0;z-index:2147483647;background:rgb(" + (n >> 8) + "," + (n & 255) + ",MARK)";
+    root.appendChild(box);
+  });
+})();</script>"""
+).replace("MARK", str(_MARK))
+
+
+def page_widths(html: Path, width: int, folder: Path) -> tuple[int, int]:
+    """(document scroll width, viewport width) of the page `html` when shown `width` px wide.
+
+    Headless Chromium's window is at least 500 px wide, so the page is shown in an iframe `width` px wide
+    (its viewport, media queries included, is then exactly that), and a copy of it, with a measuring script
+    added before `</body>`, paints the two numbers as colours that the screenshot gives back."""
+    page = html.read_text(encoding="utf-8")
+    end = page.lower().rfind("</body>")
+    copy = folder / f"measured-{width}-{html.name}"
+    copy.write_text(page[:end] + _MEASURE + page[end:] if end >= 0 else page + _MEASURE, encoding="utf-8")
+    frame = folder / f"frame-{width}-{html.name}"
+    frame.write_text(
+        '<!DOCTYPE html><html><body style="margin:0">'
+        f'<iframe src="{copy.name}" style="border:0;display:block;width:{width}px;height:1200px"></iframe>'
+        "</body></html>",
+        encoding="utf-8",
+    )
+    png = screenshot(frame, folder / f"measured-{width}.png", width=max(width, 500), height=1200)
+    _, _, rows = read_png(png)
+    numbers = []
+    for x in (10, 30):
+        red, green, blue = rows[10][3 * x : 3 * x + 3]
+        if blue != _MARK:
+            raise AssertionError(
+                f"the measuring script did not run in {copy} (pixel {x},10: {red, green, blue})"
+            )
+        numbers.append(red * 256 + green)
+    return numbers[0], numbers[1]
+
+
+def dumped_dom(html: Path, *, width: int = 1280, timeout: float = 90) -> str:
+    """The DOM of the page `html` after it loaded and ran whatever it runs, serialized by headless Chromium."""
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        command = [
+            chromium_binary(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", f"--window-size={width},1200", "--dump-dom", html.resolve().as_uri(),
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0 or "<html" not in result.stdout:
+        raise AssertionError(f"chromium failed ({result.returncode}): {result.stderr[-2000:]}")
+    return result.stdout
