@@ -18,8 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from notifiers.outbox import render_batch  # noqa: E402
 from notifiers.preview import html_document  # noqa: E402
-from notifiers.render import render_alert  # noqa: E402
+from notifiers.render import Audience  # noqa: E402
+from notifiers.subscribers import Subscriber  # noqa: E402
 from tests.support.chromium import read_png, screenshot  # noqa: E402
 from tests.support.message_scenarios import may_29  # noqa: E402
 
@@ -50,7 +52,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "email-example.png")
     parser.add_argument("--html", type=Path, help="also keep the rendered HTML page here")
     args = parser.parse_args()
-    message = render_alert(may_29(), "newsroom")
+    site = Audience(public_url="https://watch287g.example.org", database="watch287g")  # footer links shown
+    message = render_batch(Subscriber("newsroom", ()), may_29(), "2025-05-29T15:20:00+00:00", site)
     with tempfile.TemporaryDirectory() as folder:
         page = Path(folder) / "email.html"
         page.write_text(html_document(message), encoding="utf-8")

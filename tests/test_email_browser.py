@@ -84,11 +84,6 @@ class _Parsed(HTMLParser):
         self.text += data
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the layout of main shows every raw URL as a link's text (one unbreakable 80-character word): "
-    "the new e-mail layout (named links) makes this pass; then remove this mark",
-)
 @pytest.mark.parametrize("name", ["may-29-alert", "day-alert", "day-digest", "hostile-alert"])
 def test_no_horizontal_scroll_at_phone_width(emails, name, tmp_path):
     scroll_width, viewport = page_widths(emails[name], PHONE, tmp_path)

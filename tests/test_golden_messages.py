@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from notifiers.outbox import apprise_send, due_at
-from notifiers.render import Message, render_alert, render_digest
+from notifiers.outbox import apprise_send, due_at, render_batch
+from notifiers.render import Audience, Message
+from notifiers.subscribers import Subscriber
 from tests.support.fixtures import SLACK_WEBHOOK_PATH
 from tests.support.httpserver import LoopbackHTTPServer
 from tests.support.message_scenarios import may_29, termination_rename_ban
@@ -29,6 +30,7 @@ from tests.support.message_scenarios import may_29, termination_rename_ban
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = "WATCH287G_UPDATE_GOLDEN"
 SUBSCRIBER = "newsroom"
+SITE = Audience(public_url="https://watch287g.example.org", database="watch287g")
 pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
 Event = dict[str, Any]
 SCENARIOS: dict[str, Callable[[], list[Event]]] = {
@@ -38,11 +40,16 @@ SCENARIOS: dict[str, Callable[[], list[Event]]] = {
 
 
 def rendered(events: list[Event], kind: str) -> Message:
-    """An immediate alert, or the daily digest sent when the last event's digest is due (fixed times)."""
+    """What `watch287g notify` sends (outbox.render_batch): an immediate alert to a desk watching every state,
+    with the config's public_url, or the daily digest, when due after the last event, to a desk watching a few
+    states, without one (fixed times: no "now")."""
     if kind == "alert":
-        return render_alert(events, SUBSCRIBER)
-    start, last = min(e["detected_at"] for e in events), max(e["detected_at"] for e in events)
-    return render_digest(events, SUBSCRIBER, "daily", start, due_at("daily", last))
+        return render_batch(Subscriber(SUBSCRIBER, ()), events, "2026-12-01T00:00:00+00:00", SITE)
+    states = frozenset({"ID", "FL", "MD", "MN", "OH"})
+    desk = Subscriber(SUBSCRIBER, (), events=("agreement.*", "policy.*", "event.corrected"), states=states,
+                      frequency="daily")  # fmt: skip
+    wanted = [e for e in events if desk.wants(e)]  # the outbox writes deliveries for these only
+    return render_batch(desk, wanted, due_at("daily", max(e["detected_at"] for e in wanted)))
 
 
 def check_golden(name: str, actual: str, folder: Path = GOLDEN) -> None:
