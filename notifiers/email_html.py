@@ -95,9 +95,11 @@ def _row(fmt: HtmlFormat, event: dict[str, Any], audience: Audience) -> str:
 
 
 def _state(
-    fmt: HtmlFormat, place: str, events: list[dict[str, Any]], audience: Audience, counts: bool
+    fmt: HtmlFormat, place: str, events: list[dict[str, Any]], audience: Audience, counts: bool, first: bool
 ) -> str:
-    """One state's heading (with its counts when the summary line names several states) and table."""
+    """One state's heading (with its counts when the summary line names several states) and table. Only the
+    first table has the column names: the others line up under them (fixed widths), and the text/plain part
+    apprise derives from the HTML would otherwise repeat "Agency / What happened / Date" under every state."""
     counted = f" {_quiet('· ' + ', '.join(summary(events)))}" if counts else ""
     head = f'<h2 style="margin:20px 0 6px;font-size:16px;line-height:1.3">{place}{counted}</h2>'
 
@@ -105,10 +107,11 @@ def _state(
         f'<th align="left" style="padding:4px 6px;{QUIET};font-weight:600;text-align:left"{width}>{name}</th>'
         for name, width in (("Agency", ' width="34%"'), ("What happened", ""), ("Date", ' width="84"'))
     )
+    header = f"<tr>{header}</tr>\n" if first else ""
     rows = "\n".join(_row(fmt, event, audience) for event in events)
     table = ('<table role="presentation" class="w-state" width="100%" cellpadding="0" cellspacing="0" '
              'style="width:100%;border-collapse:collapse;table-layout:fixed">')  # fmt: skip
-    return f"{head}\n{table}\n<tr>{header}</tr>\n{rows}\n</table>"
+    return f"{head}\n{table}\n{header}{rows}\n</table>"
 
 
 def url_list(*formats: HtmlFormat) -> str:
@@ -130,11 +133,10 @@ def html_body(fmt: HtmlFormat, lead: str, events: list[dict[str, Any]], more: st
     with) and the `footer` lines."""
     blocks = [f'<p class="w-summary" style="margin:0 0 8px;font-size:15px;font-weight:600">{lead}</p>']
     states = sections(events)
-    for state, groups in states:
+    for number, (state, groups) in enumerate(states):
         place = fmt.data(state) if state else "Not tied to a state"
-        blocks.append(
-            _state(fmt, place, [e for _, group in groups for e in group], audience, len(states) > 1)
-        )
+        events_there = [e for _, group in groups for e in group]
+        blocks.append(_state(fmt, place, events_there, audience, len(states) > 1, number == 0))
     if more:
         blocks.append(f'<p style="margin:16px 0 0">{more}</p>')
     blocks.append(url_list(fmt, tail))

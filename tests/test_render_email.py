@@ -100,6 +100,8 @@ def test_the_text_plain_part_apprise_derives_keeps_every_url_in_full(week):
     assert len(hrefs) == 5 and [url for url in sorted(hrefs) if url not in plain] == []
     assert f"ICE's list of 8 July 2025: {P0708}" in plain
     assert "@media" not in plain  # the dark-mode block is not text
+    states = message.html.count('class="w-state"')
+    assert states > 1 and plain.count("What happened") == 1  # the column names once, not under every state
 
 
 def test_terminations_withdrawals_bans_and_corrections_stand_out_with_a_word(ended, week):
