@@ -30,6 +30,9 @@ class Audience:
     subscriber: Subscriber | None = None  # their filters: why they got the message, what to change
     public_url: str | None = None  # where `watch287g serve` answers (config `public_url`)
     database: str = "watch287g"  # the database's name in the served URLs (its file name without .db)
+    # The most mrkdwn the Slack channel takes in one message: apprise's own limit (35,000), or, for a Slack URL
+    # with blocks=yes, what one Block Kit section holds (3,000, less a margin): apprise sends the body as one.
+    slack_chars: int = 35_000
 
     def _served(self, path: str, query: dict[str, str]) -> str | None:
         if not self.public_url:

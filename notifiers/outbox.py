@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from events.event import OPERATOR_SOURCE, new_event
 from notifiers.render import Audience, Message, render_alert, render_digest
+from notifiers.slack_text import BLOCK_KIT_CHARS
 from notifiers.subscribers import OPERATORS, Routing, Subscriber
 from state import deliveries
 from state.faults import crash_point
@@ -26,6 +27,7 @@ from state.store import DeliveriesFor, Store
 BACKOFF_MINUTES = (1, 5, 15, 60, 180, 360)  # then every 6 hours until it goes through
 DIGEST_HOUR_UTC = 13  # 9 am on the East Coast
 SEND_WAIT_SECONDS = 300.0  # a send takes seconds (SMTP timeouts included); then leave the rest to the next
+HEADER_CHARS = 150  # the most a Slack Block Kit header takes
 Send = Callable[[str, Message], tuple[bool, str | None]]  # (apprise URL, message) -> (ok, reason)
 # Data the caller adds to due events before they are rendered (the kept copies of MOA documents).
 Enrich = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
@@ -128,7 +130,7 @@ def _send_batch(
         report.failures.append(gone)
         return
     target = subscriber.targets[index]
-    message = render_batch(subscriber, rows, now, site)
+    message = render_batch(subscriber, rows, now, for_channel(site, target.url))
     crash_point("before_send")
     ok, reason = send(target.url, message)
     crash_point("after_send")
@@ -191,6 +193,19 @@ def _channel_health(
         store.add_events([event], deliveries_for(routing))
 
 
+def for_channel(site: Audience, url: str) -> Audience:
+    """`site` with the size of Slack message the channel at `url` takes: a Slack URL in Block Kit mode
+    (`blocks=yes`, or a template) holds one section of 3,000 characters, where apprise's default takes 35,000."""
+    import apprise
+
+    service = apprise.Apprise.instantiate(url)
+    return replace(site, slack_chars=BLOCK_KIT_CHARS) if service is not None and _block_kit(service) else site
+
+
+def _block_kit(service: Any) -> bool:
+    return type(service).__name__ == "NotifySlack" and bool(getattr(service, "use_blocks", False))
+
+
 def apprise_send(url: str, message: Message) -> tuple[bool, str | None]:
     """One message to one apprise URL in the format the service speaks; (True, None) only on apprise's True."""
     import apprise
@@ -201,8 +216,11 @@ def apprise_send(url: str, message: Message) -> tuple[bool, str | None]:
     # Slack gets its own mrkdwn (<url|text> links); other markdown services would show that raw, so they,
     # like every text service, get plain text; e-mail gets HTML (apprise derives its text/plain part from
     # it, without hrefs: the HTML lists every URL in full at its end for that part).
+    title = message.title
     if type(service).__name__ == "NotifySlack":
         body, body_format = message.markdown, apprise.NotifyFormat.MARKDOWN
+        if _block_kit(service) and len(title) > HEADER_CHARS:  # a Block Kit header holds 150 characters
+            title = title[: HEADER_CHARS - 1] + "…"
     elif service.notify_format == apprise.NotifyFormat.HTML:
         body, body_format = message.html, apprise.NotifyFormat.HTML
     else:
@@ -216,7 +234,7 @@ def apprise_send(url: str, message: Message) -> tuple[bool, str | None]:
     propagate, logger.propagate = logger.propagate, False
     try:
         with apprise.LogCapture(level=apprise.logging.DEBUG, fmt="%(levelname)s %(message)s") as log:
-            result = sender.notify(title=message.title, body=body, body_format=body_format)
+            result = sender.notify(title=title, body=body, body_format=body_format)
             lines = log.getvalue().splitlines()
     finally:
         logger.propagate = propagate

@@ -4,7 +4,8 @@ with named links (<URL|words>), "…and N more", the sources with their provenan
 Apprise's Slack plugin posts a body as one mrkdwn text (legacy attachments, its default) or as one section
 of Block Kit blocks it builds itself (`?blocks=yes`, or a Block Kit template file named in the URL): it has
 no way to take a message's own blocks, so the message is mrkdwn. Long messages are folded: at most
-SLACK_ITEMS events and SLACK_CHARS characters (apprise's own limit for a Slack body), the rest counted.
+SLACK_ITEMS events and the channel's size (`Audience.slack_chars`: apprise's 35,000 characters, or
+BLOCK_KIT_CHARS in Block Kit mode), the rest counted.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from notifiers.items import diff_lines, document_lines, more_sentence, provenanc
 from notifiers.wording import sections, summary
 
 SLACK_ITEMS = 40  # events listed in one Slack message; a digest longer than this is folded
-SLACK_CHARS = 35_000  # apprise splits or cuts a Slack body longer than this
+BLOCK_KIT_CHARS = 2_900  # one Block Kit section holds 3,000 characters: apprise sends the body as one
 
 
 def _line(fmt: SlackFormat, event: dict[str, Any], audience: Audience) -> str:
@@ -68,7 +69,7 @@ def slack_body(lead: str, events: list[dict[str, Any]], left_out: list[dict[str,
     fmt = SlackFormat()
     shown = min(len(events), SLACK_ITEMS)
     body = _render(fmt, lead, events[:shown], events[shown:] + left_out, footer, audience)
-    while shown > 1 and len(body) > SLACK_CHARS:
+    while shown > 1 and len(body) > audience.slack_chars:
         shown //= 2
         body = _render(fmt, lead, events[:shown], events[shown:] + left_out, footer, audience)
     return body

@@ -251,3 +251,26 @@ def test_the_operators_footer_names_their_key(week):
         "To change where these go: operators.notify in watch287g's config.",
         "Times are UTC.",
     ]
+
+
+def test_a_long_digest_fits_a_slack_channel_in_block_kit_mode(http_server, slack_webhook, week):
+    """apprise sends a Block Kit body as ONE section (3,000 characters at most) under a header (150): the
+    digest is folded to that channel's size, and the title cut, so Slack does not refuse the whole message."""
+    from notifiers.outbox import apprise_send, for_channel
+
+    blocks_url, legacy_url = f"{slack_webhook}?blocks=yes&footer=no", f"{slack_webhook}?footer=no"
+    site = Audience(desk(), PUBLIC, "w")
+    assert for_channel(site, legacy_url) == site
+    narrow = for_channel(site, blocks_url)
+    assert narrow.slack_chars < 3000
+    digest = render_digest(week, "desk", "weekly", "2025-07-07", "2025-07-15", audience=narrow)
+    assert (
+        len(render_digest(week, "desk", "weekly", "2025-07-07", "2025-07-15", audience=site).markdown) > 3000
+    )
+    assert len(digest.markdown) <= narrow.slack_chars and "more" in digest.markdown
+    long_title = digest.__class__(digest.title + " " + "x" * 200, digest.html, digest.text, digest.markdown)
+    assert apprise_send(blocks_url, long_title) == (True, None)
+    (posted,) = http_server.posted_json(SLACK_WEBHOOK_PATH)
+    header, section = posted["attachments"][0]["blocks"]
+    assert len(header["text"]["text"]) == 150 and header["text"]["text"].endswith("…")
+    assert len(section["text"]["text"]) <= 3000
