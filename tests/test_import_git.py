@@ -240,6 +240,7 @@ def test_import_git_interprets_each_sighting_in_time_order_never_alerted(
         "  2025-05-29 pending: ICE 68 (ICE's 287(g) page, as of May 29, 2025), imported 68: matches",
     ]
     assert f"{where}: 8 file versions in 6 commits" in err and "read 8 files" in err
+    assert "interpreted 6/6 lists (up to 2025-06-21)" in err
     store = Store(tmp_path / "w.db")
     try:
         events = queries.events(store)

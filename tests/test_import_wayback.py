@@ -72,6 +72,7 @@ def test_import_wayback_imports_each_distinct_capture_once_never_alerted(
         "  2025-05-29 pending: ICE 68 (ICE's 287(g) page, as of May 29, 2025), imported 68: matches",
     ]
     assert "wayback: 3/3 captures done" in err
+    assert "interpreted 2/2 lists (up to 2025-05-29)" in err
     store = Store(tmp_path / "w.db")
     try:
         events = queries.events(store)

@@ -109,7 +109,9 @@ def import_git(ctx: click.Context, repository: str, globs: tuple[str, ...], sour
             progress=progress_line,
             skipped=lambda path, why: skipped.append((path, why)),
         )
-        summary = import_bodies(store, counted(bodies), source=name, rules=config.rules, origin="import")
+        summary = import_bodies(
+            store, counted(bodies), source=name, rules=config.rules, origin="import", progress=progress_line
+        )
         summary.skipped[:0] = skipped
         return summary
 
@@ -169,7 +171,9 @@ def import_wayback(
         ) as archive:
             try:
                 bodies = archive.bodies(first, last, known=already_imported(store, name))
-                return import_bodies(store, bodies, source=name, rules=config.rules, origin="import")
+                return import_bodies(
+                    store, bodies, source=name, rules=config.rules, origin="import", progress=progress_line
+                )
             finally:
                 report_lines.extend(archive.report.lines())
 

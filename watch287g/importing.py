@@ -18,6 +18,13 @@ from state.store import Store
 from watch287g.compliance_settling import BackfillSettler
 from watch287g.pipeline import load_known, process_list
 
+Progress = Callable[[str], None]
+PROGRESS_EVERY = 25  # lists interpreted between two progress lines (a list takes ~30 ms)
+
+
+def _silent(line: str) -> None:
+    """The default progress: say nothing."""
+
 
 @dataclass(frozen=True)
 class Imported:
@@ -66,8 +73,9 @@ def already_imported(store: Store, source: str) -> Callable[[str], bool]:
 
 
 def import_bodies(
-    store: Store, bodies: Iterable[ArchivedBody], *, source: str, rules: Rules, origin: str = "import"
-) -> ImportSummary:
+    store: Store, bodies: Iterable[ArchivedBody], *, source: str, rules: Rules, origin: str = "import",
+    progress: Progress = _silent,
+) -> ImportSummary:  # fmt: skip
     """Keep every archived file as it arrives, then interpret the waiting lists in time order through the same
     process_list as backfill (never alerted). Files that are not lists are kept as skipped, with the reason.
 
@@ -78,9 +86,12 @@ def import_bodies(
     if _arrived_late(store, source):
         summary.refused_because = rederive.blocking_origins(store, source)
         if not summary.refused_because:
-            summary.imported, summary.rederived = rederive_history(store, source=source, rules=rules), True
+            summary.imported, summary.rederived = (
+                rederive_history(store, source=source, rules=rules, progress=progress),
+                True,
+            )
             return summary
-    summary.imported = interpret_waiting(store, source=source, rules=rules, origin=origin)
+    summary.imported = interpret_waiting(store, source=source, rules=rules, origin=origin, progress=progress)
     return summary
 
 
@@ -105,7 +116,9 @@ def keep_bodies(store: Store, bodies: Iterable[ArchivedBody], *, source: str) ->
     return skipped
 
 
-def interpret_waiting(store: Store, *, source: str, rules: Rules, origin: str = "import") -> list[Imported]:
+def interpret_waiting(
+    store: Store, *, source: str, rules: Rules, origin: str = "import", progress: Progress = _silent
+) -> list[Imported]:
     """Every kept sighting not interpreted yet (this run's and an interrupted run's), oldest first.
 
     Each goes through process_list: the same bytes as the list in force are `unchanged` (not stored again, but
@@ -115,22 +128,24 @@ def interpret_waiting(store: Store, *, source: str, rules: Rules, origin: str = 
         rederive.ReplayItem(seen.fetched_at, seen.channel or "", seen.key, seen.sha256, origin, seen.key)
         for seen in sightings.waiting(store, source)
     ]
-    return _interpret(store, items, source=source, rules=rules)
+    return _interpret(store, items, source=source, rules=rules, progress=progress)
 
 
-def rederive_history(store: Store, *, source: str, rules: Rules) -> list[Imported]:
+def rederive_history(
+    store: Store, *, source: str, rules: Rules, progress: Progress = _silent
+) -> list[Imported]:
     """Rebuild the source's archive-only history with every list in time order, in one transaction: a crash
     half-way leaves the history as it was, with the new sightings still waiting."""
     with store.transaction():
         items = rederive.replay_items(store, source)  # before the wipe: backfilled lists are only snapshots
         rederive.wipe_derived(store, source)
-        return _interpret(store, items, source=source, rules=rules)
+        return _interpret(store, items, source=source, rules=rules, progress=progress)
 
 
 def _interpret(
-    store: Store, items: list[rederive.ReplayItem], *, source: str, rules: Rules
+    store: Store, items: list[rederive.ReplayItem], *, source: str, rules: Rules, progress: Progress
 ) -> list[Imported]:
-    imported = []
+    imported: list[Imported] = []
     known = load_known(store, source)
     settlers = {origin: BackfillSettler(store, origin) for origin in {item.origin for item in items}}
     for item in items:
@@ -145,6 +160,8 @@ def _interpret(
         if result.outcome != "already_seen":
             settlers[item.origin].after_list(item.fetched_at, result.states)
         imported.append(Imported(item.fetched_at, item.channel, outcome, result.detail, item.url))
+        if len(imported) % PROGRESS_EVERY == 0 or len(imported) == len(items):
+            progress(f"interpreted {len(imported)}/{len(items)} lists (up to {item.fetched_at[:10]})")
     return imported
 
 
