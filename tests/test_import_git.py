@@ -426,3 +426,36 @@ def test_names_from_an_archive_cannot_forge_summary_lines() -> None:
         == "  x.xlsx 2025-05-29 agreements: ICE 635 (ICE), imported 635: matches: not an ICE list: reason"
     )
     assert len(lines) == 3
+
+
+def test_a_token_in_the_repository_url_is_never_printed_stored_or_kept(
+    scraped: tuple[Path, list[str]], http_server: LoopbackHTTPServer, tmp_path: Path
+) -> None:
+    repo, _ = scraped
+    served = tmp_path / "served.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(served)], check=True)
+    subprocess.run(["git", "-C", str(served), "update-server-info"], check=True)
+    for file in served.rglob("*"):
+        if file.is_file():
+            http_server.route(
+                f"/served.git/{file.relative_to(served)}", file.read_bytes(), "application/octet-stream"
+            )
+    secret = "ghp_SECRETtoken123"
+    url = http_server.url("/served.git").replace("http://", f"http://reader:{secret}@")
+    settings = config(tmp_path)
+    code, out, err = cli(settings, "import", "git", url)
+    assert code == 0, err
+    assert secret not in out + err and "cloning http://127.0.0.1:" in err
+    store = Store(tmp_path / "w.db")
+    try:
+        keys = [row[0] for row in store.db.execute("select key from sightings")]
+        urls = [e["url"] for e in queries.events(store)]
+    finally:
+        store.close()
+    assert keys and all(key.startswith(http_server.url("/served.git") + "@") for key in keys)
+    assert urls and not any(secret in str(u) for u in urls)
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("w.db*") if p.is_file())
+    assert secret.encode() not in stored
+    http_server.stop()
+    code, out, err = cli(settings, "import", "git", url)  # git's own error quotes the URL back
+    assert code == 1 and secret not in out + err and "unable to access" in err

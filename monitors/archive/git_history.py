@@ -20,6 +20,7 @@ from pathlib import Path
 
 from monitors.archive.body import ArchivedBody
 from monitors.archive.file_names import channel_by_name, time_in_name
+from monitors.http import redact_url
 
 DEFAULT_GLOBS = ["*.xlsx", "*.xls"]
 # ICE's lists are 30-300 kB; a file this large is not one of them and is not read into memory.
@@ -30,6 +31,9 @@ _SAFE_CONFIG = [word for setting in _NEVER for word in ("-c", setting)]
 _URL = re.compile(r"^(https?|git|ssh)://[^\s]+$")
 _SCP_LIKE = re.compile(r"^\w[\w.-]*@\w[\w.-]*:[^\s]+$")  # user@host:path (ssh)
 _COMMIT = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
+
+
+_USERINFO = re.compile(r"(\w+://)[^/@\s]*@")  # user:password@ in a URL git quotes back
 
 
 class GitError(RuntimeError):
@@ -138,11 +142,15 @@ def _local_repository(repository: str, progress: Callable[[str], None]) -> Itera
             raise GitError(f"{repository}: {error}") from None
         yield directory, str(directory)
         return
+    shown = redact_url(repository)  # a token in the URL is never printed, stored or put in provenance
     folder = Path(tempfile.mkdtemp(prefix="watch287g-git-"))
     try:
-        progress(f"cloning {repository}")
-        _git(None, "clone", "--quiet", "--bare", "--", repository, str(folder / "repo"))
-        yield folder / "repo", repository
+        progress(f"cloning {shown}")
+        try:
+            _git(None, "clone", "--quiet", "--bare", "--", repository, str(folder / "repo"))
+        except GitError as error:
+            raise GitError(_USERINFO.sub(r"\1", str(error).replace(repository, shown))) from None
+        yield folder / "repo", shown
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
