@@ -47,7 +47,7 @@ def replay_items(store: Store, source: str) -> list[ReplayItem]:
         "select fetched_at, channel, url, sha256, origin, null from snapshots s where source = :source "
         "and origin = 'backfill' and not exists (select 1 from sightings g where g.source = s.source and "
         "g.key = s.url) union all select fetched_at, channel, key, sha256, 'import', key from sightings "
-        "where source = :source and outcome != 'skipped' order by 1, 3",
+        "where source = :source and channel is not null and outcome != 'skipped' order by 1, 3",
         {"source": source},
     ).fetchall()
     return [ReplayItem(*row) for row in rows]
@@ -74,6 +74,7 @@ def wipe_derived(store: Store, source: str) -> None:
     db.execute("delete from snapshots where source = :source", {"source": source})
     db.execute("delete from channels where source = :source", {"source": source})
     db.execute(
-        "update sightings set outcome = 'waiting', detail = null where source = :source and outcome != 'skipped'",
+        "update sightings set outcome = 'waiting', detail = null where source = :source and channel is not null "
+        "and outcome != 'skipped'",
         {"source": source},
     )

@@ -16,6 +16,7 @@ from state.store import Store
 
 WAITING = "waiting"  # kept, not interpreted yet
 SKIPPED = "skipped"  # not one of ICE's lists: the reason is in `detail`, the bytes are not kept
+PAGE = "page"  # a program page capture read for its links (in `detail`, JSON): not read again
 
 
 @dataclass(frozen=True)
@@ -36,17 +37,19 @@ def is_known(store: Store, source: str, key: str) -> bool:
 
 
 def keep(
-    store: Store, source: str, sighting: Sighting, body: bytes | None, *, why: str | None = None
-) -> bool:
+    store: Store, source: str, sighting: Sighting, body: bytes | None, *, why: str | None = None,
+    outcome: str | None = None,
+) -> bool:  # fmt: skip
     """Keep one sighting (and its bytes when given, as a body) in one transaction; False when already kept.
 
-    Without bytes it is kept as `skipped` with `why`, so a resumed import does not fetch it again either."""
+    Without bytes it is kept as `skipped` with `why` (or as `outcome`, `why` its detail), so a resumed import
+    does not fetch it again either."""
     row = {
         "source": source, "key": sighting.key, "archive": sighting.archive, "channel": sighting.channel,
         "sha256": sighting.sha256, "fetched_at": sighting.fetched_at, "name": sighting.name,
         "provenance": json.dumps(sighting.provenance, sort_keys=True),
         "kept_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "outcome": WAITING if body is not None else SKIPPED, "detail": why,
+        "outcome": outcome or (WAITING if body is not None else SKIPPED), "detail": why,
     }  # fmt: skip
     with store.transaction() as db:
         if is_known(store, source, sighting.key):
@@ -62,6 +65,14 @@ def keep(
             )
         db.table("sightings").insert(row)
     return True
+
+
+def page_links(store: Store, source: str, key: str) -> list[str] | None:
+    """The links a program page capture carried when an earlier import read it, or None if none did."""
+    found = store.db.execute(
+        "select detail from sightings where source = ? and key = ? and outcome = ?", [source, key, PAGE]
+    ).fetchone()
+    return [str(link) for link in json.loads(found[0] or "[]")] if found else None
 
 
 def waiting(store: Store, source: str) -> list[Sighting]:

@@ -18,10 +18,15 @@ from watch287g.cli import main
 MAY_30 = FOLDER + "participatingAgencies05302025am.xlsx"
 
 
+PAGE_HTML = f'<html><body><main><a href="{AT_P0529}">Participating Agencies</a></main></body></html>'.encode()
+
+
 def _archive(server: LoopbackHTTPServer) -> WaybackStandIn:
     stand_in = WaybackStandIn(server)
-    for page in PROGRAM_PAGES:  # no page captures: the folder's listing finds the lists
+    for page in PROGRAM_PAGES[1:]:  # older addresses: no captures
         stand_in.cdx(page, [], collapse=DAILY)
+    stand_in.cdx(PROGRAM_PAGES[0], [("20250529100000", PROGRAM_PAGES[0], PAGE_HTML)], collapse=DAILY)
+    stand_in.server.route(stand_in.path("20250529100000", PROGRAM_PAGES[0]), PAGE_HTML)
     rows = [("20250529150000", AT_P0529, P0529), ("20250529160000", AT_N0529, N0529),
             ("20250601080000", AT_P0529, P0529),  # the same bytes again at the same URL: not downloaded
             ("20250530120000", MAY_30, DEFAULT_HTML_ERROR)]  # fmt: skip
@@ -55,7 +60,8 @@ def test_import_wayback_imports_each_distinct_capture_once_never_alerted(
     code, out, err = _import(settings, archive.base)
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("wayback: 4 captures listed, 3 distinct") and "2 downloaded" in lines[0]
+    assert lines[0].startswith("wayback: 4 captures listed, 3 distinct, 1 page captures read;")
+    assert "2 downloaded" in lines[0]
     assert "1 error pages" in lines[0]
     assert (
         lines[1]
@@ -89,6 +95,9 @@ def test_import_wayback_imports_each_distinct_capture_once_never_alerted(
     assert code == 0, err
     assert len(archive.capture_requests()) == downloads + 1  # only the error page, which is never kept
     assert "0 lists imported, 0 files skipped" in again.splitlines()
+    assert (
+        "0 page captures read (1 more remembered);" in again.splitlines()[0]
+    )  # its links kept from the first
     assert "2 already imported" in again.splitlines()[0]
 
 
@@ -100,10 +109,11 @@ def test_a_cdx_api_answering_garbage_fails_loudly_and_imports_nothing(
     code, out, err = _import(settings, archive.base)
     assert code == 1
     assert err.splitlines()[-1].startswith("error: ") and "HTML" in err.splitlines()[-1]
-    assert archive.capture_requests() == []
+    assert archive.capture_requests() == [archive.path("20250529100000", PROGRAM_PAGES[0])]  # no spreadsheet
     store = Store(tmp_path / "w.db")
     try:
-        assert store.db.execute("select count(*) from sightings").fetchone()[0] == 0
+        kept = store.db.execute("select outcome, count(*) from sightings group by outcome").fetchall()
+        assert kept == [("page", 1)]  # the page read before the failure is remembered for the next run
         assert queries.events(store) == []
     finally:
         store.close()

@@ -232,3 +232,20 @@ def test_an_event_imported_from_git_names_its_commit_instead_of_a_link() -> None
     capture = "https://web.archive.org/web/20250529120000id_/https://www.ice.gov/doclib/x.xlsx"
     assert backfill_source({"origin": "import", "url": capture}) is None  # a capture is a real link
     assert backfill_source({"origin": "live", "url": f"https://x@{commit}:y"}) is None
+
+
+def test_a_remembered_page_capture_is_never_taken_for_a_list_even_when_history_is_re_derived() -> None:
+    from watch287g.importing import RememberedPages
+
+    store = Store(None)
+    pages = RememberedPages(store, "ice-287g")
+    capture = "https://web.archive.org/web/20250601000000id_/https://www.ice.gov/identify-and-arrest/287g"
+    pages.remember(capture, "2025-06-01T00:00:00+00:00", b"<html>page</html>", ["https://www.ice.gov/a.xlsx"])
+    assert pages.recall(capture) == ["https://www.ice.gov/a.xlsx"] and pages.recall(capture + "x") is None
+    assert already_imported(store, "ice-287g")(capture)
+    import_bodies(store, [committed(JUNE_PARTICIPATING, "2025-06-17T15:00:00+00:00", "b")], source="ice-287g",
+                  rules=Rules())  # fmt: skip
+    late = import_bodies(store, [committed(MAY_PARTICIPATING, "2025-05-29T15:00:00+00:00", "a")],
+                         source="ice-287g", rules=Rules())  # fmt: skip
+    assert late.rederived and [i.channel for i in late.imported] == ["participating", "participating"]
+    assert pages.recall(capture) == ["https://www.ice.gov/a.xlsx"]  # still a page, not replayed nor waiting

@@ -286,6 +286,40 @@ def test_links_on_captured_pages_lead_to_their_list_captures(archive: WaybackSta
     assert_every_request_polite(archive.server)
 
 
+class Pages:
+    """A PageMemory in a dict, as the store keeps it."""
+
+    def __init__(self) -> None:
+        self.read: dict[str, list[str]] = {}
+
+    def recall(self, capture: str) -> list[str] | None:
+        return self.read.get(capture)
+
+    def remember(self, capture: str, fetched_at: str, page: bytes, links: list[str]) -> None:
+        self.read[capture] = links
+
+
+def test_a_page_capture_read_once_is_recalled_not_read_again(archive: WaybackStandIn) -> None:
+    elsewhere = "https://www.ice.gov/sites/default/files/documents/participatingAgencies05292025am.xlsx"
+    html = f'<html><body><main><a href="{elsewhere}">Participating Agencies</a></main></body></html>'.encode()
+    archive.cdx(PAGE, [("20250529120000", PAGE, html)], collapse=DAILY)
+    archive.server.route(archive.path("20250529120000", PAGE), html)
+    archive.cdx(FOLDER, [], prefix=True)
+    archive.cdx(elsewhere, [("20250529150000", elsewhere, P0529)])
+    archive.capture("20250529150000", elsewhere, P0529)
+    pages = Pages()
+    first = reader(archive)
+    assert [b.body for b in first.bodies(pages=pages)] == [P0529]
+    assert pages.read == {f"{archive.base}/web/20250529120000id_/{PAGE}": [elsewhere]}
+    archive.server.clear_requests()
+
+    again = reader(archive)
+    assert [b.body for b in again.bodies(pages=pages)] == [P0529]  # the link is still followed
+    assert archive.path("20250529120000", PAGE) not in [r.path for r in archive.server.requests]
+    assert (again.report.pages_read, again.report.pages_recalled) == (0, 1)
+    assert "0 page captures read (1 more remembered);" in again.report.lines()[0]
+
+
 @pytest.mark.parametrize(
     ("answer", "says"),
     [(DEFAULT_HTML_ERROR, "HTML page, not JSON"), (b"upstream timed out\n", "not JSON"),

@@ -158,7 +158,7 @@ def import_wayback(
     carried) and every spreadsheet under ICE's 287(g) folder, each distinct capture downloaded raw, oldest
     first, at a pace; a second run downloads only what is missing."""
     from monitors.archive.wayback import WaybackArchive, WaybackError
-    from watch287g.importing import already_imported, import_bodies
+    from watch287g.importing import RememberedPages, already_imported, import_bodies
 
     config = _config(ctx)
     name = import_source(config, source)
@@ -170,7 +170,8 @@ def import_wayback(
             config.contact, archive_base=archive_url, pace=pace, progress=progress_line
         ) as archive:
             try:
-                bodies = archive.bodies(first, last, known=already_imported(store, name))
+                known, pages = already_imported(store, name), RememberedPages(store, name)
+                bodies = archive.bodies(first, last, known=known, pages=pages)
                 return import_bodies(
                     store, bodies, source=name, rules=config.rules, origin="import", progress=progress_line
                 )

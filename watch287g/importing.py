@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -70,6 +71,22 @@ def provenance_url(archived: ArchivedBody) -> str:
 def already_imported(store: Store, source: str) -> Callable[[str], bool]:
     """For an archive reader's `known`: is the sighting with this key (provenance_url) already kept?"""
     return lambda key: sightings.is_known(store, source, key)
+
+
+class RememberedPages:
+    """A Wayback reader's PageMemory in the store: a program page capture once read is a `page` sighting whose
+    detail holds the links it carried, so the next import recalls them instead of reading it again."""
+
+    def __init__(self, store: Store, source: str) -> None:
+        self.store, self.source = store, source
+
+    def recall(self, capture: str) -> list[str] | None:
+        return sightings.page_links(self.store, self.source, capture)
+
+    def remember(self, capture: str, fetched_at: str, page: bytes, links: list[str]) -> None:
+        seen = Sighting(capture, "wayback", None, hashlib.sha256(page).hexdigest(), fetched_at, "program page",
+                        {"archive": "wayback", "capture": capture})  # fmt: skip
+        sightings.keep(self.store, self.source, seen, None, why=json.dumps(links), outcome=sightings.PAGE)
 
 
 def import_bodies(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 from monitors.archive.body import ArchivedBody
 from monitors.archive.cdx import (
@@ -50,6 +51,23 @@ LIST_FOLDERS = ("https://www.ice.gov/doclib/about/offices/ero/287g/",)
 _PAGE_MAX_BYTES = 5_000_000
 
 
+class PageMemory(Protocol):
+    """What earlier imports read on program page captures, so a resumed or repeated import does not read
+    years of daily captures again (at the pace, minutes)."""
+
+    def recall(self, capture: str) -> list[str] | None: ...  # the links it carried, or None: never read
+
+    def remember(self, capture: str, fetched_at: str, page: bytes, links: list[str]) -> None: ...
+
+
+class _NoMemory:
+    def recall(self, capture: str) -> list[str] | None:
+        return None
+
+    def remember(self, capture: str, fetched_at: str, page: bytes, links: list[str]) -> None:
+        return None
+
+
 class WaybackError(RuntimeError):
     """The captures could not be listed (the CDX API failed or answered garbage): nothing was imported."""
 
@@ -61,6 +79,7 @@ class WaybackReport:
     captures_listed: int = 0  # CDX rows of spreadsheets (after the API's own collapse of adjacent duplicates)
     distinct: int = 0  # one per original URL and content digest
     pages_read: int = 0  # program page captures read for their links
+    pages_recalled: int = 0  # program page captures an earlier import read (their links remembered)
     downloaded: int = 0  # yielded
     skipped_known: int = 0
     error_pages: list[tuple[str, str]] = field(default_factory=list)  # (capture, why)
@@ -72,7 +91,8 @@ class WaybackReport:
         """The report as the command prints it: the counts, then each capture not imported and why."""
         counts = (
             f"wayback: {self.captures_listed} captures listed, {self.distinct} distinct, {self.pages_read} page "
-            f"captures read; {self.downloaded} downloaded, {self.skipped_known} already imported; "
+            f"captures read{f' ({self.pages_recalled} more remembered)' if self.pages_recalled else ''}; "
+            f"{self.downloaded} downloaded, {self.skipped_known} already imported; "
             f"{len(self.error_pages)} error pages, {len(self.truncated)} truncated, {len(self.failures)} failed; "
             f"{self.retries} retries"
         )
@@ -133,10 +153,12 @@ class WaybackArchive:
         since: date | None = None,
         until: date | None = None,
         known: Callable[[str], bool] = _nothing_known,
+        pages: PageMemory | None = None,
     ) -> Iterator[ArchivedBody]:
         """Each distinct spreadsheet capture between `since` and `until` (days, inclusive), oldest first, except
-        those whose capture URL `known` says are known. Raises WaybackError if the captures cannot be listed."""
-        captures = self._list_captures(since, until)
+        those whose capture URL `known` says are known; program page captures `pages` recalls are not read
+        again. Raises WaybackError if the captures cannot be listed."""
+        captures = self._list_captures(since, until, pages or _NoMemory())
         for number, row in enumerate(captures, start=1):
             archived = self._take(row, known)
             self.progress(f"wayback: {number}/{len(captures)} captures done ({self._tally()})")
@@ -149,7 +171,7 @@ class WaybackArchive:
         return f"{report.downloaded} downloaded, {report.skipped_known} already known, {rejected} rejected"
 
     # -- listing -------------------------------------------------------------------------------------------
-    def _list_captures(self, since: date | None, until: date | None) -> list[CdxRow]:
+    def _list_captures(self, since: date | None, until: date | None, memory: PageMemory) -> list[CdxRow]:
         """Distinct spreadsheet captures, oldest first: under the list folders, plus the links the program
         page's captures carried outside them."""
         # The page differs a little in every capture (tokens, review dates): one capture a day is read for its
@@ -157,7 +179,7 @@ class WaybackArchive:
         pages = distinct_captures(
             [r for page in self.program_pages for r in self._cdx(page, False, since, until, "timestamp:8")]
         )
-        links = self._links_on(pages)
+        links = self._links_on(pages, memory)
         rows = [r for folder in self.list_folders for r in self._cdx(folder, True, since, until)]
         rows = [row for row in rows if is_spreadsheet_url(row.original) or row.original in links]
         for link in sorted(link for link in links if not self._in_folders(link)):
@@ -180,13 +202,19 @@ class WaybackArchive:
         except (FetchError, CdxError) as error:
             raise WaybackError(f"cannot list the Wayback Machine's captures of {what}: {error}") from None
 
-    def _links_on(self, pages: list[CdxRow]) -> set[str]:
-        """The spreadsheet links on each page capture (a page that cannot be read is a reported failure)."""
+    def _links_on(self, pages: list[CdxRow], memory: PageMemory) -> set[str]:
+        """The spreadsheet links on each page capture: recalled, else read (a page that cannot be read is a
+        reported failure)."""
         links: set[str] = set()
         for number, row in enumerate(pages, start=1):
             if number % 20 == 0:
                 self.progress(f"wayback: {number}/{len(pages)} program page captures read for their links")
             capture = raw_capture_url(self.archive_base, row)
+            recalled = memory.recall(capture)
+            if recalled is not None:
+                self.report.pages_recalled += 1
+                links |= set(recalled)
+                continue
             try:
                 html = self._get(capture, max_bytes=_PAGE_MAX_BYTES) or b""
             except FetchError as error:
@@ -194,7 +222,9 @@ class WaybackArchive:
                 continue
             self.report.pages_read += 1
             found = find_list_links(html, row.original)
-            links |= {link for link in (found.participating, found.pending) if link}
+            carried = sorted(link for link in (found.participating, found.pending) if link)
+            memory.remember(capture, capture_time(row.timestamp), html, carried)
+            links |= set(carried)
         self.progress(
             f"wayback: {len(pages)} program page captures read, {len(links)} spreadsheet links found"
         )
