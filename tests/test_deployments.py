@@ -540,5 +540,6 @@ def test_deployments_run_on_a_real_server_with_a_process_worker(
         assert len(http_server.posted_json("/hook")) == 1  # nothing sent twice
         assert server.poll() is None, "the server died during the test"
     mark("server and worker stopped")
-    print("\n".join(marks))  # shown with -s or -rP
-    assert time.monotonic() - started < 150, "much slower than measured: " + "; ".join(marks)
+    # How long each step took, shown with -s or -rP. Not asserted: speed is measured in bench/, and a busy
+    # 2-core machine once took 128 s for a run measured at ~9 s; each wait above has its own timeout.
+    print("\n".join(marks))
