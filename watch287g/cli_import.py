@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -19,7 +18,7 @@ from notifiers.text import plural
 from state.store import Store
 from watch287g.cli import BACKFILL_WAIT_SECONDS, _config, _fail, main
 from watch287g.cli_params import DATE
-from watch287g.config import Config
+from watch287g.config import Config, base_url
 from watch287g.importing import ImportSummary
 
 # Progress on stderr every this many files read (a scraping repository holds thousands of versions).
@@ -123,18 +122,12 @@ def import_git(ctx: click.Context, repository: str, globs: tuple[str, ...], sour
 
 def _archive_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """An http(s) address without user:password@, query or fragment: a usage error before anything opens."""
-    parts = urlsplit(value.strip())
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or "@" in parts.netloc
-        or parts.query
-        or parts.fragment
-    ):
+    url = base_url(value)
+    if url is None:
         raise click.BadParameter(
             f"{value!r} is not an http(s) address without user:password@, query or fragment"
         )
-    return value.strip().rstrip("/")
+    return url
 
 
 @import_group.command("wayback")
@@ -162,7 +155,7 @@ def import_wayback(
 
     config = _config(ctx)
     name = import_source(config, source)
-    first, last = _day(since, "--since"), _day(until, "--until")
+    first, last = _day(since), _day(until)
     report_lines: list[str] = []
 
     def feed(store: Store) -> ImportSummary:
@@ -186,7 +179,7 @@ def import_wayback(
     print_lines([*report_lines, *lines])
 
 
-def _day(value: str | None, option: str) -> date | None:
+def _day(value: str | None) -> date | None:
     """A --since/--until value as the day it names (a timestamp names its day)."""
     if value is None:
         return None

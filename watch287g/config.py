@@ -129,17 +129,25 @@ def _public_url(raw: Any, path: Path) -> str | None:
     """The base URL readers reach `serve` at: http(s), a host, no user:password@, query or fragment."""
     if raw is None or raw == "":
         return None
-    wrong = f"{path}: public_url must be an http(s) URL without user:password@, query or fragment"
-    if not isinstance(raw, str):
-        raise ConfigError(wrong)
+    url = base_url(raw) if isinstance(raw, str) else None
+    if url is None:
+        raise ConfigError(
+            f"{path}: public_url must be an http(s) URL without user:password@, query or fragment"
+        )
+    return url
+
+
+def base_url(raw: str) -> str | None:
+    """`raw` as a base URL (trimmed, without a trailing "/") when it is http(s) with a host and a numeric port
+    if any, and has no user:password@, query or fragment; else None. (`public_url`, `import --archive-url`.)"""
     try:
         parts = urlsplit(raw.strip())
         parts.port  # noqa: B018  (a port that is not a number raises here)
     except ValueError:
-        raise ConfigError(wrong) from None
+        return None
     bad = parts.username is not None or parts.password is not None or parts.query or parts.fragment
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname or bad or "@" in parts.netloc:
-        raise ConfigError(wrong)
+        return None
     return raw.strip().rstrip("/")
 
 

@@ -1,4 +1,6 @@
-"""Import lists from public archives: the body an archive yields, and which list a file name holds."""
+"""Import lists from public archives (issue 13): which list an archived file is, keeping each sighting as it
+arrives, then interpreting the waiting ones in time order through the backfill path (or re-deriving an
+archive-only history when one arrives late)."""
 
 from __future__ import annotations
 
