@@ -54,15 +54,8 @@ def keep(
     with store.transaction() as db:
         if is_known(store, source, sighting.key):
             return False
-        if body is not None and store.body(sighting.sha256) is None:
-            db.table("bodies").insert(
-                {
-                    "sha256": sighting.sha256,
-                    "size": len(body),
-                    "body": body,
-                    "first_seen": sighting.fetched_at,
-                }
-            )
+        if body is not None:
+            store.keep_body(sighting.sha256, body, sighting.fetched_at)
         db.table("sightings").insert(row)
     return True
 

@@ -145,6 +145,14 @@ class Store:
         return rows[0]["body"] if rows else None
 
     # -- writing ---------------------------------------------------------------------------------------
+    def keep_body(self, sha256: str, body: bytes, first_seen: str) -> None:
+        """The bytes once per sha256, with the time they were first seen; called inside a transaction. (Insert
+        or ignore: asking first would read the whole blob back.)"""
+        self.db.execute(
+            "insert or ignore into bodies (sha256, size, body, first_seen) values (?, ?, ?, ?)",
+            [sha256, len(body), body, first_seen],
+        )
+
     def log_fetch(self, row: dict[str, Any]) -> None:
         with self.transaction() as db:
             db.table("fetches").insert(row)
@@ -158,15 +166,7 @@ class Store:
     def commit_document(self, doc: DocumentCommit) -> list[str]:
         """Store the snapshot, parse, records, versions and events atomically; returns the new event ids."""
         with self.transaction() as db:
-            if not self.body(doc.sha256):
-                db.table("bodies").insert(
-                    {
-                        "sha256": doc.sha256,
-                        "size": len(doc.body),
-                        "body": doc.body,
-                        "first_seen": doc.fetched_at,
-                    }
-                )
+            self.keep_body(doc.sha256, doc.body, doc.fetched_at)
             snapshot_id = db.table("snapshots").insert(
                 {
                     "source": doc.source, "channel": doc.channel, "url": doc.url, "sha256": doc.sha256,
