@@ -7,9 +7,10 @@ Pure functions of events; the wording of what happened is notifiers/headline.py'
 from __future__ import annotations
 
 import calendar
-import re
+from datetime import date
 from typing import Any
 
+from monitors.archive.file_names import channel_by_name, time_in_name
 from notifiers.audience import Audience
 from notifiers.formats import TextFormat, link_url
 from notifiers.headline import DOCUMENT_EVENTS, document_of, headline
@@ -18,10 +19,6 @@ from notifiers.wording import summary
 
 DIFF_LINES = 20  # changed lines of a page.changed diff shown in a message
 SOURCE_LINKS = 3  # source lists linked for the events not listed
-# ICE's spreadsheet names carry their date: participatingAgencies07082025pm.xlsx, pendingAgencies05292025am.xlsx
-_ICE_LIST = re.compile(
-    r"(participating|pending)[A-Za-z]*(\d{2})(\d{2})(\d{4})(?:am|pm)?\.xlsx", re.IGNORECASE
-)
 
 
 # Events that must not read like an addition: (word shown, colour of the word and of the row's left border).
@@ -46,11 +43,12 @@ def standout(event: dict[str, Any]) -> tuple[str, str] | None:
 
 def source_words(event: dict[str, Any]) -> str:
     """The words a link to an event's source carries: "ICE's list of 8 July 2025", "ICE's 287(g) page"."""
-    url = str(event.get("url") or "")
-    found = _ICE_LIST.search(url)
-    if found and 1 <= int(found[2]) <= 12 and 1 <= int(found[3]) <= 31:
-        which = "pending list" if found[1].lower() == "pending" else "list"
-        return f"ICE's {which} of {int(found[3])} {calendar.month_name[int(found[2])]} {found[4]}"
+    name = str(event.get("url") or "").rsplit("/", 1)[-1]  # ICE's file names say which list and its date
+    channel, at = channel_by_name(name), time_in_name(name)
+    if channel and at:
+        which = "pending list" if channel == "pending" else "list"
+        day = date.fromisoformat(at[:10])
+        return f"ICE's {which} of {day.day} {calendar.month_name[day.month]} {day.year}"
     if event.get("type") == "page.changed":
         return "ICE's 287(g) page"
     return "Source"

@@ -274,3 +274,18 @@ def test_a_long_digest_fits_a_slack_channel_in_block_kit_mode(http_server, slack
     header, section = posted["attachments"][0]["blocks"]
     assert len(header["text"]["text"]) == 150 and header["text"]["text"].endswith("…")
     assert len(section["text"]["text"]) <= 3000
+
+
+def test_a_source_list_is_named_by_the_date_its_file_name_states() -> None:
+    from notifiers.items import source_words
+
+    def words(url: str) -> str:
+        return source_words({"type": "agreement.added", "url": url})
+
+    assert words(FOLDER + "participatingAgencies07082025pm.xlsx") == "ICE's list of 8 July 2025"
+    assert words(FOLDER + "pendingAgencies05292025am.xlsx") == "ICE's pending list of 29 May 2025"
+    assert words(FOLDER + "participatingAgencies-20250221214937.xlsx") == "ICE's list of 21 February 2025"
+    assert words("https://www.ice.gov/287g#2025-05-29_participatingAgencies05292025am.xlsx") == (
+        "ICE's list of 29 May 2025"
+    )
+    assert words(FOLDER + "participatingAgencies13452025am.xlsx") == "Source"  # no such day
