@@ -7,7 +7,9 @@ config passes through the format's `data`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from monitors.ice.names import STATES
@@ -40,9 +42,13 @@ class Audience:
         base = f"{self.public_url.rstrip('/')}/{quote(self.database)}/{path}"
         return f"{base}?{urlencode(query)}" if query else base
 
-    def history_url(self, agency: object) -> str | None:
-        """The served history of one agreement (canned query `agreement_history`), when served."""
-        return self._served("agreement_history", {"agency": str(agency)}) if agency else None
+    def history_url(self, event: Mapping[str, Any]) -> str | None:
+        """The served history of the agreement or pending request an event is about (canned query
+        `agreement_history`), when served; None for other events (bills, policies, the page, operators')."""
+        agency = event.get("agency")
+        if not agency or not str(event.get("type")).startswith(("agreement.", "pending.")):
+            return None
+        return self._served("agreement_history", {"agency": str(agency)})
 
     def events_url(self, since: str | None = None) -> str | None:
         """Every event, newest first (from `since`, a date, when given), when served."""

@@ -77,7 +77,7 @@ def _row(fmt: HtmlFormat, event: dict[str, Any], audience: Audience) -> str:
     marked = standout(event)
     border = f"border-left:4px solid {marked[1]};" if marked else "border-left:4px solid transparent;"
     links = document_lines(fmt, event)
-    history = audience.history_url(event.get("agency")) if str(event.get("type")).startswith(("agreement.", "pending.")) else None  # fmt: skip
+    history = audience.history_url(event)
     if history:
         links.append(fmt.link("history", history))
     what = [_what(fmt, event, agency, model)]

@@ -72,8 +72,8 @@ def _text_body(intro: str, events: list[dict[str, Any]], more: str, footer: list
 
 def _text_item(fmt: TextFormat, event: dict[str, Any], audience: Audience) -> list[str]:
     lines = item_lines(fmt, event)
-    history = audience.history_url(event.get("agency"))
-    if history and str(event.get("type")).startswith(("agreement.", "pending.")):
+    history = audience.history_url(event)
+    if history:
         lines.insert(-1, fmt.link("History", history))
     return lines
 

@@ -28,8 +28,8 @@ def _line(fmt: SlackFormat, event: dict[str, Any], audience: Audience) -> str:
     if event.get("type") == "page.changed":
         parts.append("; ".join(diff_lines(fmt, str((event.get("details") or {}).get("diff") or ""))))
     parts += document_lines(fmt, event)
-    history = audience.history_url(event.get("agency"))
-    if history and str(event.get("type")).startswith(("agreement.", "pending.")):
+    history = audience.history_url(event)
+    if history:
         parts.append(fmt.link("history", history))
     return "• " + " · ".join(part for part in parts if part)
 
