@@ -8,7 +8,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,6 +25,7 @@ from tests.support.chromium import (
     read_png,
     screenshot,
 )
+from tests.support.html_parts import ParsedHtml
 from tests.support.message_scenarios import (
     HOSTILE_LINK,
     HOSTILE_NAME,
@@ -63,27 +63,6 @@ def _write(path: Path, message: Message) -> Path:
     return path
 
 
-class _Parsed(HTMLParser):
-    """Every element and attribute of a page, and its text."""
-
-    def __init__(self, markup: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[str] = []
-        self.attributes: list[tuple[str, str]] = []
-        self.hrefs: list[str] = []
-        self.text = ""
-        self.feed(markup)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        self.attributes += [(name, value or "") for name, value in attrs]
-        self.hrefs += [value or "" for name, value in attrs if tag == "a" and name == "href"]
-
-    def handle_data(self, data: str) -> None:
-        self.text += data
-
-
 @pytest.mark.parametrize("name", ["may-29-alert", "day-alert", "day-digest", "hostile-alert"])
 def test_no_horizontal_scroll_at_phone_width(emails, name, tmp_path):
     scroll_width, viewport = page_widths(emails[name], PHONE, tmp_path)
@@ -114,7 +93,7 @@ def test_the_email_renders_at_desktop_and_phone_widths(emails, name, tmp_path):
 
 @pytest.mark.parametrize("name", ["may-29-alert", "day-alert", "day-digest", "hostile-alert"])
 def test_every_link_is_http_and_the_page_runs_nothing(emails, name):
-    page = _Parsed(emails[name].read_text(encoding="utf-8"))
+    page = ParsedHtml(emails[name].read_text(encoding="utf-8"))
     assert page.hrefs, f"{name} has no link"
     assert [href for href in page.hrefs if urlsplit(href).scheme not in ("http", "https")] == []
     assert not {"script", "iframe", "object", "embed", "form", "img"} & set(page.tags)
@@ -125,7 +104,7 @@ def test_hostile_text_stays_inert_in_the_browser(emails):
     """The agency names carry a script and an onerror image that would mark the page if they ran, and the
     MOA and source links are javascript: URLs; Chromium's DOM after loading shows them as text only."""
     dom = dumped_dom(emails["hostile-alert"])
-    parsed = _Parsed(dom)
+    parsed = ParsedHtml(dom)
     assert "data-pwned" not in [name for name, _ in parsed.attributes]  # nothing ran
     assert "script" not in parsed.tags and "img" not in parsed.tags  # nothing was made an element
     assert not [href for href in parsed.hrefs if not href.startswith(("http://", "https://"))]

@@ -6,7 +6,6 @@ import copy
 import hashlib
 import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -25,6 +24,7 @@ from notifiers.wording import clean
 from rules.ice_rules import Rules
 from state import queries
 from state.store import Store
+from tests.support.html_parts import ParsedHtml
 from watch287g.demo import INTRO, PAGE
 from watch287g.pipeline import process_list, process_page
 
@@ -107,23 +107,6 @@ def one(events: list[Event], kind: str, agency: str) -> Event:
 
 def lines_with(text: str, start: str) -> list[str]:
     return [line for line in text.splitlines() if line.startswith(start)]
-
-
-class _Html(HTMLParser):
-    def __init__(self, markup: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: set[str] = set()
-        self.hrefs: list[str] = []
-        self.text = ""
-        self.feed(markup)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-        self.hrefs += [value or "" for name, value in attrs if name == "href"]
-
-    def handle_data(self, data: str) -> None:
-        self.text += data
 
 
 def slack_payload_texts(message: Message) -> list[str]:
@@ -284,7 +267,7 @@ def test_an_moa_alert_in_all_three_formats(week):
         f"Source: <{P0708}|ICE's list of 8 July 2025> {seen}\n\n"
         "Sent to Newsroom desk by watch287g. Times are UTC.\n"
     )
-    parsed = _Html(message.html)  # links carry words; every URL is listed in full at the end
+    parsed = ParsedHtml(message.html)  # links carry words; every URL is listed in full at the end
     assert parsed.hrefs == [moa, P0708]
     assert parsed.text.rsplit("}}", 1)[1].strip() == (
         "1 event in Alabama: 1 MOA published.\nAlabama\n\nAgencyWhat happenedDate\n"
@@ -310,9 +293,9 @@ def test_every_moa_and_source_url_appears_in_every_body_and_in_the_emails_text_p
         assert [url for url in sorted(moas) if url not in body] == []
     # the text links each event's list; the HTML too (an <a> with words), then lists each URL once in full,
     # which is what the text/plain part apprise derives from the HTML keeps; Slack names each source once
-    assert message.text.count(P0708) == _Html(message.html).hrefs.count(P0708) == 35
+    assert message.text.count(P0708) == ParsedHtml(message.html).hrefs.count(P0708) == 35
     assert [body.count(P0708) for body in (message.html, message.markdown, plain_part)] == [36, 1, 1]
-    assert sorted(set(_Html(message.html).hrefs)) == sorted(moas | {P0708})
+    assert sorted(set(ParsedHtml(message.html).hrefs)) == sorted(moas | {P0708})
     assert sorted(set(SLACK_LINK.findall(message.markdown))) == sorted(moas | {P0708})
 
 
@@ -392,7 +375,7 @@ def _hostile(week: list[Event]) -> list[Event]:
 
 def test_hostile_data_is_escaped_in_html_and_present_as_text(week):
     message = render_alert(_hostile(week), "newsroom")
-    parsed = _Html(message.html)
+    parsed = ParsedHtml(message.html)
     assert "<script" not in message.html and "<b>" not in message.html
     assert parsed.tags == {"html", "head", "meta", "style", "body", "table", "tr", "th", "td", "h2", "p", "span",
                            "strong", "br", "a"}  # fmt: skip
@@ -478,8 +461,8 @@ def test_any_agency_name_stays_data_in_every_format(week, agency):
     shown = bullet[2:].rsplit(" (Task Force Model)", 1)[0]
     assert bullet.endswith(f" (Task Force Model): MOA published · <{moa}|MOA>")
     assert set(shown) & set("<>|*_~`\n\r") == set()
-    parsed = _Html(message.html)
-    assert (parsed.hrefs, parsed.tags) == ([moa, P0708], _Html(benign.html).tags)
+    parsed = ParsedHtml(message.html)
+    assert (parsed.hrefs, parsed.tags) == ([moa, P0708], ParsedHtml(benign.html).tags)
     assert clean(agency) in parsed.text and clean(agency) in message.text
     assert [body.count("\n") for body in (message.text, message.markdown, message.html)] == [
         body.count("\n") for body in (benign.text, benign.markdown, benign.html)
@@ -537,7 +520,7 @@ def test_weekly_digest_groups_by_state_then_type_with_counts(week):
         "MOAs published (1):",
     ]
     assert len(lines_with(digest.text, "- ")) == digest.html.count('<tr class="w-item') == 74
-    assert _Html(digest.html).text.count("(snapshot #") == 74
+    assert ParsedHtml(digest.html).text.count("(snapshot #") == 74
     # Slack folds a long digest: the first SLACK_ITEMS events (in the order they were seen), then "and N more"
     assert len(lines_with(digest.markdown, "• ")) == SLACK_ITEMS == 40
     assert lines_with(digest.markdown, "…and") == [
